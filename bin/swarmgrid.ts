@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+/** The swarmgrid command line. */
+import { runCommand, type Command } from './cli.js';
+import { cancel, results, status, submit } from './commands/client.js';
+import { coordinator } from './commands/coordinator.js';
+import { demo } from './commands/demo.js';
+import { dht } from './commands/dht.js';
+import { token } from './commands/token.js';
+import { worker } from './commands/worker.js';
+
+const commands: Command[] = [demo, coordinator, worker, dht, token, submit, status, results, cancel];
+
+function usage(): string {
+  const rows = commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n');
+  return `swarmgrid: a volunteer computing grid\n\nUsage: swarmgrid COMMAND [options]\n\nCommands:\n${rows}\n\nRun 'swarmgrid COMMAND --help' for a command's options.\n`;
+}
+
+const [name, ...rest] = process.argv.slice(2);
+if (!name || name === '--help' || name === '-h' || name === 'help') {
+  process.stdout.write(usage());
+  process.exit(name ? 0 : 2);
+}
+if (name === '--version') {
+  process.stdout.write('0.1.0\n');
+  process.exit(0);
+}
+const command = commands.find((c) => c.name === name);
+if (!command) {
+  process.stderr.write(`swarmgrid: unknown command "${name}"\n\n${usage()}`);
+  process.exit(2);
+}
+process.exitCode = await runCommand(command, rest);

@@ -1,0 +1,204 @@
+/**
+ * Batch lifecycle: submission (streamed into the store in chunks while the scheduler already
+ * dispatches), cancellation, recovery after a restart, and finalisation (reducer → artifact).
+ */
+import { randomBytes } from 'node:crypto';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { encodeInput } from '../jobs/codec.js';
+import type { Artifact, Json } from '../jobs/types.js';
+import { reduceBatch } from './assimilator.js';
+import type { BatchRuntime } from './batch-runtime.js';
+import { CoordinatorErrors } from './errors.js';
+import { agreeFor, type KindCatalog } from './kind-catalog.js';
+import { resolvePolicy, type ResolvedPolicy } from './policy.js';
+import type { Scheduler } from './scheduler.js';
+import { isFinalBatchState } from './states.js';
+import type { BatchRow, Store } from './store.js';
+import { GridError } from '../proto/errors.js';
+
+export interface BatchSubmission {
+  kind: string;
+  /** Explicit work-unit inputs (sync or async: NDJSON bodies stream in). */
+  inputs?: Iterable<unknown> | AsyncIterable<unknown>;
+  /** Or params for the kind's generator. */
+  params?: Json;
+  policy?: unknown;
+  owner?: string;
+}
+
+export type BatchListener = (batch: BatchRow) => void;
+
+const INGEST_CHUNK = 5000;
+
+export class BatchManager {
+  #store: Store;
+  #scheduler: Scheduler;
+  #catalog: KindCatalog;
+  #finalizing = new Set<string>();
+  #listeners: BatchListener[] = [];
+  #log: (event: string, fields: Record<string, unknown>) => void;
+
+  constructor(store: Store, scheduler: Scheduler, catalog: KindCatalog, log: (event: string, fields: Record<string, unknown>) => void = () => {}) {
+    this.#store = store;
+    this.#scheduler = scheduler;
+    this.#catalog = catalog;
+    this.#log = log;
+  }
+
+  /** Called with the final row of every batch that completes, fails or is cancelled. */
+  onFinished(listener: BatchListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /** Validates and stores a batch; resolves with its id once every work unit is committed. */
+  async create(sub: BatchSubmission): Promise<string> {
+    const entry = this.#catalog.get(sub.kind);
+    if (!entry) throw CoordinatorErrors.UNKNOWN_KIND(sub.kind);
+    const { kind } = entry;
+    const policy = resolvePolicy(sub.policy);
+    let inputs: Iterable<unknown> | AsyncIterable<unknown>;
+    if (sub.inputs) inputs = sub.inputs;
+    else if (kind.generate) {
+      try {
+        inputs = kind.generate(sub.params ?? {});
+      } catch (err) {
+        throw CoordinatorErrors.INVALID_PARAMS(kind.name, (err as Error).message);
+      }
+    } else throw CoordinatorErrors.BAD_REQUEST(`job kind ${kind.name} has no generator: send inputs`);
+
+    const id = randomBytes(8).toString('hex');
+    this.#store.insertBatch({
+      id, kind: kind.name, kind_version: kind.version, code_hash: entry.codeHash,
+      params: sub.params === undefined ? null : JSON.stringify(sub.params),
+      policy: JSON.stringify(policy), state: 'loading', priority: policy.priority, owner: sub.owner ?? null,
+    });
+    const runtime = this.#runtime(id, entry.kind.name, policy, 'loading', Date.now());
+    this.#scheduler.addBatch(runtime);
+    let seq = 0;
+    try {
+      let chunk: Uint8Array[] = [];
+      for await (const raw of inputs as AsyncIterable<unknown>) {
+        let input: unknown;
+        try {
+          input = kind.validateInput(raw);
+        } catch (err) {
+          if (err instanceof GridError) throw err;
+          throw CoordinatorErrors.INVALID_INPUT(seq, (err as Error).message);
+        }
+        chunk.push(encodeInput(input));
+        seq++;
+        if (chunk.length >= INGEST_CHUNK) {
+          this.#store.insertWorkUnits(id, seq - chunk.length, chunk);
+          chunk = [];
+          this.#scheduler.unitsAdded(id);
+          await yieldToLoop(); // let the scheduler dispatch what is already in
+        }
+      }
+      if (chunk.length > 0) this.#store.insertWorkUnits(id, seq - chunk.length, chunk);
+      if (seq === 0) throw CoordinatorErrors.EMPTY_BATCH();
+    } catch (err) {
+      // Nothing of a rejected batch stays: withdraw what was dispatched, delete what was stored.
+      this.#scheduler.dropBatch(id, 'batch rejected');
+      this.#store.flush();
+      this.#store.deleteBatch(id);
+      throw err;
+    }
+    this.#store.flush();
+    this.#store.transaction(() => {
+      this.#store.setBatchTotal(id, seq);
+      this.#store.setBatchState(id, 'running');
+    });
+    runtime.total = seq;
+    runtime.state = 'running';
+    this.#scheduler.unitsAdded(id);
+    this.#log('batch-created', { batch: id, kind: kind.name, workUnits: seq });
+    this.#checkDecided(runtime);
+    return id;
+  }
+
+  #runtime(id: string, kindName: string, policy: ResolvedPolicy, state: BatchRuntime['state'], createdAt: number): BatchRuntime {
+    const entry = this.#catalog.get(kindName)!;
+    return {
+      id, kind: entry.kind, codeHash: entry.codeHash, policy, agree: agreeFor(entry.kind), state, createdAt,
+      total: 0, validated: 0, failed: 0, cursor: 0, exhausted: false, hot: new Map(), ready: [],
+    };
+  }
+
+  /** Scheduler callback: every unit decided. */
+  batchDecided(runtime: BatchRuntime): void {
+    this.#checkDecided(runtime);
+  }
+
+  #checkDecided(runtime: BatchRuntime): void {
+    if (runtime.state !== 'running' || runtime.validated + runtime.failed < runtime.total) return;
+    if (this.#finalizing.has(runtime.id)) return;
+    this.#finalizing.add(runtime.id);
+    // Stop dispatching and reopening at once; the store says 'running' until the artifact is in.
+    runtime.state = runtime.failed > 0 ? 'failed' : 'completed';
+    setImmediate(() => void this.#finalize(runtime));
+  }
+
+  async #finalize(runtime: BatchRuntime): Promise<void> {
+    try {
+      this.#store.flush();
+      const row = this.#store.getBatch(runtime.id);
+      if (!row) return;
+      const params = row.params === null ? undefined : (JSON.parse(row.params) as Json);
+      let artifact: Artifact | undefined;
+      try {
+        artifact = await reduceBatch(this.#store, runtime, params);
+      } catch (err) {
+        this.#log('reducer-failed', { batch: runtime.id, error: (err as Error).message });
+      }
+      this.#store.transaction(() => {
+        if (artifact) this.#store.setArtifact(runtime.id, artifact);
+        this.#store.setBatchState(runtime.id, runtime.state);
+      });
+      this.#scheduler.dropBatch(runtime.id, 'batch finished');
+      const final = this.#store.getBatch(runtime.id)!;
+      this.#log('batch-finished', { batch: runtime.id, state: final.state, validated: final.validated, failed: final.failed, summary: final.summary });
+      for (const listener of this.#listeners) listener(final);
+    } finally {
+      this.#finalizing.delete(runtime.id);
+    }
+  }
+
+  cancel(id: string): BatchRow {
+    const row = this.#store.getBatch(id);
+    if (!row) throw CoordinatorErrors.BATCH_NOT_FOUND(id);
+    const runtime = this.#scheduler.batches.get(id);
+    if (isFinalBatchState(row.state) || (runtime && runtime.state !== 'running' && runtime.state !== 'loading')) {
+      throw CoordinatorErrors.BATCH_FINISHED(id, row.state === 'running' ? runtime!.state : row.state);
+    }
+    this.#scheduler.dropBatch(id, 'batch cancelled');
+    this.#store.flush();
+    this.#store.transaction(() => {
+      this.#store.stmt(`UPDATE work_units SET state = 'cancelled' WHERE batch_id = ? AND state = 'pending'`).run(id);
+      this.#store.setBatchState(id, 'cancelled');
+    });
+    const final = this.#store.getBatch(id)!;
+    this.#log('batch-cancelled', { batch: id });
+    for (const listener of this.#listeners) listener(final);
+    return final;
+  }
+
+  /** After a restart: resume running batches, drop submissions that never finished streaming in. */
+  recover(): void {
+    for (const row of this.#store.batchesInState('loading')) {
+      this.#log('batch-discarded', { batch: row.id, reason: 'submission interrupted before it was acknowledged' });
+      this.#store.deleteBatch(row.id);
+    }
+    for (const row of this.#store.batchesInState('running')) {
+      if (!this.#catalog.get(row.kind)) {
+        this.#log('batch-stalled', { batch: row.id, reason: `job kind ${row.kind} is no longer available` });
+        continue;
+      }
+      const runtime = this.#runtime(row.id, row.kind, JSON.parse(row.policy) as ResolvedPolicy, 'running', row.created_at);
+      runtime.total = row.total;
+      runtime.validated = row.validated;
+      runtime.failed = row.failed;
+      this.#scheduler.addBatch(runtime);
+      this.#checkDecided(runtime);
+    }
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * A coordinator: joins its grid topic on Hyperswarm as a server, keeps batches in its SQLite
+ * store, schedules tasks to the workers that connect, and serves the HTTP API.
+ */
+import { StreamChannel, toHex, type Channel } from '../proto/channel.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../proto/codec.js';
+import { type BootstrapNode, createSwarm, DEFAULT_GRID, gridTopic, type Swarm } from '../proto/discovery.js';
+import { BatchManager } from './batches.js';
+import { buildHttp } from './http/server.js';
+import { loadOrCreateKeyPair } from './identity.js';
+import { KindCatalog } from './kind-catalog.js';
+import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import { Session } from './session.js';
+import { Store } from './store.js';
+import type { FastifyInstance } from 'fastify';
+
+export const COORDINATOR_VERSION = '0.1.0';
+
+export type Log = (event: string, fields: Record<string, unknown>) => void;
+
+export interface CoordinatorOptions {
+  dataDir: string;
+  /** @defaultValue 'swarmgrid/public' */
+  grid?: string;
+  /** Private DHT; omitted = the public HyperDHT. */
+  bootstrap?: BootstrapNode[];
+  /** Address the DHT node binds to (see proto/discovery.ts for the default). */
+  dhtHost?: string;
+  /** HTTP port; omitted = no HTTP API. 0 = any free port. */
+  httpPort?: number;
+  /** @defaultValue '127.0.0.1' */
+  httpHost?: string;
+  /** Reading endpoints need a token too. @defaultValue false */
+  private?: boolean;
+  /** Hyperswarm connection cap. @defaultValue 10000 */
+  maxPeers?: number;
+  /** @defaultValue 8 MiB */
+  maxFrameBytes?: number;
+  /** JSON body limit in bytes. @defaultValue 16 MiB */
+  bodyLimit?: number;
+  /** Submissions per minute per token. @defaultValue 60 */
+  rateLimit?: number;
+  durability?: 'normal' | 'full';
+  scheduler?: SchedulerOptions;
+  log?: Log;
+}
+
+export class Coordinator {
+  readonly store: Store;
+  readonly scheduler: Scheduler;
+  readonly batches: BatchManager;
+  readonly catalog: KindCatalog;
+  readonly sessions = new Set<Session>();
+  readonly publicKey: string;
+  readonly grid: string;
+  #opts: CoordinatorOptions;
+  #keyPair: { publicKey: Buffer; secretKey: Buffer };
+  #swarm?: Swarm;
+  #http?: FastifyInstance;
+  #httpUrl?: string;
+  #closing?: Promise<void>;
+  #log: Log;
+
+  private constructor(opts: CoordinatorOptions) {
+    this.#opts = opts;
+    this.#log = opts.log ?? (() => {});
+    this.grid = opts.grid ?? DEFAULT_GRID;
+    this.#keyPair = loadOrCreateKeyPair(opts.dataDir);
+    this.publicKey = toHex(this.#keyPair.publicKey);
+    this.store = new Store({ dataDir: opts.dataDir, ...(opts.durability && { durability: opts.durability }) });
+    this.catalog = new KindCatalog();
+    let batches: BatchManager | undefined;
+    this.scheduler = new Scheduler(this.store, opts.scheduler, { onBatchDecided: (b) => batches?.batchDecided(b) });
+    this.batches = batches = new BatchManager(this.store, this.scheduler, this.catalog, this.#log);
+  }
+
+  static async start(opts: CoordinatorOptions): Promise<Coordinator> {
+    const c = new Coordinator(opts);
+    try {
+      c.batches.recover();
+      await c.#startHttp();
+      await c.#startSwarm();
+    } catch (err) {
+      await c.close();
+      throw err;
+    }
+    return c;
+  }
+
+  get httpUrl(): string | undefined {
+    return this.#httpUrl;
+  }
+
+  get keyPair(): { publicKey: Buffer; secretKey: Buffer } {
+    return this.#keyPair;
+  }
+
+  /** Serves one worker over any channel (Hyperswarm here, WebSocket for browsers). */
+  accept(channel: Channel): Session {
+    const session = new Session(channel, this.scheduler, {
+      coordinatorKey: this.#keyPair.publicKey,
+      version: COORDINATOR_VERSION,
+      maxFrameBytes: this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      log: this.#log,
+    });
+    this.sessions.add(session);
+    channel.onClose((err) => {
+      this.sessions.delete(session);
+      if (err) this.#log('channel-error', { worker: channel.remoteKey, error: err.message, code: (err as { code?: string }).code });
+    });
+    return session;
+  }
+
+  async #startSwarm(): Promise<void> {
+    this.#swarm = createSwarm({
+      ...(this.#opts.bootstrap && { bootstrap: this.#opts.bootstrap }),
+      ...(this.#opts.dhtHost && { host: this.#opts.dhtHost }),
+      keyPair: this.#keyPair,
+      maxPeers: this.#opts.maxPeers ?? 10_000,
+    });
+    this.#swarm.swarm.on('connection', (conn) => {
+      conn.on('error', () => {}); // surfaced through the channel's close
+      this.accept(StreamChannel.fromHyperswarm(conn, this.#opts.maxFrameBytes));
+    });
+    const discovery = this.#swarm.swarm.join(gridTopic(this.grid), { server: true, client: false });
+    await discovery.flushed();
+  }
+
+  async #startHttp(): Promise<void> {
+    if (this.#opts.httpPort === undefined) return;
+    this.#http = await buildHttp({
+      store: this.store,
+      scheduler: this.scheduler,
+      batches: this.batches,
+      catalog: this.catalog,
+      sessions: () => this.sessions,
+      publicKey: this.publicKey,
+      grid: this.grid,
+      startedAt: Date.now(),
+      private: this.#opts.private ?? false,
+      bodyLimit: this.#opts.bodyLimit ?? 16 * 1024 * 1024,
+      rateLimit: this.#opts.rateLimit ?? 60,
+    });
+    const host = this.#opts.httpHost ?? '127.0.0.1';
+    await this.#http.listen({ port: this.#opts.httpPort, host });
+    const addr = this.#http.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : this.#opts.httpPort;
+    this.#httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+
+  /** Stops accepting, closes sessions, flushes and closes the store. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#http?.close();
+      for (const s of this.sessions) s.channel.close();
+      await this.#swarm?.destroy();
+      this.scheduler.close();
+      this.store.close();
+    })();
+    return this.#closing;
+  }
+}

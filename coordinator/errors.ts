@@ -1,0 +1,23 @@
+/** The coordinator's error catalogue (HTTP API and scheduling). Every code is in docs/ERRORS.md. */
+import { createError } from '../proto/errors.js';
+
+export const CoordinatorErrors = {
+  BAD_REQUEST: createError('GRID_ERR_BAD_REQUEST', '%s', 400),
+  INVALID_JSON: createError('GRID_ERR_INVALID_JSON', 'request body is not valid JSON: %s', 400),
+  UNSUPPORTED_MEDIA_TYPE: createError('GRID_ERR_UNSUPPORTED_MEDIA_TYPE', 'content type %s is not supported; use application/json or application/x-ndjson', 415),
+  BODY_TOO_LARGE: createError('GRID_ERR_BODY_TOO_LARGE', 'request body exceeds %s bytes; send big batches as NDJSON', 413),
+  UNKNOWN_KIND: createError('GRID_ERR_UNKNOWN_KIND', 'unknown job kind "%s"', 400),
+  INVALID_INPUT: createError('GRID_ERR_INVALID_INPUT', 'work unit %s: %s', 400),
+  INVALID_PARAMS: createError('GRID_ERR_INVALID_PARAMS', 'invalid params for %s: %s', 400),
+  INVALID_POLICY: createError('GRID_ERR_INVALID_POLICY', 'invalid policy: %s', 400),
+  NDJSON_LINE: createError('GRID_ERR_NDJSON_LINE', 'line %s: %s', 400),
+  EMPTY_BATCH: createError('GRID_ERR_EMPTY_BATCH', 'a batch needs at least one work unit', 400),
+  BATCH_NOT_FOUND: createError('GRID_ERR_BATCH_NOT_FOUND', 'batch %s not found', 404),
+  NO_ARTIFACT: createError('GRID_ERR_NO_ARTIFACT', 'batch %s has no artifact yet (state: %s)', 409),
+  BATCH_FINISHED: createError('GRID_ERR_BATCH_FINISHED', 'batch %s is already %s', 409),
+  UNAUTHORIZED: createError('GRID_ERR_UNAUTHORIZED', 'a valid bearer token is required', 401),
+  RATE_LIMITED: createError('GRID_ERR_RATE_LIMITED', 'too many submissions; retry in %s s', 429),
+  NOT_FOUND: createError('GRID_ERR_NOT_FOUND', 'route %s %s not found', 404),
+  INTERNAL: createError('GRID_ERR_INTERNAL', 'internal error: %s', 500),
+  STORE_LOCKED: createError('GRID_ERR_STORE_LOCKED', 'data directory %s is in use by another coordinator', 500),
+} as const;

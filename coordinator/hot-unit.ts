@@ -1,0 +1,77 @@
+/**
+ * A work unit the scheduler is working on, held in memory from the moment the feeder loads it
+ * until it is decided. Everything here can be rebuilt from the store (`hydrateUnit`), which is
+ * how a restarted coordinator picks up where it was killed.
+ */
+import { createHash } from 'node:crypto';
+import type { Store, TaskRow } from './store.js';
+import type { Tally, Vote } from './validator.js';
+
+export interface HotUnit {
+  id: number;
+  batchId: string;
+  seq: number;
+  input: Uint8Array;
+  /** Tasks decided but not issued yet. */
+  want: number;
+  /** Tasks ever issued. */
+  issued: number;
+  errors: number;
+  /** Quorum for this unit: the batch's, or 1 for an adaptive single copy. */
+  quorum: number;
+  outstanding: Set<number>;
+  workers: Set<string>;
+  addresses: Set<string>;
+  votes: Vote[];
+  /** Whether the unit is queued in its batch's ready list. */
+  queued: boolean;
+  done: boolean;
+}
+
+export function newUnit(id: number, batchId: string, seq: number, input: Uint8Array, want: number, quorum: number): HotUnit {
+  return {
+    id, batchId, seq, input, want, quorum,
+    issued: 0, errors: 0,
+    outstanding: new Set(), workers: new Set(), addresses: new Set(), votes: [],
+    queued: false, done: false,
+  };
+}
+
+export function digestOf(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Rebuilds a pending unit and its tasks from the store. `want` is left 0: the validator decides. */
+export function hydrateUnit(store: Store, id: number, quorum: number): HotUnit | undefined {
+  const row = store.getWorkUnit(id);
+  if (!row || row.state !== 'pending') return undefined;
+  const unit = newUnit(row.id, row.batch_id, row.seq, row.input, 0, quorum);
+  for (const task of store.tasksOf(id)) applyTaskRow(unit, task);
+  return unit;
+}
+
+function applyTaskRow(unit: HotUnit, task: TaskRow): void {
+  unit.issued++;
+  unit.workers.add(task.worker);
+  unit.addresses.add(task.address);
+  switch (task.state) {
+    case 'leased':
+      unit.outstanding.add(task.id);
+      break;
+    case 'returned':
+    case 'valid':
+      if (task.output && task.digest) {
+        unit.votes.push({ taskId: task.id, worker: task.worker, digest: task.digest.toString('hex'), output: task.output });
+      }
+      break;
+    case 'error':
+      unit.errors++;
+      break;
+    default:
+      break;
+  }
+}
+
+export function tallyOf(unit: HotUnit): Tally {
+  return { votes: unit.votes, errors: unit.errors, issued: unit.issued, outstanding: unit.outstanding.size, want: unit.want };
+}

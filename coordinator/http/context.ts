@@ -1,0 +1,23 @@
+import type { BatchManager } from '../batches.js';
+import type { KindCatalog } from '../kind-catalog.js';
+import type { Scheduler } from '../scheduler.js';
+import type { Session } from '../session.js';
+import type { Store } from '../store.js';
+
+/** What the HTTP routes reach into. */
+export interface HttpContext {
+  store: Store;
+  scheduler: Scheduler;
+  batches: BatchManager;
+  catalog: KindCatalog;
+  sessions: () => Iterable<Session>;
+  publicKey: string;
+  grid: string;
+  startedAt: number;
+  /** Reading endpoints need a token too. */
+  private: boolean;
+  /** Max JSON body, bytes. */
+  bodyLimit: number;
+  /** Submissions per minute per token (burst = the same number). */
+  rateLimit: number;
+}

@@ -1,0 +1,76 @@
+/** Workers, job kinds, health and Prometheus metrics. */
+import type { FastifyInstance } from 'fastify';
+import type { HttpContext } from './context.js';
+import { errorSchema, type Guards } from './schemas.js';
+import { workerView } from './views.js';
+
+export function registerInfoRoutes(app: FastifyInstance, ctx: HttpContext, guards: Guards): void {
+  app.get('/v1/workers', {
+    preHandler: guards.read,
+    schema: {
+      summary: 'Workers seen by this coordinator, with reputation',
+      response: { 200: { type: 'object', properties: { workers: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, 401: errorSchema },
+    },
+  }, async () => {
+    const connected = new Map<string, number>();
+    for (const s of ctx.sessions()) if (s.welcomed) connected.set(s.key, (connected.get(s.key) ?? 0) + s.threads);
+    return { workers: ctx.store.listWorkers().map((row) => ({ ...workerView(row, connected.has(row.key)), threads: connected.get(row.key) ?? 0 })) };
+  });
+
+  app.get('/v1/kinds', {
+    preHandler: guards.read,
+    schema: { summary: 'Job kinds this coordinator offers', response: { 200: { type: 'object', properties: { kinds: { type: 'array', items: { type: 'object', additionalProperties: true } } } } } },
+  }, async () => ({
+    kinds: ctx.catalog.list().map(({ kind, codeHash }) => ({
+      name: kind.name,
+      version: kind.version,
+      description: kind.description,
+      custom: codeHash !== null,
+      comparator: kind.comparator?.type ?? 'exact',
+      reducer: !!kind.reducer,
+      params: kind.params ?? [],
+    })),
+  }));
+
+  app.get('/healthz', {
+    schema: { summary: 'Liveness and a few vital signs', response: { 200: { type: 'object', additionalProperties: true } } },
+  }, async () => ({
+    status: 'ok',
+    coordinator: ctx.publicKey,
+    grid: ctx.grid,
+    uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
+    workers: [...ctx.sessions()].filter((s) => s.welcomed).length,
+    activeBatches: ctx.scheduler.batches.size,
+  }));
+
+  app.get('/metrics', {
+    schema: { summary: 'Prometheus text format', produces: ['text/plain'] },
+  }, async (_req, reply) => {
+    const s = ctx.scheduler.stats;
+    const sessions = [...ctx.sessions()].filter((x) => x.welcomed);
+    const byState = ctx.store.stmt('SELECT state, count(*) AS n FROM batches GROUP BY state').all() as { state: string; n: number }[];
+    const mem = process.memoryUsage();
+    const lines = [
+      metric('swarmgrid_tasks_issued_total', 'counter', 'Tasks issued to workers', s.issued),
+      metric('swarmgrid_results_total', 'counter', 'Task results received', s.results),
+      metric('swarmgrid_task_errors_total', 'counter', 'Tasks that failed at the worker', s.errors),
+      metric('swarmgrid_leases_expired_total', 'counter', 'Leases that ran out', s.expired),
+      metric('swarmgrid_tasks_abandoned_total', 'counter', 'Tasks handed back by workers', s.abandoned),
+      metric('swarmgrid_work_units_validated_total', 'counter', 'Work units that reached a quorum', s.validated),
+      metric('swarmgrid_work_units_failed_total', 'counter', 'Work units given up on', s.failed),
+      metric('swarmgrid_leases_outstanding', 'gauge', 'Tasks out at workers', ctx.scheduler.leases.size),
+      metric('swarmgrid_workers_connected', 'gauge', 'Connected workers', sessions.length),
+      metric('swarmgrid_worker_threads', 'gauge', 'Threads of connected workers', sessions.reduce((n, x) => n + x.threads, 0)),
+      '# HELP swarmgrid_batches Batches by state',
+      '# TYPE swarmgrid_batches gauge',
+      ...byState.map((b) => `swarmgrid_batches{state="${b.state}"} ${b.n}`),
+      metric('swarmgrid_store_commits_total', 'counter', 'Grouped store transactions', ctx.store.commits),
+      metric('process_resident_memory_bytes', 'gauge', 'Resident set size', mem.rss),
+    ];
+    return reply.type('text/plain; version=0.0.4').send(lines.join('\n') + '\n');
+  });
+}
+
+function metric(name: string, type: 'counter' | 'gauge', help: string, value: number): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}`;
+}

@@ -1,0 +1,57 @@
+/** JSON views of store rows for the API: one place decides what clients see. */
+import type { BatchRuntime } from '../batch-runtime.js';
+import type { BatchRow, WorkerRow } from '../store.js';
+import { groupVotes } from '../validator.js';
+
+export function batchView(row: BatchRow, runtime: BatchRuntime | undefined) {
+  const decided = row.validated + row.failed;
+  let inconclusive = 0;
+  if (runtime) {
+    for (const unit of runtime.hot.values()) if (unit.votes.length >= 2 && groupVotes(unit.votes, runtime.agree).length > 1) inconclusive++;
+  }
+  const pending = row.state === 'cancelled' ? 0 : Math.max(0, row.total - decided);
+  const elapsed = ((row.finished_at ?? Date.now()) - row.created_at) / 1000;
+  const rate = elapsed > 0 ? decided / elapsed : 0;
+  const state = row.state === 'running' && runtime && runtime.state !== 'running' ? 'finishing' : row.state;
+  return {
+    id: row.id,
+    kind: row.kind,
+    kindVersion: row.kind_version,
+    state,
+    total: row.total,
+    counts: { validated: row.validated, failed: row.failed, pending, inconclusive },
+    progress: row.total > 0 ? decided / row.total : 0,
+    tasksIssued: row.tasks_issued,
+    ratePerSecond: Number(rate.toFixed(3)),
+    etaSeconds: row.state === 'running' && rate > 0 ? Math.round(pending / rate) : null,
+    policy: JSON.parse(row.policy) as unknown,
+    params: row.params === null ? null : (JSON.parse(row.params) as unknown),
+    createdAt: new Date(row.created_at).toISOString(),
+    finishedAt: row.finished_at === null ? null : new Date(row.finished_at).toISOString(),
+    summary: row.summary,
+    artifact: row.artifact_type ? { contentType: row.artifact_type, fileName: row.artifact_name } : null,
+    error: row.error,
+  };
+}
+
+export function workerView(row: WorkerRow, connected: boolean) {
+  const judged = row.valid + row.invalid;
+  return {
+    key: row.key,
+    runtime: row.runtime,
+    address: row.address,
+    connected,
+    firstSeen: new Date(row.first_seen).toISOString(),
+    lastSeen: new Date(row.last_seen).toISOString(),
+    reputation: {
+      valid: row.valid,
+      invalid: row.invalid,
+      errors: row.errors,
+      timedOut: row.timeouts,
+      consecutiveValid: row.consecutive_valid,
+      score: judged > 0 ? Number((row.valid / judged).toFixed(4)) : null,
+    },
+    tasksDone: row.tasks_done,
+    cpuSeconds: Math.round(row.cpu_ms / 1000),
+  };
+}

@@ -1,0 +1,96 @@
+/** Per-batch validation and scheduling policy: defaults, validation, and the resolved shape. */
+import { CoordinatorErrors } from './errors.js';
+
+export interface Policy {
+  /** Tasks issued per work unit at first. @defaultValue 2 */
+  replication?: number;
+  /** Agreeing results needed for a canonical result. @defaultValue 2 */
+  quorum?: number;
+  /** Give up on a work unit after issuing this many tasks. @defaultValue replication + 3 */
+  maxTasks?: number;
+  /** Give up on a work unit after this many task errors. @defaultValue 3 */
+  maxErrors?: number;
+  /** Lease per task, in seconds. @defaultValue 60 */
+  lease?: number;
+  /** Per-task wall-time limit at the worker, in seconds (0 = none). @defaultValue 0 */
+  timeout?: number;
+  /** Per-task heap limit at the worker, in MB (0 = worker default). @defaultValue 0 */
+  memoryMb?: number;
+  /** Higher runs first. @defaultValue 0 */
+  priority?: number;
+  /** No two tasks of a work unit to one network address: 'browser' volunteers only, 'all', 'off'. @defaultValue 'browser' */
+  distinctAddress?: 'browser' | 'all' | 'off';
+  /** Adaptive replication (single copies for trusted workers). @defaultValue false */
+  adaptive?: boolean;
+  /** Consecutive valid results before a worker is trusted with single copies. @defaultValue 10 */
+  trustAfter?: number;
+  /** Probability that a trusted worker's single copy is still replicated. @defaultValue 0.1 */
+  spotCheck?: number;
+}
+
+export type ResolvedPolicy = Required<Policy>;
+
+export const kDefaultPolicy: Readonly<Omit<ResolvedPolicy, 'maxTasks'>> = Object.freeze({
+  replication: 2,
+  quorum: 2,
+  maxErrors: 3,
+  lease: 60,
+  timeout: 0,
+  memoryMb: 0,
+  priority: 0,
+  distinctAddress: 'browser' as const,
+  adaptive: false,
+  trustAfter: 10,
+  spotCheck: 0.1,
+});
+
+const keys = new Set([...Object.keys(kDefaultPolicy), 'maxTasks']);
+
+function int(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw CoordinatorErrors.INVALID_POLICY(`policy.${name} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function num(value: unknown, name: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw CoordinatorErrors.INVALID_POLICY(`policy.${name} must be a number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Fills defaults and checks every field; the error names the bad field. */
+export function resolvePolicy(input: unknown): ResolvedPolicy {
+  if (input === undefined || input === null) input = {};
+  if (typeof input !== 'object' || Array.isArray(input)) throw CoordinatorErrors.INVALID_POLICY('policy must be an object');
+  const p = input as Record<string, unknown>;
+  for (const key of Object.keys(p)) {
+    if (!keys.has(key)) throw CoordinatorErrors.INVALID_POLICY(`unknown field policy.${key}`);
+  }
+  const d = kDefaultPolicy;
+  const quorum = int(p.quorum ?? d.quorum, 'quorum', 1, 16);
+  const replication = int(p.replication ?? Math.max(d.replication, quorum), 'replication', 1, 16);
+  if (replication < quorum) throw CoordinatorErrors.INVALID_POLICY('policy.replication must be >= policy.quorum');
+  const maxTasks = int(p.maxTasks ?? replication + 3, 'maxTasks', replication, 64);
+  const distinctAddress = p.distinctAddress ?? d.distinctAddress;
+  if (distinctAddress !== 'browser' && distinctAddress !== 'all' && distinctAddress !== 'off') {
+    throw CoordinatorErrors.INVALID_POLICY("policy.distinctAddress must be 'browser', 'all' or 'off'");
+  }
+  const adaptive = p.adaptive ?? d.adaptive;
+  if (typeof adaptive !== 'boolean') throw CoordinatorErrors.INVALID_POLICY('policy.adaptive must be a boolean');
+  return Object.freeze({
+    replication,
+    quorum,
+    maxTasks,
+    maxErrors: int(p.maxErrors ?? d.maxErrors, 'maxErrors', 1, 64),
+    lease: num(p.lease ?? d.lease, 'lease', 0.1, 7 * 86400),
+    timeout: num(p.timeout ?? d.timeout, 'timeout', 0, 86400),
+    memoryMb: int(p.memoryMb ?? d.memoryMb, 'memoryMb', 0, 65536),
+    priority: int(p.priority ?? d.priority, 'priority', -1000, 1000),
+    distinctAddress,
+    adaptive,
+    trustAfter: int(p.trustAfter ?? d.trustAfter, 'trustAfter', 1, 1_000_000),
+    spotCheck: num(p.spotCheck ?? d.spotCheck, 'spotCheck', 0, 1),
+  });
+}

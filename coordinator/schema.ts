@@ -1,0 +1,97 @@
+/** The coordinator's SQLite schema. Versioned with PRAGMA user_version. */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS batches (
+  id            TEXT PRIMARY KEY,
+  kind          TEXT NOT NULL,
+  kind_version  TEXT NOT NULL,
+  code_hash     BLOB,
+  params        TEXT,
+  policy        TEXT NOT NULL,
+  state         TEXT NOT NULL,
+  priority      INTEGER NOT NULL DEFAULT 0,
+  total         INTEGER NOT NULL DEFAULT 0,
+  validated     INTEGER NOT NULL DEFAULT 0,
+  failed        INTEGER NOT NULL DEFAULT 0,
+  tasks_issued  INTEGER NOT NULL DEFAULT 0,
+  created_at    INTEGER NOT NULL,
+  finished_at   INTEGER,
+  owner         TEXT,
+  artifact      BLOB,
+  artifact_type TEXT,
+  artifact_name TEXT,
+  summary       TEXT,
+  error         TEXT
+);
+
+CREATE TABLE IF NOT EXISTS work_units (
+  id             INTEGER PRIMARY KEY,
+  batch_id       TEXT NOT NULL,
+  seq            INTEGER NOT NULL,
+  input          BLOB NOT NULL,
+  state          TEXT NOT NULL DEFAULT 'pending',
+  canonical_task INTEGER,
+  agreed         INTEGER NOT NULL DEFAULT 0,
+  fail_reason    TEXT,
+  UNIQUE (batch_id, seq)
+);
+CREATE INDEX IF NOT EXISTS work_units_pending ON work_units (batch_id, id) WHERE state = 'pending';
+
+CREATE TABLE IF NOT EXISTS tasks (
+  id          INTEGER PRIMARY KEY,
+  wu_id       INTEGER NOT NULL,
+  worker      TEXT NOT NULL,
+  address     TEXT NOT NULL,
+  runtime     TEXT NOT NULL,
+  state       TEXT NOT NULL,
+  provisional INTEGER NOT NULL DEFAULT 0,
+  issued_at   INTEGER NOT NULL,
+  deadline    INTEGER NOT NULL,
+  finished_at INTEGER,
+  output      BLOB,
+  digest      BLOB,
+  error       TEXT,
+  cpu_ms      INTEGER
+);
+CREATE INDEX IF NOT EXISTS tasks_wu ON tasks (wu_id);
+CREATE INDEX IF NOT EXISTS tasks_leased ON tasks (deadline) WHERE state = 'leased';
+
+CREATE TABLE IF NOT EXISTS workers (
+  key               TEXT PRIMARY KEY,
+  runtime           TEXT NOT NULL,
+  address           TEXT NOT NULL,
+  first_seen        INTEGER NOT NULL,
+  last_seen         INTEGER NOT NULL,
+  valid             INTEGER NOT NULL DEFAULT 0,
+  invalid           INTEGER NOT NULL DEFAULT 0,
+  errors            INTEGER NOT NULL DEFAULT 0,
+  timeouts          INTEGER NOT NULL DEFAULT 0,
+  consecutive_valid INTEGER NOT NULL DEFAULT 0,
+  tasks_done        INTEGER NOT NULL DEFAULT 0,
+  cpu_ms            INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE IF NOT EXISTS tokens (
+  hash       TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS kinds (
+  name       TEXT PRIMARY KEY,
+  version    TEXT NOT NULL,
+  code_hash  BLOB NOT NULL,
+  code       BLOB NOT NULL,
+  signature  BLOB NOT NULL,
+  added_at   INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS declines (
+  worker TEXT NOT NULL,
+  kind   TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at     INTEGER NOT NULL,
+  PRIMARY KEY (worker, kind)
+);
+`;

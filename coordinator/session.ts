@@ -1,0 +1,159 @@
+/**
+ * One connected worker, seen from the coordinator: the protocol state machine over a Channel.
+ * The same class serves Hyperswarm peers and browser WebSockets; only the Channel differs.
+ */
+import { type Channel } from '../proto/channel.js';
+import { type Frame, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../proto/codec.js';
+import { ProtoErrors } from '../proto/errors.js';
+import type { Scheduler } from './scheduler.js';
+import type { WorkerHandle } from './worker-handle.js';
+
+export interface SessionOptions {
+  coordinatorKey: Uint8Array;
+  version: string;
+  maxFrameBytes: number;
+  /** Most credit a worker may hold. @defaultValue 256 */
+  maxCredit?: number;
+  /** The first frame must be Hello within this many ms. @defaultValue 10000 */
+  helloTimeoutMs?: number;
+  /** Called when a worker declines a kind (recorded, and never offered it again). */
+  onDecline?: (worker: string, kind: string, reason: string) => void;
+  /** Serves a code bundle for a custom kind, or undefined if unknown. */
+  codeBundle?: (hash: Uint8Array) => swarmgrid.ICodeBundle | undefined;
+  log?: (event: string, fields: Record<string, unknown>) => void;
+}
+
+export class Session implements WorkerHandle {
+  readonly channel: Channel;
+  key: string;
+  readonly address: string;
+  runtime: 'node' | 'browser' = 'node';
+  credit = 0;
+  threads = 0;
+  tasksDone = 0;
+  readonly connectedAt = Date.now();
+  #scheduler: Scheduler;
+  #opts: SessionOptions;
+  #kinds = new Set<string>();
+  #declined = new Set<string>();
+  #trusts = false;
+  #welcomed = false;
+  #helloTimer: NodeJS.Timeout;
+
+  constructor(channel: Channel, scheduler: Scheduler, options: SessionOptions) {
+    this.channel = channel;
+    this.key = channel.remoteKey;
+    this.address = channel.remoteAddress;
+    this.#scheduler = scheduler;
+    this.#opts = options;
+    this.#helloTimer = setTimeout(() => channel.close(ProtoErrors.PROTOCOL('no Hello within the time limit')), options.helloTimeoutMs ?? 10_000);
+    this.#helloTimer.unref();
+    channel.onFrame((frame) => this.#onFrame(frame));
+    channel.onClose(() => this.#onClose());
+  }
+
+  get welcomed(): boolean {
+    return this.#welcomed;
+  }
+
+  canRun(kind: string, version: string, custom: boolean): boolean {
+    if (this.#declined.has(kind)) return false;
+    return custom ? this.#trusts : this.#kinds.has(`${kind}@${version}`);
+  }
+
+  sendTasks(tasks: swarmgrid.ITask[]): void {
+    this.channel.send({ assign: { tasks } });
+  }
+
+  sendCancel(taskIds: number[], reason: string): void {
+    this.channel.send({ cancel: { taskIds, reason } });
+  }
+
+  #onFrame(frame: Frame): void {
+    if (!this.#welcomed && frame.kind !== 'hello') throw ProtoErrors.PROTOCOL(`expected Hello, got ${frame.kind}`);
+    switch (frame.kind) {
+      case 'hello':
+        return this.#onHello(frame.hello);
+      case 'credit': {
+        const max = this.#opts.maxCredit ?? 256;
+        this.credit = Math.min(max, this.credit + frame.credit.tasks);
+        this.#scheduler.dispatch(this);
+        return;
+      }
+      case 'result': {
+        const outcomes = frame.result.results.map((r) => ({
+          taskId: r.taskId ?? 0,
+          ...(r.errorCode ? { errorCode: r.errorCode } : { output: r.output ?? new Uint8Array(0) }),
+          cpuMs: r.cpuMs ?? 0,
+        }));
+        this.tasksDone += outcomes.length;
+        this.#scheduler.results(this, outcomes);
+        const ids = outcomes.map((o) => o.taskId);
+        // The acknowledgement goes out only once the results are committed.
+        this.#scheduler.store.afterCommit(() => this.channel.send({ ack: { taskIds: ids } }));
+        return;
+      }
+      case 'goodbye':
+        this.#scheduler.abandon(this, frame.goodbye.returnedTaskIds);
+        this.#opts.log?.('worker-goodbye', { worker: this.key, returned: frame.goodbye.returnedTaskIds.length, reason: frame.goodbye.reason });
+        this.channel.close();
+        return;
+      case 'decline': {
+        const { kind, reason, taskIds } = frame.decline;
+        // A decline without a kind means "paused": hand back and take no more until new Credit.
+        if (!kind) this.credit = 0;
+        if (kind) {
+          this.#declined.add(kind);
+          this.#opts.onDecline?.(this.key, kind, reason);
+        }
+        this.#scheduler.abandon(this, taskIds);
+        return;
+      }
+      case 'codeRequest': {
+        const bundle = this.#opts.codeBundle?.(frame.codeRequest.codeHash);
+        if (!bundle) throw ProtoErrors.PROTOCOL('unknown code bundle requested');
+        this.channel.send({ codeBundle: bundle });
+        return;
+      }
+      case 'heartbeat':
+        this.channel.send({ heartbeat: { timeMs: Date.now() } });
+        return;
+      case 'error':
+        this.#opts.log?.('worker-error', { worker: this.key, code: frame.error.code, message: frame.error.message });
+        this.channel.close();
+        return;
+      default:
+        throw ProtoErrors.PROTOCOL(`a worker may not send ${frame.kind}`);
+    }
+  }
+
+  #onHello(hello: swarmgrid.Hello): void {
+    if (this.#welcomed) throw ProtoErrors.PROTOCOL('Hello sent twice');
+    if (hello.protocolVersion !== PROTOCOL_VERSION) throw ProtoErrors.PROTOCOL_VERSION(hello.protocolVersion, PROTOCOL_VERSION);
+    clearTimeout(this.#helloTimer);
+    this.runtime = hello.runtime === Runtime.RUNTIME_BROWSER ? 'browser' : 'node';
+    this.threads = hello.threads;
+    this.#trusts = hello.trustsCoordinator;
+    for (const k of hello.kinds) this.#kinds.add(k);
+    this.#welcomed = true;
+    this.channel.send({
+      welcome: {
+        coordinatorKey: this.#opts.coordinatorKey,
+        maxFrameBytes: this.#opts.maxFrameBytes,
+        heartbeatMs: 15_000,
+        maxCredit: this.#opts.maxCredit ?? 256,
+        coordinatorVersion: this.#opts.version,
+      },
+    });
+    this.#scheduler.attach(this);
+    this.#opts.log?.('worker-joined', { worker: this.key, runtime: this.runtime, threads: this.threads, address: this.address });
+  }
+
+  #onClose(): void {
+    clearTimeout(this.#helloTimer);
+    if (!this.#welcomed) return;
+    // Leases stay: a worker that drops without Goodbye may reconnect and deliver.
+    this.#scheduler.detach(this);
+    this.#opts.log?.('worker-left', { worker: this.key, tasksDone: this.tasksDone });
+  }
+}

@@ -1,0 +1,361 @@
+/**
+ * The coordinator's durable store: one SQLite file (better-sqlite3, WAL). Writes from one
+ * event-loop tick are grouped into one transaction (`defer`), and whatever must only happen once
+ * they are durable (acknowledging results, sending assignments) runs after the commit
+ * (`afterCommit`). WAL with synchronous=NORMAL survives a killed process; `durability: 'full'`
+ * also survives power loss at the cost of an fsync per group.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+import type { BatchState, TaskState, WorkUnitState } from './states.js';
+
+export interface StoreOptions {
+  dataDir: string;
+  durability?: 'normal' | 'full';
+}
+
+export interface BatchRow {
+  id: string;
+  kind: string;
+  kind_version: string;
+  code_hash: Buffer | null;
+  params: string | null;
+  policy: string;
+  state: BatchState;
+  priority: number;
+  total: number;
+  validated: number;
+  failed: number;
+  tasks_issued: number;
+  created_at: number;
+  finished_at: number | null;
+  owner: string | null;
+  artifact_type: string | null;
+  artifact_name: string | null;
+  summary: string | null;
+  error: string | null;
+}
+
+export interface WorkUnitRow {
+  id: number;
+  batch_id: string;
+  seq: number;
+  input: Buffer;
+  state: WorkUnitState;
+  canonical_task: number | null;
+  agreed: number;
+  fail_reason: string | null;
+}
+
+export interface TaskRow {
+  id: number;
+  wu_id: number;
+  worker: string;
+  address: string;
+  runtime: string;
+  state: TaskState;
+  provisional: number;
+  issued_at: number;
+  deadline: number;
+  output: Buffer | null;
+  digest: Buffer | null;
+  error: string | null;
+  cpu_ms: number | null;
+}
+
+export interface WorkerRow {
+  key: string;
+  runtime: string;
+  address: string;
+  first_seen: number;
+  last_seen: number;
+  valid: number;
+  invalid: number;
+  errors: number;
+  timeouts: number;
+  consecutive_valid: number;
+  tasks_done: number;
+  cpu_ms: number;
+}
+
+type Op = () => void;
+
+/** better-sqlite3 binds Buffers, not plain Uint8Arrays: wrap without copying. */
+export function blob(bytes: Uint8Array | null): Buffer | null {
+  if (bytes === null) return null;
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export class Store {
+  readonly db: Database.Database;
+  readonly path: string;
+  #ops: Op[] = [];
+  #after: Op[] = [];
+  #scheduled = false;
+  #closed = false;
+  #commits = 0;
+  #stmts = new Map<string, Database.Statement>();
+
+  constructor(options: StoreOptions) {
+    mkdirSync(options.dataDir, { recursive: true });
+    this.path = join(options.dataDir, 'coordinator.sqlite');
+    this.db = new Database(this.path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    this.db.pragma('foreign_keys = OFF');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('cache_size = -32000');
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw new Error(`store schema ${version} is newer than this coordinator (${SCHEMA_VERSION})`);
+    this.db.exec(SCHEMA);
+    this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+
+  /** Called when a grouped transaction fails (the default logs to stderr). */
+  onError: (err: Error) => void = (err) => process.stderr.write(`swarmgrid store: transaction failed: ${err.stack ?? err.message}\n`);
+
+  /** A cached prepared statement. */
+  stmt(sql: string): Database.Statement {
+    let s = this.#stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.#stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Queues a write for this tick's transaction. */
+  defer(op: Op): void {
+    this.#ops.push(op);
+    this.#schedule();
+  }
+
+  /** Runs `fn` once everything deferred so far is committed. */
+  afterCommit(fn: Op): void {
+    this.#after.push(fn);
+    this.#schedule();
+  }
+
+  get commits(): number {
+    return this.#commits;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#closed) return;
+    this.#scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Commits every deferred write in one transaction, then runs the after-commit callbacks. */
+  flush(): void {
+    this.#scheduled = false;
+    if (this.#closed) return;
+    const ops = this.#ops;
+    const after = this.#after;
+    this.#ops = [];
+    this.#after = [];
+    if (ops.length > 0) {
+      try {
+        this.db.transaction(() => {
+          for (const op of ops) op();
+        })();
+      } catch (err) {
+        // Nothing of this group is stored, so nothing of it may be acknowledged: drop the
+        // after-commit work. Workers keep unacknowledged results and send them again.
+        this.onError(err as Error);
+        return;
+      }
+      this.#commits++;
+    }
+    for (const fn of after) fn();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+    this.db.close();
+  }
+
+  // ---- batches -------------------------------------------------------------------------------
+
+  insertBatch(row: Pick<BatchRow, 'id' | 'kind' | 'kind_version' | 'params' | 'policy' | 'state' | 'priority' | 'owner'> & { code_hash: Buffer | null }): void {
+    this.stmt(`INSERT INTO batches (id, kind, kind_version, code_hash, params, policy, state, priority, owner, created_at)
+      VALUES (@id, @kind, @kind_version, @code_hash, @params, @policy, @state, @priority, @owner, @created_at)`).run({ ...row, created_at: Date.now() });
+  }
+
+  getBatch(id: string): BatchRow | undefined {
+    return this.stmt(`SELECT id, kind, kind_version, code_hash, params, policy, state, priority, total, validated, failed,
+      tasks_issued, created_at, finished_at, owner, artifact_type, artifact_name, summary, error FROM batches WHERE id = ?`).get(id) as BatchRow | undefined;
+  }
+
+  listBatches(limit = 100): BatchRow[] {
+    return this.stmt(`SELECT id, kind, kind_version, code_hash, params, policy, state, priority, total, validated, failed,
+      tasks_issued, created_at, finished_at, owner, artifact_type, artifact_name, summary, error
+      FROM batches ORDER BY created_at DESC LIMIT ?`).all(limit) as BatchRow[];
+  }
+
+  batchesInState(...states: BatchState[]): BatchRow[] {
+    return this.listBatches(1_000_000).filter((b) => states.includes(b.state));
+  }
+
+  setBatchState(id: string, state: BatchState, error: string | null = null): void {
+    const finished = state === 'completed' || state === 'failed' || state === 'cancelled' ? Date.now() : null;
+    this.stmt('UPDATE batches SET state = ?, finished_at = ?, error = COALESCE(?, error) WHERE id = ?').run(state, finished, error, id);
+  }
+
+  setBatchTotal(id: string, total: number): void {
+    this.stmt('UPDATE batches SET total = ? WHERE id = ?').run(total, id);
+  }
+
+  bumpBatchCounts(id: string, validated: number, failed: number, issued: number): void {
+    this.stmt('UPDATE batches SET validated = validated + ?, failed = failed + ?, tasks_issued = tasks_issued + ? WHERE id = ?').run(validated, failed, issued, id);
+  }
+
+  setArtifact(id: string, artifact: { bytes: Uint8Array; contentType: string; fileName: string; summary: string }): void {
+    this.stmt('UPDATE batches SET artifact = ?, artifact_type = ?, artifact_name = ?, summary = ? WHERE id = ?')
+      .run(blob(artifact.bytes), artifact.contentType, artifact.fileName, artifact.summary, id);
+  }
+
+  getArtifact(id: string): { artifact: Buffer; artifact_type: string; artifact_name: string } | undefined {
+    return this.stmt('SELECT artifact, artifact_type, artifact_name FROM batches WHERE id = ? AND artifact IS NOT NULL').get(id) as
+      | { artifact: Buffer; artifact_type: string; artifact_name: string }
+      | undefined;
+  }
+
+  deleteBatch(id: string): void {
+    this.transaction(() => {
+      this.stmt('DELETE FROM tasks WHERE wu_id IN (SELECT id FROM work_units WHERE batch_id = ?)').run(id);
+      this.stmt('DELETE FROM work_units WHERE batch_id = ?').run(id);
+      this.stmt('DELETE FROM batches WHERE id = ?').run(id);
+    });
+  }
+
+  // ---- work units ------------------------------------------------------------------------------
+
+  insertWorkUnits(batchId: string, firstSeq: number, inputs: Uint8Array[]): void {
+    const stmt = this.stmt('INSERT INTO work_units (batch_id, seq, input) VALUES (?, ?, ?)');
+    this.transaction(() => {
+      for (let i = 0; i < inputs.length; i++) stmt.run(batchId, firstSeq + i, blob(inputs[i]!));
+    });
+  }
+
+  /** Pending work units of a batch after `afterId`, in id order (the feeder's refill query). */
+  pendingWorkUnits(batchId: string, afterId: number, limit: number): Pick<WorkUnitRow, 'id' | 'seq'>[] {
+    return this.stmt(`SELECT id, seq FROM work_units WHERE batch_id = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?`)
+      .all(batchId, afterId, limit) as Pick<WorkUnitRow, 'id' | 'seq'>[];
+  }
+
+  getWorkUnit(id: number): WorkUnitRow | undefined {
+    return this.stmt('SELECT * FROM work_units WHERE id = ?').get(id) as WorkUnitRow | undefined;
+  }
+
+  getInput(id: number): Buffer {
+    return (this.stmt('SELECT input FROM work_units WHERE id = ?').get(id) as { input: Buffer }).input;
+  }
+
+  finishWorkUnit(id: number, state: WorkUnitState, canonicalTask: number | null, agreed: number, reason: string | null): void {
+    this.stmt('UPDATE work_units SET state = ?, canonical_task = ?, agreed = ?, fail_reason = ? WHERE id = ?').run(state, canonicalTask, agreed, reason, id);
+  }
+
+  reopenWorkUnit(id: number): void {
+    this.stmt(`UPDATE work_units SET state = 'pending', canonical_task = NULL, agreed = 0 WHERE id = ?`).run(id);
+  }
+
+  countPending(batchId: string): number {
+    return (this.stmt(`SELECT count(*) AS n FROM work_units WHERE batch_id = ? AND state = 'pending'`).get(batchId) as { n: number }).n;
+  }
+
+  /** Canonical results in work-unit order, from `afterSeq` on. */
+  results(batchId: string, afterSeq: number, limit: number): ResultRow[] {
+    return this.stmt(`SELECT wu.seq, wu.state, wu.agreed, wu.fail_reason, wu.input, t.output, t.worker
+      FROM work_units wu LEFT JOIN tasks t ON t.id = wu.canonical_task
+      WHERE wu.batch_id = ? AND wu.seq > ? AND wu.state IN ('validated', 'failed') ORDER BY wu.seq LIMIT ?`)
+      .all(batchId, afterSeq, limit) as ResultRow[];
+  }
+
+  // ---- tasks -----------------------------------------------------------------------------------
+
+  maxTaskId(): number {
+    return (this.stmt('SELECT COALESCE(MAX(id), 0) AS n FROM tasks').get() as { n: number }).n;
+  }
+
+  insertTask(t: { id: number; wuId: number; worker: string; address: string; runtime: string; provisional: boolean; issuedAt: number; deadline: number }): void {
+    this.stmt(`INSERT INTO tasks (id, wu_id, worker, address, runtime, state, provisional, issued_at, deadline)
+      VALUES (?, ?, ?, ?, ?, 'leased', ?, ?, ?)`).run(t.id, t.wuId, t.worker, t.address, t.runtime, t.provisional ? 1 : 0, t.issuedAt, t.deadline);
+  }
+
+  tasksOf(wuId: number): TaskRow[] {
+    return this.stmt('SELECT * FROM tasks WHERE wu_id = ? ORDER BY id').all(wuId) as TaskRow[];
+  }
+
+  getTask(id: number): TaskRow | undefined {
+    return this.stmt('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
+  }
+
+  leasedTasks(): Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'deadline'>[] {
+    return this.stmt(`SELECT id, wu_id, worker, deadline FROM tasks WHERE state = 'leased'`).all() as Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'deadline'>[];
+  }
+
+  setTaskResult(id: number, state: TaskState, output: Uint8Array | null, digest: Uint8Array | null, error: string | null, cpuMs: number): void {
+    this.stmt('UPDATE tasks SET state = ?, output = ?, digest = ?, error = ?, cpu_ms = ?, finished_at = ? WHERE id = ?')
+      .run(state, blob(output), blob(digest), error, cpuMs, Date.now(), id);
+  }
+
+  setTaskState(id: number, state: TaskState): void {
+    this.stmt('UPDATE tasks SET state = ? WHERE id = ?').run(state, id);
+  }
+
+  setTaskProvisional(id: number, provisional: boolean): void {
+    this.stmt('UPDATE tasks SET provisional = ? WHERE id = ?').run(provisional ? 1 : 0, id);
+  }
+
+  // ---- workers ---------------------------------------------------------------------------------
+
+  touchWorker(key: string, runtime: string, address: string): void {
+    const now = Date.now();
+    this.stmt(`INSERT INTO workers (key, runtime, address, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (key) DO UPDATE SET runtime = excluded.runtime, address = excluded.address, last_seen = excluded.last_seen`)
+      .run(key, runtime, address, now, now);
+  }
+
+  getWorker(key: string): WorkerRow | undefined {
+    return this.stmt('SELECT * FROM workers WHERE key = ?').get(key) as WorkerRow | undefined;
+  }
+
+  listWorkers(limit = 1000): WorkerRow[] {
+    return this.stmt('SELECT * FROM workers ORDER BY last_seen DESC LIMIT ?').all(limit) as WorkerRow[];
+  }
+
+  /** Applies one reputation event. */
+  bumpWorker(key: string, event: 'valid' | 'invalid' | 'error' | 'timeout', cpuMs = 0): void {
+    const sql = {
+      valid: 'UPDATE workers SET valid = valid + 1, consecutive_valid = consecutive_valid + 1, tasks_done = tasks_done + 1, cpu_ms = cpu_ms + ? WHERE key = ?',
+      invalid: 'UPDATE workers SET invalid = invalid + 1, consecutive_valid = 0, tasks_done = tasks_done + 1, cpu_ms = cpu_ms + ? WHERE key = ?',
+      error: 'UPDATE workers SET errors = errors + 1, tasks_done = tasks_done + 1, cpu_ms = cpu_ms + ? WHERE key = ?',
+      timeout: 'UPDATE workers SET timeouts = timeouts + 1 + 0 * ? WHERE key = ?',
+    }[event];
+    this.stmt(sql).run(cpuMs, key);
+  }
+
+  /** Undoes a valid verdict that turned out wrong (adaptive replication caught the worker). */
+  revokeValid(key: string): void {
+    this.stmt('UPDATE workers SET valid = valid - 1, invalid = invalid + 1, consecutive_valid = 0 WHERE key = ?').run(key);
+  }
+}
+
+export interface ResultRow {
+  seq: number;
+  state: WorkUnitState;
+  agreed: number;
+  fail_reason: string | null;
+  input: Buffer;
+  output: Buffer | null;
+  worker: string | null;
+}

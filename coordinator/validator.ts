@@ -1,0 +1,75 @@
+/**
+ * The validator: decides, from the results a work unit has so far, whether a quorum agrees
+ * (and on what), whether more tasks must be issued, or whether to give up. Pure: no I/O, so
+ * every rule is unit-tested on its own (test/coordinator/validator.test.ts).
+ */
+
+/** One successful result of a task. */
+export interface Vote {
+  taskId: number;
+  worker: string;
+  /** Hex SHA-256 of the output bytes. */
+  digest: string;
+  output: Uint8Array;
+}
+
+export interface Tally {
+  votes: readonly Vote[];
+  /** Tasks that threw. */
+  errors: number;
+  /** Tasks ever issued for this work unit. */
+  issued: number;
+  /** Tasks out at workers right now. */
+  outstanding: number;
+  /** Tasks decided but not issued yet. */
+  want: number;
+}
+
+export interface Rules {
+  quorum: number;
+  maxTasks: number;
+  maxErrors: number;
+}
+
+export type Verdict =
+  | { type: 'accept'; canonical: Vote; agreeing: Vote[]; disagreeing: Vote[] }
+  | { type: 'issue'; count: number }
+  | { type: 'wait' }
+  | { type: 'fail'; reason: 'no_quorum' | 'too_many_errors'; disagreeing: Vote[] };
+
+/** Whether two outputs agree. Exact comparison is done on digests without calling this. */
+export type Agree = (a: Vote, b: Vote) => boolean;
+
+export const exactAgree: Agree = (a, b) => a.digest === b.digest;
+
+/**
+ * Groups votes into classes of agreeing outputs. Each class is represented by its first
+ * (earliest) member, so the canonical result is deterministic given arrival order.
+ */
+export function groupVotes(votes: readonly Vote[], agree: Agree): Vote[][] {
+  const groups: Vote[][] = [];
+  for (const vote of votes) {
+    const group = groups.find((g) => agree(g[0]!, vote));
+    if (group) group.push(vote);
+    else groups.push([vote]);
+  }
+  return groups;
+}
+
+export function judge(tally: Tally, rules: Rules, agree: Agree = exactAgree): Verdict {
+  const groups = groupVotes(tally.votes, agree);
+  let best: Vote[] = [];
+  for (const g of groups) if (g.length > best.length) best = g;
+  if (best.length >= rules.quorum) {
+    return { type: 'accept', canonical: best[0]!, agreeing: best, disagreeing: groups.filter((g) => g !== best).flat() };
+  }
+  if (tally.errors >= rules.maxErrors) return { type: 'fail', reason: 'too_many_errors', disagreeing: [...tally.votes] };
+  const needed = rules.quorum - best.length;
+  const coming = tally.outstanding + tally.want;
+  if (coming >= needed) return { type: 'wait' };
+  const capacity = rules.maxTasks - tally.issued - tally.want;
+  if (capacity <= 0) {
+    return coming === 0 ? { type: 'fail', reason: 'no_quorum', disagreeing: [...tally.votes] } : { type: 'wait' };
+  }
+  return { type: 'issue', count: Math.min(needed - coming, capacity) };
+}

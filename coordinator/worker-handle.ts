@@ -1,0 +1,14 @@
+import type { swarmgrid } from '../proto/codec.js';
+
+/** What the scheduler needs from a connected worker's session (node or browser alike). */
+export interface WorkerHandle {
+  readonly key: string;
+  readonly address: string;
+  readonly runtime: 'node' | 'browser';
+  /** Tasks the worker has asked for and not yet received. */
+  credit: number;
+  /** Whether the worker can run this kind (built in, or custom and trusted, and not declined). */
+  canRun(kind: string, version: string, custom: boolean): boolean;
+  sendTasks(tasks: swarmgrid.ITask[]): void;
+  sendCancel(taskIds: number[], reason: string): void;
+}

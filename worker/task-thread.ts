@@ -1,0 +1,67 @@
+/**
+ * Runs inside a Piscina worker thread: decodes a task's input, runs its job kind, encodes the
+ * output. Threads drop to the lowest OS priority first, so a volunteer's own programs always win.
+ */
+import { setPriority } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { decodeInput, encodeOutput } from '../jobs/codec.js';
+import { getBuiltinKind } from '../jobs/registry.js';
+import type { JobKind } from '../jobs/types.js';
+
+try {
+  // On Linux this lowers the calling thread only, not the worker's protocol thread.
+  setPriority(19);
+} catch {
+  // Not permitted on this platform: run at normal priority.
+}
+
+export interface ThreadTask {
+  kind: string;
+  input: Uint8Array;
+  /** Path of a verified custom-kind module in the code cache. */
+  codePath?: string;
+}
+
+/** Errors come back as values: custom properties do not survive a thrown error's trip across threads. */
+export type ThreadResult =
+  | { output: Uint8Array; cpuMs: number }
+  | { errorCode: 'exception' | 'unknown_kind' | 'invalid_input'; message: string; cpuMs: number };
+
+const customKinds = new Map<string, Promise<JobKind>>();
+
+async function resolveKind(task: ThreadTask): Promise<JobKind | undefined> {
+  if (task.codePath) {
+    let kind = customKinds.get(task.codePath);
+    if (!kind) {
+      kind = import(pathToFileURL(task.codePath).href).then((m: { default: JobKind }) => m.default);
+      customKinds.set(task.codePath, kind);
+    }
+    return kind;
+  }
+  return getBuiltinKind(task.kind);
+}
+
+export default async function runTask(task: ThreadTask): Promise<ThreadResult> {
+  const kind = await resolveKind(task);
+  if (!kind) return { errorCode: 'unknown_kind', message: `unknown job kind ${task.kind}`, cpuMs: 0 };
+  let input: unknown;
+  try {
+    input = kind.validateInput(decodeInput(task.input));
+  } catch (err) {
+    return { errorCode: 'invalid_input', message: (err as Error).message, cpuMs: 0 };
+  }
+  // Thread CPU time where Node has it (23.9+); wall time in a busy thread otherwise.
+  const cpu = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
+  const t0 = cpu ? cpu() : undefined;
+  const started = performance.now();
+  const elapsed = () => {
+    const t1 = cpu ? cpu() : undefined;
+    return t0 && t1 ? (t1.user + t1.system - t0.user - t0.system) / 1000 : performance.now() - started;
+  };
+  try {
+    const output = encodeOutput(kind, kind.run(input));
+    return { output, cpuMs: elapsed() };
+  } catch (err) {
+    return { errorCode: 'exception', message: err instanceof Error ? err.message : String(err), cpuMs: elapsed() };
+  }
+}
