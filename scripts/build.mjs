@@ -2,7 +2,7 @@
 // The build: protobuf codec generation, TypeScript, the browser bundle. Run by `npm install`
 // (prepare) and `npm test`. Generated code lands in proto/generated/ and dist/, never committed.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,7 +31,7 @@ writeFileSync(dts, header + readFileSync(dts, 'utf8')
   .replace(/number\|Long/g, 'number'));
 
 // 2. TypeScript.
-rmSync(join(root, 'dist'), { recursive: true, force: true });
+// dist/ is not wiped first: processes (and other test runs) may be using it while we rebuild.
 run(bin('tsc'), ['-p', 'tsconfig.json']);
 mkdirSync(join(root, 'dist', 'proto', 'generated'), { recursive: true });
 for (const f of ['swarmgrid.js', 'swarmgrid.d.ts']) copyFileSync(join(gen, f), join(root, 'dist', 'proto', 'generated', f));

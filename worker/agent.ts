@@ -29,6 +29,11 @@ export interface WorkerOptions {
   trust?: Set<string>;
   keyPair?: { publicKey: Buffer; secretKey: Buffer };
   maxFrameBytes?: number;
+  /**
+   * Fault injection, for tests and drills of the cross-checking: may replace a task's output
+   * before it is sent. Never set in production.
+   */
+  tamper?: (task: { kind: string; batchId: string; seq: number; taskId: number }, output: Uint8Array) => Uint8Array;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -152,8 +157,11 @@ export class WorkerAgent implements LinkHost {
       this.stats.tasksDone++;
       this.stats.cpuMs += outcome.cpuMs;
       if (!outcome.ok) this.stats.errors++;
+      const output = outcome.ok && this.#opts.tamper
+        ? this.#opts.tamper({ kind: t.kind ?? '', batchId: t.batchId ?? '', seq: Number(t.seq ?? 0), taskId: id }, outcome.output)
+        : outcome.ok ? outcome.output : undefined;
       link.complete(id, outcome.ok
-        ? { taskId: id, output: outcome.output, cpuMs: outcome.cpuMs }
+        ? { taskId: id, output, cpuMs: outcome.cpuMs }
         : { taskId: id, errorCode: outcome.errorCode, errorMessage: outcome.message, cpuMs: outcome.cpuMs });
     }
     this.pump();

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { exactAgree, groupVotes, judge, type Tally, type Vote } from '../../coordinator/validator.js';
+
+const vote = (taskId: number, worker: string, digest: string): Vote => ({ taskId, worker, digest, output: new Uint8Array() });
+const tally = (t: Partial<Tally>): Tally => ({ votes: [], errors: 0, issued: 0, outstanding: 0, want: 0, ...t });
+const rules = { quorum: 2, maxTasks: 5, maxErrors: 3 };
+
+describe('validator', () => {
+  it('accepts when a quorum agrees, canonical = earliest agreeing vote, the rest invalid', () => {
+    const v = judge(tally({ votes: [vote(1, 'a', 'x'), vote(2, 'b', 'y'), vote(3, 'c', 'y')], issued: 3 }), rules);
+    expect(v.type).toBe('accept');
+    if (v.type !== 'accept') return;
+    expect(v.canonical.taskId).toBe(2);
+    expect(v.agreeing.map((x) => x.taskId)).toEqual([2, 3]);
+    expect(v.disagreeing.map((x) => x.taskId)).toEqual([1]);
+  });
+
+  it('waits while enough tasks are still out to reach the quorum', () => {
+    expect(judge(tally({ votes: [vote(1, 'a', 'x')], issued: 2, outstanding: 1 }), rules)).toEqual({ type: 'wait' });
+  });
+
+  it('issues more tasks on disagreement', () => {
+    expect(judge(tally({ votes: [vote(1, 'a', 'x'), vote(2, 'b', 'y')], issued: 2 }), rules)).toEqual({ type: 'issue', count: 1 });
+  });
+
+  it('gives up with no_quorum once maxTasks is reached and nothing is out', () => {
+    const votes = [vote(1, 'a', 'x'), vote(2, 'b', 'y'), vote(3, 'c', 'z'), vote(4, 'd', 'w'), vote(5, 'e', 'v')];
+    expect(judge(tally({ votes, issued: 5 }), rules)).toMatchObject({ type: 'fail', reason: 'no_quorum' });
+  });
+
+  it('counts a task that threw as an error, not a vote, and fails after maxErrors', () => {
+    expect(judge(tally({ errors: 1, issued: 2, outstanding: 1 }), rules)).toEqual({ type: 'issue', count: 1 });
+    expect(judge(tally({ errors: 3, issued: 3 }), rules)).toMatchObject({ type: 'fail', reason: 'too_many_errors' });
+  });
+
+  it('never issues past maxTasks', () => {
+    expect(judge(tally({ votes: [vote(1, 'a', 'x')], issued: 5 }), { ...rules, maxTasks: 5 })).toMatchObject({ type: 'fail' });
+    expect(judge(tally({ votes: [], issued: 4 }), { quorum: 3, maxTasks: 5, maxErrors: 3 })).toEqual({ type: 'issue', count: 1 });
+  });
+
+  it('with a quorum of one, the first result is canonical', () => {
+    expect(judge(tally({ votes: [vote(1, 'a', 'x')], issued: 1 }), { ...rules, quorum: 1 })).toMatchObject({ type: 'accept' });
+  });
+
+  it('groups with a custom agreement (tolerance) instead of digests', () => {
+    const near = (a: Vote, b: Vote) => Math.abs(Number(a.digest) - Number(b.digest)) < 0.01;
+    const groups = groupVotes([vote(1, 'a', '1.000'), vote(2, 'b', '1.001'), vote(3, 'c', '2')], near);
+    expect(groups.map((g) => g.length)).toEqual([2, 1]);
+    expect(groupVotes([vote(1, 'a', '1.000'), vote(2, 'b', '1.001')], exactAgree)).toHaveLength(2);
+  });
+});
