@@ -54,6 +54,7 @@ export class Scheduler {
   #nextTaskId: number;
   #dispatchScheduled = false;
   #rotation = 0;
+  #reopening = new Set<number>();
 
   constructor(store: Store, options: SchedulerOptions = {}, events: SchedulerEvents = {}) {
     this.store = store;
@@ -241,6 +242,11 @@ export class Scheduler {
       const digest = digestOf(output);
       unit.votes.push({ taskId: outcome.taskId, worker: worker.key, digest, output });
       this.store.defer(() => this.store.setTaskResult(outcome.taskId, 'returned', output, Buffer.from(digest, 'hex'), null, outcome.cpuMs));
+      // A single copy stands alone only while its worker is still trusted: one caught since
+      // the task was issued gets its result checked like anyone else's.
+      if (unit.quorum < batch.policy.quorum && this.reputation.consecutiveValid(worker.key) < batch.policy.trustAfter) {
+        unit.quorum = batch.policy.quorum;
+      }
     }
     this.#apply(batch, unit, judge(tallyOf(unit), this.#rules(batch, unit), batch.agree));
   }
@@ -317,7 +323,11 @@ export class Scheduler {
       WHERE t.worker = ? AND t.provisional = 1 AND t.state = 'valid' AND w.state = 'validated'`).all(workerKey) as { id: number; wu_id: number; batch_id: string }[];
     for (const row of rows) {
       const batch = this.batches.get(row.batch_id);
-      if (!batch || batch.state !== 'running') continue;
+      // Several verdicts against one worker can land in one tick, before the first reopening
+      // is committed: reopen each task once.
+      if (!batch || batch.state !== 'running' || this.#reopening.has(row.id)) continue;
+      this.#reopening.add(row.id);
+      this.store.afterCommit(() => this.#reopening.delete(row.id));
       this.reputation.revoke(workerKey);
       this.store.defer(() => {
         this.store.setTaskState(row.id, 'invalid');

@@ -24,8 +24,8 @@ export class GridProcess {
   #waiters: { match: (e: LogEvent) => boolean; resolve: (e: LogEvent) => void }[] = [];
   readonly exited: Promise<number | null>;
 
-  constructor(args: string[], env: Record<string, string> = {}) {
-    this.proc = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  constructor(args: string[], env: Record<string, string> = {}, script = CLI) {
+    this.proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let carry = '';
     this.proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       carry += chunk;
@@ -106,8 +106,8 @@ export class TestGrid {
     return dir;
   }
 
-  spawn(args: string[], env?: Record<string, string>): GridProcess {
-    const p = new GridProcess(args, env);
+  spawn(args: string[], env?: Record<string, string>, script?: string): GridProcess {
+    const p = new GridProcess(args, env, script);
     this.processes.push(p);
     return p;
   }
@@ -123,6 +123,14 @@ export class TestGrid {
 
   async worker(opts: { threads?: number; args?: string[]; env?: Record<string, string>; grid?: string } = {}): Promise<GridProcess> {
     const p = this.spawn(['worker', '--grid', opts.grid ?? this.grid, '--bootstrap', this.bootstrap, '--threads', String(opts.threads ?? 1), '--json', ...(opts.args ?? [])], opts.env);
+    await p.waitFor('worker-started');
+    return p;
+  }
+
+  /** A lying volunteer (test/fixtures/faulty-worker.mjs): the real agent with outputs tampered. */
+  async faultyWorker(env: { FAULT_MODE: string; FAULT_RATE?: string; FAULT_AFTER?: string; FAULT_SALT?: string }, threads = 1): Promise<GridProcess> {
+    const script = fileURLToPath(new URL('../fixtures/faulty-worker.mjs', import.meta.url));
+    const p = this.spawn(['--grid', this.grid, '--bootstrap', this.bootstrap, '--threads', String(threads)], env, script);
     await p.waitFor('worker-started');
     return p;
   }

@@ -1,0 +1,153 @@
+/**
+ * Scheduler rules, driven in-process: a real SQLite store in a temp dir, fake worker handles
+ * that record what they are sent, and the real validator.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BatchManager } from '../../coordinator/batches.js';
+import { KindCatalog } from '../../coordinator/kind-catalog.js';
+import { Scheduler } from '../../coordinator/scheduler.js';
+import { Store } from '../../coordinator/store.js';
+import type { WorkerHandle } from '../../coordinator/worker-handle.js';
+import { decodeInput, encodeOutput } from '../../jobs/codec.js';
+import { pi } from '../../jobs/pi.js';
+import type { swarmgrid } from '../../proto/codec.js';
+
+class FakeWorker implements WorkerHandle {
+  credit = 0;
+  tasks: swarmgrid.ITask[] = [];
+  cancelled: number[] = [];
+  constructor(readonly key: string, readonly address = '10.0.0.1', readonly runtime: 'node' | 'browser' = 'node') {}
+  canRun() { return true; }
+  sendTasks(t: swarmgrid.ITask[]) { this.tasks.push(...t); }
+  sendCancel(ids: number[]) { this.cancelled.push(...ids); }
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 5));
+let dir: string;
+let store: Store;
+let sched: Scheduler;
+let batches: BatchManager;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'swarmgrid-sched-'));
+  store = new Store({ dataDir: dir });
+  let mgr: BatchManager | undefined;
+  let n = 0;
+  // A seeded random source: spot checks are reproducible.
+  const random = () => ((n = (Math.imul(n + 0x6d2b79f5, 1) >>> 0)), ((n * 2654435761) >>> 0) / 2 ** 32);
+  sched = new Scheduler(store, { sweepMs: 20, random }, { onBatchDecided: (b) => mgr?.batchDecided(b) });
+  batches = mgr = new BatchManager(store, sched, new KindCatalog());
+});
+afterEach(() => {
+  sched.close();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the real π job for a task, optionally lying. */
+function answer(task: swarmgrid.ITask, lie = 0) {
+  const input = pi.validateInput(decodeInput(task.input!));
+  const out = pi.run(input);
+  return { taskId: Number(task.taskId), output: encodeOutput(pi, { ...out, inside: out.inside + lie }), cpuMs: 1 };
+}
+
+async function pull(w: FakeWorker, n: number): Promise<swarmgrid.ITask[]> {
+  const before = w.tasks.length;
+  w.credit += n;
+  sched.dispatch(w);
+  await settle();
+  return w.tasks.slice(before);
+}
+
+describe('scheduler', () => {
+  it('never gives one worker identity two tasks of the same work unit', async () => {
+    const id = await batches.create({ kind: 'pi', params: { workUnits: 5, samplesPerUnit: 10 }, policy: { replication: 2, quorum: 2 } });
+    const a = new FakeWorker('a');
+    sched.attach(a);
+    const got = await pull(a, 50);
+    expect(got).toHaveLength(5);
+    expect(new Set(got.map((t) => Number(t.seq))).size).toBe(5);
+    const b = new FakeWorker('b');
+    sched.attach(b);
+    expect(await pull(b, 50)).toHaveLength(5);
+    expect(store.getBatch(id)!.tasks_issued).toBe(10);
+  });
+
+  it('keeps browser volunteers on one address apart by default, and everyone with distinctAddress "all"', async () => {
+    await batches.create({ kind: 'pi', params: { workUnits: 3, samplesPerUnit: 10 } });
+    const b1 = new FakeWorker('b1', '1.2.3.4', 'browser');
+    const b2 = new FakeWorker('b2', '1.2.3.4', 'browser');
+    const n1 = new FakeWorker('n1', '1.2.3.4', 'node');
+    for (const w of [b1, b2, n1]) sched.attach(w);
+    expect(await pull(b1, 10)).toHaveLength(3);
+    expect(await pull(b2, 10)).toHaveLength(0);
+    expect(await pull(n1, 10)).toHaveLength(3);
+
+    await batches.create({ kind: 'pi', params: { workUnits: 2, samplesPerUnit: 10 }, policy: { distinctAddress: 'all' } });
+    const n2 = new FakeWorker('n2', '5.5.5.5');
+    const n3 = new FakeWorker('n3', '5.5.5.5');
+    sched.attach(n2);
+    sched.attach(n3);
+    // The first batch is fully issued (b1 + n1); n2 takes both units of the second,
+    // and n3, on n2's address, gets none of them.
+    expect(await pull(n2, 10)).toHaveLength(2);
+    expect(await pull(n3, 10)).toHaveLength(0);
+  });
+
+  it('issues another task on disagreement, marks the loser invalid, and cancels nothing still useful', async () => {
+    const id = await batches.create({ kind: 'pi', params: { workUnits: 1, samplesPerUnit: 100 } });
+    const [a, b, c] = ['a', 'b', 'c'].map((k) => new FakeWorker(k));
+    for (const w of [a, b, c]) sched.attach(w!);
+    const [ta] = await pull(a!, 1);
+    const [tb] = await pull(b!, 1);
+    sched.results(a!, [answer(ta!)]);
+    sched.results(b!, [answer(tb!, 1)]);
+    await settle();
+    const [tc] = await pull(c!, 1);
+    expect(tc).toBeDefined();
+    sched.results(c!, [answer(tc!)]);
+    await settle();
+    await settle();
+    const row = store.getBatch(id)!;
+    expect(row.validated).toBe(1);
+    const tasks = store.tasksOf(store.pendingWorkUnits(id, 0, 10)[0]?.id ?? 1);
+    expect(tasks.map((t) => [t.worker, t.state])).toEqual([['a', 'valid'], ['b', 'invalid'], ['c', 'valid']]);
+    expect(store.getWorker('b')!.invalid).toBe(1);
+    expect(store.getWorker('a')!.valid).toBe(1);
+  });
+
+  it('fails a work unit with no_quorum after maxTasks disagreeing results', async () => {
+    const id = await batches.create({ kind: 'pi', params: { workUnits: 1, samplesPerUnit: 100 }, policy: { replication: 2, quorum: 2, maxTasks: 3 } });
+    const ws = ['a', 'b', 'c', 'd'].map((k) => new FakeWorker(k));
+    for (const w of ws) sched.attach(w);
+    let lie = 1;
+    for (const w of ws) {
+      const got = await pull(w, 1);
+      for (const t of got) sched.results(w, [answer(t, lie++)]);
+      await settle();
+    }
+    await settle();
+    const row = store.getBatch(id)!;
+    expect(row.failed).toBe(1);
+    expect(row.tasks_issued).toBe(3);
+    expect(row.state).toBe('failed');
+  });
+
+  it('re-issues at once what a worker hands back, and after the lease what it never returns', async () => {
+    await batches.create({ kind: 'pi', params: { workUnits: 2, samplesPerUnit: 10 }, policy: { replication: 1, quorum: 1, lease: 0.1 } });
+    const a = new FakeWorker('a');
+    const b = new FakeWorker('b');
+    sched.attach(a);
+    sched.attach(b);
+    const held = await pull(a, 2);
+    expect(held).toHaveLength(2);
+    sched.abandon(a, [Number(held[0]!.taskId)]);
+    expect(await pull(b, 1)).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 200)); // the other lease runs out
+    expect(await pull(b, 1)).toHaveLength(1);
+    expect(store.getWorker('a')!.timeouts).toBe(1);
+  });
+});
