@@ -5,10 +5,12 @@ import { cancel, results, status, submit } from './commands/client.js';
 import { coordinator } from './commands/coordinator.js';
 import { demo } from './commands/demo.js';
 import { dht } from './commands/dht.js';
+import { kind } from './commands/kind.js';
+import { kinds } from './commands/kinds.js';
 import { token } from './commands/token.js';
 import { worker } from './commands/worker.js';
 
-const commands: Command[] = [demo, coordinator, worker, dht, token, submit, status, results, cancel];
+const commands: Command[] = [demo, coordinator, worker, dht, token, kind, kinds, submit, status, results, cancel];
 
 function usage(): string {
   const rows = commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n');

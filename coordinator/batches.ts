@@ -5,8 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { encodeInput } from '../jobs/codec.js';
-import type { Artifact, Json } from '../jobs/types.js';
+import type { Artifact, JobKind, Json } from '../jobs/types.js';
 import { reduceBatch } from './assimilator.js';
+import { chunksOf, type InputChunk, type InputSource, unitLabel } from './batch-inputs.js';
 import type { BatchRuntime } from './batch-runtime.js';
 import { CoordinatorErrors } from './errors.js';
 import { agreeFor, type KindCatalog } from './kind-catalog.js';
@@ -18,9 +19,14 @@ import { GridError } from '../proto/errors.js';
 
 export interface BatchSubmission {
   kind: string;
-  /** Explicit work-unit inputs (sync or async: NDJSON bodies stream in). */
-  inputs?: Iterable<unknown> | AsyncIterable<unknown>;
-  /** Or params for the kind's generator. */
+  /** Explicit work-unit inputs: an array, or any sync or async iterable. */
+  inputs?: InputSource;
+  /** Explicit inputs already in chunks (what an NDJSON body streams in as). */
+  inputChunks?: AsyncIterable<InputChunk>;
+  /**
+   * Params for the kind's generator when no inputs are given; with inputs they only reach the
+   * reducer (e.g. the image size a Mandelbrot reducer assembles its tiles into).
+   */
   params?: Json;
   policy?: unknown;
   owner?: string;
@@ -34,6 +40,7 @@ export class BatchManager {
   #store: Store;
   #scheduler: Scheduler;
   #catalog: KindCatalog;
+  readonly stats = { ingested: 0 };
   #finalizing = new Set<string>();
   #listeners: BatchListener[] = [];
   #log: (event: string, fields: Record<string, unknown>) => void;
@@ -50,20 +57,23 @@ export class BatchManager {
     this.#listeners.push(listener);
   }
 
-  /** Validates and stores a batch; resolves with its id once every work unit is committed. */
+  /**
+   * Validates and stores a batch; resolves with its id once every work unit is committed. Inputs
+   * are stored a chunk at a time, and the scheduler dispatches each chunk while the next streams
+   * in. A batch that fails validation part-way leaves nothing behind; one cancelled while it
+   * streams in stays cancelled (and this rejects with GRID_ERR_BATCH_FINISHED).
+   */
   async create(sub: BatchSubmission): Promise<string> {
-    const entry = this.#catalog.get(sub.kind);
+    // resolve, not get: a custom kind added with `swarmgrid kind add` since start is picked up here.
+    const entry = await this.#catalog.resolve(sub.kind);
     if (!entry) throw CoordinatorErrors.UNKNOWN_KIND(sub.kind);
     const { kind } = entry;
     const policy = resolvePolicy(sub.policy);
-    let inputs: Iterable<unknown> | AsyncIterable<unknown>;
-    if (sub.inputs) inputs = sub.inputs;
+    let chunks: AsyncIterable<InputChunk>;
+    if (sub.inputChunks) chunks = sub.inputChunks;
+    else if (sub.inputs) chunks = chunksOf(sub.inputs, INGEST_CHUNK);
     else if (kind.generate) {
-      try {
-        inputs = kind.generate(sub.params ?? {});
-      } catch (err) {
-        throw CoordinatorErrors.INVALID_PARAMS(kind.name, (err as Error).message);
-      }
+      chunks = chunksOf(generated(kind, sub.params ?? {}), INGEST_CHUNK);
     } else throw CoordinatorErrors.BAD_REQUEST(`job kind ${kind.name} has no generator: send inputs`);
 
     const id = randomBytes(8).toString('hex');
@@ -76,27 +86,39 @@ export class BatchManager {
     this.#scheduler.addBatch(runtime);
     let seq = 0;
     try {
-      let chunk: Uint8Array[] = [];
-      for await (const raw of inputs as AsyncIterable<unknown>) {
-        let input: unknown;
-        try {
-          input = kind.validateInput(raw);
-        } catch (err) {
-          if (err instanceof GridError) throw err;
-          throw CoordinatorErrors.INVALID_INPUT(seq, (err as Error).message);
-        }
-        chunk.push(encodeInput(input));
-        seq++;
-        if (chunk.length >= INGEST_CHUNK) {
-          this.#store.insertWorkUnits(id, seq - chunk.length, chunk);
-          chunk = [];
-          this.#scheduler.unitsAdded(id);
-          await yieldToLoop(); // let the scheduler dispatch what is already in
+      let encoded: Uint8Array[] = [];
+      const store = async () => {
+        // Cancelled while streaming in (DELETE during the upload): stop taking inputs.
+        if (runtime.state === 'cancelled') throw CoordinatorErrors.BATCH_FINISHED(id, 'cancelled');
+        this.#store.insertWorkUnits(id, seq - encoded.length, encoded);
+        this.stats.ingested += encoded.length;
+        encoded = [];
+        this.#scheduler.unitsAdded(id);
+        await yieldToLoop(); // let the scheduler dispatch what is already in
+      };
+      for await (const chunk of chunks) {
+        for (let i = 0; i < chunk.values.length; i++) {
+          let input: unknown;
+          try {
+            input = kind.validateInput(chunk.values[i]);
+            encoded.push(encodeInput(input));
+          } catch (err) {
+            if (err instanceof GridError) throw err;
+            throw CoordinatorErrors.INVALID_INPUT(unitLabel(seq, chunk, i), (err as Error).message);
+          }
+          seq++;
+          if (encoded.length >= INGEST_CHUNK) await store();
         }
       }
-      if (chunk.length > 0) this.#store.insertWorkUnits(id, seq - chunk.length, chunk);
+      if (encoded.length > 0) await store();
+      if (runtime.state === 'cancelled') throw CoordinatorErrors.BATCH_FINISHED(id, 'cancelled');
       if (seq === 0) throw CoordinatorErrors.EMPTY_BATCH();
     } catch (err) {
+      if (runtime.state === 'cancelled') {
+        // cancel() already withdrew the tasks and marked the batch; units stored since join it.
+        this.#store.stmt(`UPDATE work_units SET state = 'cancelled' WHERE batch_id = ? AND state = 'pending'`).run(id);
+        throw CoordinatorErrors.BATCH_FINISHED(id, 'cancelled');
+      }
       // Nothing of a rejected batch stays: withdraw what was dispatched, delete what was stored.
       this.#scheduler.dropBatch(id, 'batch rejected');
       this.#store.flush();
@@ -133,9 +155,20 @@ export class BatchManager {
     if (runtime.state !== 'running' || runtime.validated + runtime.failed < runtime.total) return;
     if (this.#finalizing.has(runtime.id)) return;
     this.#finalizing.add(runtime.id);
-    // Stop dispatching and reopening at once; the store says 'running' until the artifact is in.
-    runtime.state = runtime.failed > 0 ? 'failed' : 'completed';
-    setImmediate(() => void this.#finalize(runtime));
+    setImmediate(() => {
+      // Adaptive replication: no single copy closes a batch unless a later check of its worker
+      // vouches for it; the others are verified first, and the batch goes on until they are.
+      if (runtime.policy.adaptive) {
+        this.#store.flush();
+        if (this.#scheduler.auditSingleCopies(runtime) > 0) {
+          this.#finalizing.delete(runtime.id);
+          return;
+        }
+      }
+      // Stop dispatching and reopening at once; the store says 'running' until the artifact is in.
+      runtime.state = runtime.failed > 0 ? 'failed' : 'completed';
+      void this.#finalize(runtime);
+    });
   }
 
   async #finalize(runtime: BatchRuntime): Promise<void> {
@@ -170,6 +203,8 @@ export class BatchManager {
     if (isFinalBatchState(row.state) || (runtime && runtime.state !== 'running' && runtime.state !== 'loading')) {
       throw CoordinatorErrors.BATCH_FINISHED(id, row.state === 'running' ? runtime!.state : row.state);
     }
+    // A batch still streaming in sees this and stops taking inputs (see create()).
+    if (runtime) runtime.state = 'cancelled';
     this.#scheduler.dropBatch(id, 'batch cancelled');
     this.#store.flush();
     this.#store.transaction(() => {
@@ -200,5 +235,19 @@ export class BatchManager {
       this.#scheduler.addBatch(runtime);
       this.#checkDecided(runtime);
     }
+  }
+}
+
+/**
+ * A kind's generator over batch params. Generators check their params when first iterated, not
+ * when called, so their errors surface inside the ingest loop: they are still the caller's bad
+ * params (400), not an internal error.
+ */
+function* generated(kind: JobKind, params: Json): Iterable<unknown> {
+  try {
+    yield* kind.generate!(params);
+  } catch (err) {
+    if (err instanceof GridError) throw err;
+    throw CoordinatorErrors.INVALID_PARAMS(kind.name, (err as Error).message);
   }
 }

@@ -6,6 +6,7 @@ import { StreamChannel, toHex, type Channel } from '../proto/channel.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proto/codec.js';
 import { type BootstrapNode, createSwarm, DEFAULT_GRID, gridTopic, type Swarm } from '../proto/discovery.js';
 import { BatchManager } from './batches.js';
+import { declinedKinds, recordDecline } from './declines.js';
 import { buildHttp } from './http/server.js';
 import { loadOrCreateKeyPair } from './identity.js';
 import { KindCatalog } from './kind-catalog.js';
@@ -67,8 +68,8 @@ export class Coordinator {
     this.grid = opts.grid ?? DEFAULT_GRID;
     this.#keyPair = loadOrCreateKeyPair(opts.dataDir);
     this.publicKey = toHex(this.#keyPair.publicKey);
-    this.store = new Store({ dataDir: opts.dataDir, ...(opts.durability && { durability: opts.durability }) });
-    this.catalog = new KindCatalog();
+    this.store = new Store({ dataDir: opts.dataDir, lock: true, ...(opts.durability && { durability: opts.durability }) });
+    this.catalog = new KindCatalog({ store: this.store, dataDir: opts.dataDir, log: this.#log });
     let batches: BatchManager | undefined;
     this.scheduler = new Scheduler(this.store, opts.scheduler, { onBatchDecided: (b) => batches?.batchDecided(b) });
     this.batches = batches = new BatchManager(this.store, this.scheduler, this.catalog, this.#log);
@@ -77,6 +78,7 @@ export class Coordinator {
   static async start(opts: CoordinatorOptions): Promise<Coordinator> {
     const c = new Coordinator(opts);
     try {
+      await c.catalog.load(); // custom kinds first: running batches may need them
       c.batches.recover();
       await c.#startHttp();
       await c.#startSwarm();
@@ -101,6 +103,12 @@ export class Coordinator {
       coordinatorKey: this.#keyPair.publicKey,
       version: COORDINATOR_VERSION,
       maxFrameBytes: this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      codeBundle: (hash) => this.catalog.bundle(hash),
+      declinedKinds: (worker, trusts) => declinedKinds(this.store, worker, trusts),
+      onDecline: (worker, kind, reason) => {
+        recordDecline(this.store, worker, kind, reason);
+        this.#log('kind-declined', { worker, kind, reason });
+      },
       log: this.#log,
     });
     this.sessions.add(session);
@@ -140,6 +148,7 @@ export class Coordinator {
       private: this.#opts.private ?? false,
       bodyLimit: this.#opts.bodyLimit ?? 16 * 1024 * 1024,
       rateLimit: this.#opts.rateLimit ?? 60,
+      volunteer: { accept: (channel) => this.accept(channel), maxFrameBytes: this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES },
     });
     const host = this.#opts.httpHost ?? '127.0.0.1';
     await this.#http.listen({ port: this.#opts.httpPort, host });

@@ -7,6 +7,7 @@ export const CoordinatorErrors = {
   UNSUPPORTED_MEDIA_TYPE: createError('GRID_ERR_UNSUPPORTED_MEDIA_TYPE', 'content type %s is not supported; use application/json or application/x-ndjson', 415),
   BODY_TOO_LARGE: createError('GRID_ERR_BODY_TOO_LARGE', 'request body exceeds %s bytes; send big batches as NDJSON', 413),
   UNKNOWN_KIND: createError('GRID_ERR_UNKNOWN_KIND', 'unknown job kind "%s"', 400),
+  INVALID_KIND: createError('GRID_ERR_INVALID_KIND', 'invalid job kind module: %s', 400),
   INVALID_INPUT: createError('GRID_ERR_INVALID_INPUT', 'work unit %s: %s', 400),
   INVALID_PARAMS: createError('GRID_ERR_INVALID_PARAMS', 'invalid params for %s: %s', 400),
   INVALID_POLICY: createError('GRID_ERR_INVALID_POLICY', 'invalid policy: %s', 400),
@@ -19,5 +20,14 @@ export const CoordinatorErrors = {
   RATE_LIMITED: createError('GRID_ERR_RATE_LIMITED', 'too many submissions; retry in %s s', 429),
   NOT_FOUND: createError('GRID_ERR_NOT_FOUND', 'route %s %s not found', 404),
   INTERNAL: createError('GRID_ERR_INTERNAL', 'internal error: %s', 500),
-  STORE_LOCKED: createError('GRID_ERR_STORE_LOCKED', 'data directory %s is in use by another coordinator', 500),
+  VOLUNTEER_ID: createError('GRID_ERR_VOLUNTEER_ID', 'the volunteer id must be 64 lowercase hex characters (a 32-byte key)', 400),
+  STORE_LOCKED: createError('GRID_ERR_STORE_LOCKED', 'data directory %s is in use by another coordinator (one coordinator per --data)', 500),
+} as const;
+
+/** Raised on the submitter's side by GridClient (coordinator/client) and the CLI commands over it. */
+export const ClientErrors = {
+  NO_URL: createError('GRID_ERR_NO_URL', 'no coordinator URL: pass --url or set SWARMGRID_URL', 400),
+  UNREACHABLE: createError('GRID_ERR_UNREACHABLE', 'cannot reach the coordinator at %s: %s', 503),
+  TIMEOUT: createError('GRID_ERR_TIMEOUT', '%s %s: no answer within %s ms', 504),
+  HTTP: createError('GRID_ERR_HTTP', '%s %s: HTTP %s', 502),
 } as const;

@@ -51,6 +51,8 @@ export function hydrateUnit(store: Store, id: number, quorum: number): HotUnit |
 }
 
 function applyTaskRow(unit: HotUnit, task: TaskRow): void {
+  // Handed back unrun (Goodbye, pause): not an attempt, and no bar on that worker (scheduler.abandon).
+  if (task.state === 'abandoned') return;
   unit.issued++;
   unit.workers.add(task.worker);
   unit.addresses.add(task.address);

@@ -1,5 +1,10 @@
 /** The package's public face: `import { GridClient, Coordinator, WorkerAgent } from 'swarmgrid'`. */
-export { GridClient, type GridClientOptions, type BatchSpec, type BatchStatus, type ResultLine } from './client/grid-client.js';
+export { GridClient, FINAL_STATES } from './client/grid-client.js';
+export type {
+  GridClientOptions, BatchSpec, NdjsonHeader, BatchState, BatchStatus, Submitted, ResultLine, KindInfo, KindParam, WorkerInfo, Health,
+  Artifact as BatchArtifact,
+} from './client/types.js';
+export { CoordinatorErrors, ClientErrors } from './errors.js';
 export { Coordinator, type CoordinatorOptions } from './coordinator.js';
 export { resolvePolicy, type Policy, type ResolvedPolicy } from './policy.js';
 export { WorkerAgent, type WorkerOptions } from '../worker/agent.js';

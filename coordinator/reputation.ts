@@ -45,11 +45,4 @@ export class Reputation {
     }
     this.#store.defer(() => this.#store.bumpWorker(key, event, cpuMs));
   }
-
-  /** A provisionally accepted result turned out wrong. */
-  revoke(key: string): void {
-    const row = this.#row(key);
-    if (row) { row.valid--; row.invalid++; row.consecutive_valid = 0; }
-    this.#store.defer(() => this.#store.revokeValid(key));
-  }
 }

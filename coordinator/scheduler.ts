@@ -8,7 +8,7 @@
  * nothing is acknowledged to a worker before it is committed.
  */
 import { type BatchRuntime, dequeueAt, enqueue, removeFromReady } from './batch-runtime.js';
-import { digestOf, type HotUnit, hydrateUnit, tallyOf } from './hot-unit.js';
+import { digestOf, type HotUnit, hydrateUnit, newUnit, tallyOf } from './hot-unit.js';
 import { Leases } from './leases.js';
 import { Reputation } from './reputation.js';
 import type { Store } from './store.js';
@@ -55,6 +55,8 @@ export class Scheduler {
   #dispatchScheduled = false;
   #rotation = 0;
   #reopening = new Set<number>();
+  /** Batch counters (validated, issued) of this tick, written once per batch per commit. */
+  #counts: Map<string, [number, number]> | undefined;
 
   constructor(store: Store, options: SchedulerOptions = {}, events: SchedulerEvents = {}) {
     this.store = store;
@@ -137,12 +139,19 @@ export class Scheduler {
   /** The feeder: loads the next chunk of pending units of a batch from the store. */
   #refill(batch: BatchRuntime): void {
     if (batch.exhausted || batch.hot.size >= this.#opts.maxHotPerBatch) return;
-    const rows = this.store.pendingWorkUnits(batch.id, batch.cursor, this.#opts.refillChunk);
+    // One query per chunk, inputs included: only units that already had tasks (after a restart,
+    // or reopened) are rebuilt from their task rows. Two point queries per unit were a sixth of
+    // the coordinator's CPU per task on the echo benchmark (BENCHMARKS.md).
+    const rows = this.store.stmt(`SELECT w.id, w.seq, w.input, EXISTS (SELECT 1 FROM tasks t WHERE t.wu_id = w.id) AS started
+      FROM work_units w WHERE w.batch_id = ? AND w.state = 'pending' AND w.id > ? ORDER BY w.id LIMIT ?`)
+      .all(batch.id, batch.cursor, this.#opts.refillChunk) as { id: number; seq: number; input: Buffer; started: number }[];
     if (rows.length < this.#opts.refillChunk) batch.exhausted = true;
     for (const row of rows) {
       batch.cursor = row.id;
       if (batch.hot.has(row.id)) continue;
-      const unit = hydrateUnit(this.store, row.id, batch.policy.quorum);
+      const unit = row.started
+        ? hydrateUnit(this.store, row.id, batch.policy.quorum)
+        : newUnit(row.id, batch.id, row.seq, row.input, 0, batch.policy.quorum);
       if (!unit) continue;
       if (unit.issued === 0) unit.want = batch.policy.replication;
       batch.hot.set(unit.id, unit);
@@ -172,15 +181,40 @@ export class Scheduler {
     this.leases.add(taskId, unit.id, worker.key, now + leaseMs);
     this.stats.issued++;
     const row = { id: taskId, wuId: unit.id, worker: worker.key, address: worker.address, runtime: worker.runtime, provisional, issuedAt: now, deadline: now + leaseMs };
-    this.store.defer(() => {
-      this.store.insertTask(row);
-      this.store.bumpBatchCounts(batch.id, 0, 0, 1);
-    });
+    this.store.defer(() => this.store.insertTask(row));
+    this.#count(batch.id, 0, 1);
     return {
       taskId, batchId: batch.id, seq: unit.seq, kind: batch.kind.name, kindVersion: batch.kind.version,
       codeHash: batch.codeHash ?? new Uint8Array(0), input: unit.input, leaseMs,
       timeoutMs: Math.round(batch.policy.timeout * 1000), memoryMb: batch.policy.memoryMb,
     };
+  }
+
+  /**
+   * Adds to a batch's validated / issued counters in this tick's transaction: one UPDATE per batch
+   * per commit instead of two per task (they were 6% of the coordinator's time per task). Called
+   * outside deferred writes, never from one, so that the sums land in the same commit.
+   */
+  #count(batchId: string, validated: number, issued: number): void {
+    let acc = this.#counts;
+    if (!acc) {
+      const fresh = new Map<string, [number, number]>();
+      acc = this.#counts = fresh;
+      this.store.defer(() => {
+        if (this.#counts === fresh) this.#counts = undefined;
+        for (const [id, [v, i]] of fresh) this.store.bumpBatchCounts(id, v, 0, i);
+      });
+      // Queued after the store's flush: if that transaction failed before reaching the write
+      // above, later counts must not pile up in a map nothing will write.
+      setImmediate(() => {
+        if (this.#counts === fresh) this.#counts = undefined;
+      });
+    }
+    const c = acc.get(batchId);
+    if (c) {
+      c[0] += validated;
+      c[1] += issued;
+    } else acc.set(batchId, [validated, issued]);
   }
 
   #rules(batch: BatchRuntime, unit: HotUnit) {
@@ -268,9 +302,11 @@ export class Scheduler {
         this.store.defer(() => {
           this.store.finishWorkUnit(unit.id, 'validated', verdict.canonical.taskId, verdict.agreeing.length, null);
           for (const v of verdict.agreeing) this.store.setTaskState(v.taskId, 'valid');
+          // Agreement with another identity confirms a single copy that was being re-checked.
+          if (verdict.agreeing.length > 1) for (const v of verdict.agreeing) this.store.setTaskProvisional(v.taskId, false);
           for (const v of verdict.disagreeing) this.store.setTaskState(v.taskId, 'invalid');
-          this.store.bumpBatchCounts(batch.id, 1, 0, 0);
         });
+        this.#count(batch.id, 1, 0);
         batch.validated++;
         this.stats.validated++;
         break;
@@ -314,35 +350,58 @@ export class Scheduler {
 
   /**
    * A worker returned a result that lost to a quorum. Besides the reputation hit, every single
-   * copy it was trusted with in a running batch is reopened: adaptive replication must never
-   * let a worker that turned bad keep its unchecked results.
+   * copy it was trusted with in a running batch is checked again under the batch's full quorum:
+   * adaptive replication must never let a worker that turned bad keep its unchecked results.
+   * Its old vote stays (it may well be right) and is judged with the new ones.
    */
   #caught(workerKey: string): void {
     this.reputation.record(workerKey, 'invalid');
-    const rows = this.store.db.prepare(`SELECT t.id, t.wu_id, w.batch_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
+    const rows = this.store.stmt(`SELECT t.id, t.wu_id, w.batch_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
       WHERE t.worker = ? AND t.provisional = 1 AND t.state = 'valid' AND w.state = 'validated'`).all(workerKey) as { id: number; wu_id: number; batch_id: string }[];
     for (const row of rows) {
       const batch = this.batches.get(row.batch_id);
       // Several verdicts against one worker can land in one tick, before the first reopening
-      // is committed: reopen each task once.
-      if (!batch || batch.state !== 'running' || this.#reopening.has(row.id)) continue;
-      this.#reopening.add(row.id);
-      this.store.afterCommit(() => this.#reopening.delete(row.id));
-      this.reputation.revoke(workerKey);
+      // is committed: reopen each unit once.
+      if (!batch || batch.state !== 'running' || this.#reopening.has(row.wu_id)) continue;
+      this.#reopening.add(row.wu_id);
       this.store.defer(() => {
-        this.store.setTaskState(row.id, 'invalid');
         this.store.reopenWorkUnit(row.wu_id);
         this.store.bumpBatchCounts(batch.id, -1, 0, 0);
       });
       batch.validated--;
       this.store.afterCommit(() => {
-        const unit = hydrateUnit(this.store, row.wu_id, batch.policy.quorum);
-        if (!unit || batch.hot.has(unit.id)) return;
-        unit.votes = unit.votes.filter((v) => v.worker !== workerKey);
-        batch.hot.set(unit.id, unit);
-        this.#apply(batch, unit, judge(tallyOf(unit), this.#rules(batch, unit), batch.agree));
+        this.#reopening.delete(row.wu_id);
+        this.#recheck(batch, row.wu_id);
       });
     }
+  }
+
+  /** Puts a reopened unit back in play with the batch's full quorum. */
+  #recheck(batch: BatchRuntime, wuId: number): void {
+    const unit = hydrateUnit(this.store, wuId, batch.policy.quorum);
+    if (!unit || batch.hot.has(unit.id)) return;
+    batch.hot.set(unit.id, unit);
+    this.#apply(batch, unit, judge(tallyOf(unit), this.#rules(batch, unit), batch.agree));
+  }
+
+  /**
+   * Before an adaptive batch closes: every accepted single copy whose worker has had no
+   * quorum-checked valid result since is sent out again under the batch's full quorum (its own
+   * vote stays and counts). Returns how many work units were reopened.
+   */
+  auditSingleCopies(batch: BatchRuntime): number {
+    const rows = this.store.stmt(`SELECT t.wu_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
+      WHERE w.batch_id = ? AND w.state = 'validated' AND t.provisional = 1 AND t.state = 'valid'
+      AND NOT EXISTS (SELECT 1 FROM tasks v WHERE v.worker = t.worker AND v.provisional = 0 AND v.state = 'valid' AND v.id > t.id)`)
+      .all(batch.id) as { wu_id: number }[];
+    if (rows.length === 0) return 0;
+    this.store.transaction(() => {
+      for (const row of rows) this.store.reopenWorkUnit(row.wu_id);
+      this.store.bumpBatchCounts(batch.id, -rows.length, 0, 0);
+    });
+    batch.validated -= rows.length;
+    for (const row of rows) this.#recheck(batch, row.wu_id);
+    return rows.length;
   }
 
   #expire(taskId: number): void {
@@ -363,7 +422,20 @@ export class Scheduler {
       this.leases.delete(id);
       this.stats.abandoned++;
       this.store.defer(() => this.store.setTaskState(id, 'abandoned'));
+      // Handed back unrun: neither a vote nor an attempt. It must not use up the unit's maxTasks,
+      // and the unit may go to this worker again (a lone volunteer that pauses would strand it).
+      const found = this.#unit(undefined, lease.wuId);
+      if (found && !found.unit.done) {
+        found.unit.issued--;
+        found.unit.workers.delete(worker.key);
+      }
       this.#release(lease.wuId, id);
+      // Still a re-issue: to the front of the ready list, though it no longer counts as started.
+      if (found?.unit.queued) {
+        removeFromReady(found.batch, found.unit);
+        found.batch.ready.unshift(found.unit);
+        found.unit.queued = true;
+      }
     }
     this.scheduleDispatch();
   }

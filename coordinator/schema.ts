@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS tasks_wu ON tasks (wu_id);
 CREATE INDEX IF NOT EXISTS tasks_leased ON tasks (deadline) WHERE state = 'leased';
+CREATE INDEX IF NOT EXISTS tasks_worker ON tasks (worker, id);
 
 CREATE TABLE IF NOT EXISTS workers (
   key               TEXT PRIMARY KEY,

@@ -18,10 +18,19 @@ export interface SessionOptions {
   helloTimeoutMs?: number;
   /** Called when a worker declines a kind (recorded, and never offered it again). */
   onDecline?: (worker: string, kind: string, reason: string) => void;
+  /** Kinds this worker declined in earlier sessions (asked once, at Hello). */
+  declinedKinds?: (worker: string, trustsCoordinator: boolean) => Iterable<string>;
   /** Serves a code bundle for a custom kind, or undefined if unknown. */
   codeBundle?: (hash: Uint8Array) => swarmgrid.ICodeBundle | undefined;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
+
+/**
+ * Workers send a Heartbeat this often and we answer; a worker that hears nothing for a period
+ * drops the connection and redials (a killed coordinator is noticed in seconds, not after the
+ * transport's 15 s timeout).
+ */
+export const HEARTBEAT_MS = 3000;
 
 export class Session implements WorkerHandle {
   readonly channel: Channel;
@@ -58,7 +67,11 @@ export class Session implements WorkerHandle {
 
   canRun(kind: string, version: string, custom: boolean): boolean {
     if (this.#declined.has(kind)) return false;
-    return custom ? this.#trusts : this.#kinds.has(`${kind}@${version}`);
+    if (!custom) return this.#kinds.has(`${kind}@${version}`);
+    // Node workers are offered custom kinds whether they trust us or not: one that does not
+    // answers with a Decline whose reason the operator can read, once per worker key. Browser
+    // volunteers get them only when their Hello says they run them.
+    return this.runtime === 'node' || this.#trusts;
   }
 
   sendTasks(tasks: swarmgrid.ITask[]): void {
@@ -135,12 +148,13 @@ export class Session implements WorkerHandle {
     this.threads = hello.threads;
     this.#trusts = hello.trustsCoordinator;
     for (const k of hello.kinds) this.#kinds.add(k);
+    for (const k of this.#opts.declinedKinds?.(this.key, this.#trusts) ?? []) this.#declined.add(k);
     this.#welcomed = true;
     this.channel.send({
       welcome: {
         coordinatorKey: this.#opts.coordinatorKey,
         maxFrameBytes: this.#opts.maxFrameBytes,
-        heartbeatMs: 15_000,
+        heartbeatMs: HEARTBEAT_MS,
         maxCredit: this.#opts.maxCredit ?? 256,
         coordinatorVersion: this.#opts.version,
       },

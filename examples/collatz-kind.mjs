@@ -1,6 +1,6 @@
 // A complete custom job kind for swarmgrid: the longest Collatz chain in a range.
 //
-//   swarmgrid kind add examples/collatz-kind.mjs
+//   swarmgrid kind add examples/collatz-kind.mjs --data COORDINATOR_DATA_DIR
 //
 // A job kind is one self-contained ES module whose default export is a plain object. It is
 // shipped to volunteers by content hash and runs in Node worker threads *and* browser Web

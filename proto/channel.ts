@@ -5,7 +5,7 @@
  */
 import { decodeFrame, DEFAULT_MAX_FRAME_BYTES, encodeFrame, type Frame, type FrameInit } from './codec.js';
 import { GridError, ProtoErrors } from './errors.js';
-import { delimit, FrameDecoder } from './framing.js';
+import { delimitAll, FrameDecoder } from './framing.js';
 
 export type FrameListener = (frame: Frame) => void;
 export type CloseListener = (err?: Error) => void;
@@ -128,6 +128,8 @@ export class StreamChannel extends BaseChannel {
   readonly remoteAddress: string;
   #stream: DuplexLike;
   #decoder: FrameDecoder;
+  /** Frames sent in this tick, written together at its end (see `writeBytes`). */
+  #outbox: Uint8Array[] = [];
 
   constructor(stream: DuplexLike, options: StreamChannelOptions) {
     super();
@@ -164,15 +166,34 @@ export class StreamChannel extends BaseChannel {
   }
 
   protected writeBytes(bytes: Uint8Array): void {
-    this.#stream.write(delimit(bytes));
+    // Frames sent in one tick leave in one write: one encrypted message, one packet. Measured on
+    // 10 ms tasks, a Result and its Credit (and an Ack and the next Assign) sent apart cost a
+    // second packet each way and often a second SQLite commit at the coordinator.
+    this.#outbox.push(bytes);
+    if (this.#outbox.length > 1) return;
+    queueMicrotask(() => {
+      // Closed meanwhile: by close(), which already flushed, or by the transport going away.
+      if (this.closed) this.#outbox = [];
+      else this.#flushOutbox();
+    });
+  }
+
+  #flushOutbox(): void {
+    if (this.#outbox.length === 0) return;
+    const frames = this.#outbox;
+    this.#outbox = [];
+    this.#stream.write(delimitAll(frames));
   }
 
   protected destroyTransport(): void {
+    this.#flushOutbox(); // a final Error frame goes out before the stream ends
     // end() flushes a final Error frame before the stream goes; destroy() after a grace period
     // makes sure a peer that never answers the FIN does not keep the socket open.
     if (this.#stream.end) {
       this.#stream.end();
-      setTimeout(() => this.#stream.destroy(), 2000).unref();
+      const timer = setTimeout(() => this.#stream.destroy(), 2000);
+      // proto/ is type-checked for browsers too, whose timers are numbers without unref().
+      (timer as unknown as { unref?: () => void }).unref?.();
     } else {
       this.#stream.destroy();
     }

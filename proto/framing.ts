@@ -9,21 +9,50 @@ import { ProtoErrors } from './errors.js';
 const MAX_VARINT_BYTES = 5;
 
 export function encodeVarint(n: number): Uint8Array {
-  const out: number[] = [];
+  const out = new Uint8Array(varintLength(n));
+  writeVarint(out, 0, n);
+  return out;
+}
+
+function varintLength(n: number): number {
+  let len = 1;
   while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+/** Writes `n` as a varint at `offset`; returns the offset after it. */
+function writeVarint(out: Uint8Array, offset: number, n: number): number {
+  while (n >= 0x80) {
+    out[offset++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 128);
   }
-  out.push(n);
-  return Uint8Array.from(out);
+  out[offset++] = n;
+  return offset;
 }
 
 /** Prefixes one encoded frame with its length. */
 export function delimit(body: Uint8Array): Uint8Array {
-  const prefix = encodeVarint(body.byteLength);
-  const out = new Uint8Array(prefix.byteLength + body.byteLength);
-  out.set(prefix, 0);
-  out.set(body, prefix.byteLength);
+  return delimitAll([body]);
+}
+
+/**
+ * Several frames, each prefixed with its length, in one buffer: what a channel writes when it
+ * sends several frames in one tick (an Ack and an Assign, a Result and a Credit). One write
+ * means one encrypted message and one packet instead of one per frame.
+ */
+export function delimitAll(bodies: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const b of bodies) total += varintLength(b.byteLength) + b.byteLength;
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const b of bodies) {
+    off = writeVarint(out, off, b.byteLength);
+    out.set(b, off);
+    off += b.byteLength;
+  }
   return out;
 }
 

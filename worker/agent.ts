@@ -1,13 +1,23 @@
 /**
  * The node volunteer: joins a grid topic on Hyperswarm as a client, connects to the coordinators
  * it finds (and keeps reconnecting to them), and runs their tasks in a Piscina pool, splitting
- * its slots between coordinators by weight.
+ * its slots between coordinators by weight. Custom job kinds run only for trusted coordinators,
+ * from verified code bundles; with `idle`, tasks are taken only while the owner is not using
+ * the machine.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { StreamChannel, toHex } from '../proto/channel.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proto/codec.js';
 import { type BootstrapNode, createSwarm, DEFAULT_GRID, gridTopic, type Swarm } from '../proto/discovery.js';
+import { GridError } from '../proto/errors.js';
 import { builtinKinds } from '../jobs/registry.js';
+import { CodeCache } from './code-cache.js';
+import { FairShare } from './fair-share.js';
+import { IdleMonitor, type IdleMonitorOptions } from './idle-monitor.js';
 import { CoordinatorLink, type HeldTask, type LinkHost } from './link.js';
+import { Reconnector } from './reconnect.js';
 import { Runner } from './runner.js';
 
 export const WORKER_VERSION = '0.1.0';
@@ -27,6 +37,12 @@ export interface WorkerOptions {
   only?: Set<string>;
   /** Coordinators whose custom code this worker runs. */
   trust?: Set<string>;
+  /** Ceiling on this process's resident memory in MB; tasks running when it is crossed fail as out_of_memory. @defaultValue 0 (none) */
+  maxMemoryMb?: number;
+  /** Where verified code bundles are kept. @defaultValue a temporary directory, removed on close */
+  codeCacheDir?: string;
+  /** Take tasks only while the machine is otherwise idle. @defaultValue undefined (always) */
+  idle?: Omit<IdleMonitorOptions, 'onChange'>;
   keyPair?: { publicKey: Buffer; secretKey: Buffer };
   maxFrameBytes?: number;
   /**
@@ -45,16 +61,39 @@ export class WorkerAgent implements LinkHost {
   readonly kinds = [...builtinKinds.values()].map((k) => `${k.name}@${k.version}`);
   readonly links = new Map<string, CoordinatorLink>();
   readonly runner: Runner;
+  readonly code: CodeCache;
   stats = { tasksDone: 0, cpuMs: 0, errors: 0 };
   paused = false;
   #opts: WorkerOptions;
   #swarm?: Swarm;
   #closing?: Promise<void>;
+  #share = new FairShare<string>();
+  #reconnect: Reconnector;
+  #idle?: IdleMonitor;
+  #tempCache?: string;
+  /** Tasks started and not finished, code fetches included: what the thread limit counts. */
+  #active = 0;
 
   constructor(options: WorkerOptions) {
     this.#opts = options;
     this.threads = options.threads;
-    this.runner = new Runner({ threads: options.threads });
+    this.runner = new Runner({ threads: options.threads, maxRssMb: options.maxMemoryMb ?? 0 });
+    if (!options.codeCacheDir) this.#tempCache = mkdtempSync(join(tmpdir(), 'swarmgrid-code-'));
+    this.code = new CodeCache({ dir: options.codeCacheDir ?? this.#tempCache! });
+    this.#reconnect = new Reconnector({
+      dial: (key) => this.#swarm?.swarm.joinPeer(Buffer.from(key, 'hex')),
+      log: (event, fields) => this.log(event, fields),
+    });
+    if (options.idle) {
+      this.#idle = new IdleMonitor({
+        ...options.idle,
+        onChange: (state, load) => {
+          this.log(state === 'busy' ? 'host-busy' : 'host-idle', { load: Math.round(load * 100) / 100 });
+          if (state === 'busy') this.pause('host busy');
+          else this.resume();
+        },
+      });
+    }
   }
 
   get publicKey(): string | undefined {
@@ -63,7 +102,12 @@ export class WorkerAgent implements LinkHost {
 
   get state(): WorkerState {
     if (this.paused) return 'paused';
-    return this.runner.running > 0 ? 'working' : 'waiting';
+    return this.#active > 0 ? 'working' : 'waiting';
+  }
+
+  /** The non-grid load of the last sample (idle-only mode), 0 … 1. */
+  get hostLoad(): number | undefined {
+    return this.#idle?.lastLoad;
   }
 
   log(event: string, fields: Record<string, unknown>): void {
@@ -82,7 +126,8 @@ export class WorkerAgent implements LinkHost {
     if (this.paused) return 0;
     const connected = [...this.links.values()].filter((l) => l.connected);
     const total = connected.reduce((sum, l) => sum + this.#weight(l.key), 0) || 1;
-    const slots = this.threads * (this.#opts.prefetchPerThread ?? 2);
+    // The runner raises this for tiny tasks: enough held to cover a round trip (runner.ts).
+    const slots = this.runner.prefetch(this.#opts.prefetchPerThread ?? 2);
     return Math.max(1, Math.round((slots * this.#weight(link.key)) / total));
   }
 
@@ -94,16 +139,20 @@ export class WorkerAgent implements LinkHost {
       ...(this.#opts.keyPair && { keyPair: this.#opts.keyPair }),
     });
     const swarm = this.#swarm.swarm;
+    const only = this.#opts.only && this.#opts.only.size > 0 ? this.#opts.only : undefined;
     swarm.on('connection', (conn, info) => {
       conn.on('error', () => {});
       const key = toHex(conn.remotePublicKey);
-      if (!info.client || (this.#opts.only && this.#opts.only.size > 0 && !this.#opts.only.has(key))) {
-        // Workers only dial coordinators; an inbound peer or a coordinator we were told to skip is not served.
+      if (!info.client || (only && !only.has(key))) {
+        // Workers only dial coordinators. One we were told to skip is banned, so Hyperswarm
+        // does not keep dialling it every time the topic is refreshed.
+        if (info.client) info.ban(true);
         conn.destroy();
         return;
       }
-      // Once met, a coordinator is an explicit peer: Hyperswarm keeps redialling it with backoff.
+      // Once met, a coordinator is an explicit peer: redialled by key when it goes away.
       swarm.joinPeer(conn.remotePublicKey);
+      this.#reconnect.connected(key);
       let link = this.links.get(key);
       if (!link) {
         link = new CoordinatorLink(key, this);
@@ -113,61 +162,99 @@ export class WorkerAgent implements LinkHost {
       for (const other of this.links.values()) other.topUpCredit();
     });
     swarm.join(gridTopic(this.#opts.grid ?? DEFAULT_GRID), { client: true, server: false });
-    this.log('worker-started', { key: this.publicKey, threads: this.threads, grid: this.#opts.grid ?? DEFAULT_GRID });
+    // Named coordinators are dialled by key at once, without waiting for the topic lookup.
+    for (const key of only ?? []) swarm.joinPeer(Buffer.from(key, 'hex'));
+    if (this.#idle) {
+      // Not yet seen idle: start paused, as BOINC does, until the machine proves quiet.
+      this.pause('waiting for the machine to be idle');
+      this.#idle.start();
+    }
+    this.log('worker-started', {
+      key: this.publicKey, threads: this.threads, grid: this.#opts.grid ?? DEFAULT_GRID, pid: process.pid,
+      ...(this.#idle && { idleOnly: true }), codeCache: this.code.dir,
+    });
+  }
+
+  linkLost(link: CoordinatorLink): void {
+    if (!this.#closing) this.#reconnect.lost(link.key);
   }
 
   /** Starts queued tasks while threads are free, choosing links by weighted fair share. */
   pump(): void {
-    if (this.paused) return;
-    while (this.runner.running < this.threads) {
-      const next = this.#nextTask();
-      if (!next) return;
-      void this.#run(next.link, next.id, next.held);
+    // runner.slots = threads, or more while tasks are tiny and the runner batches them.
+    while (!this.paused && this.#active < this.runner.slots) {
+      const candidates = [...this.links.values()]
+        .filter((l) => [...l.held.values()].some((h) => h.state === 'queued'))
+        .map((l) => ({ key: l.key, weight: this.#weight(l.key) }));
+      const key = this.#share.pick(candidates);
+      if (key === undefined) return;
+      const link = this.links.get(key)!;
+      const [id, held] = [...link.held].find(([, h]) => h.state === 'queued')!;
+      void this.#run(link, id, held);
     }
-  }
-
-  #nextTask(): { link: CoordinatorLink; id: number; held: HeldTask } | undefined {
-    let best: { link: CoordinatorLink; id: number; held: HeldTask } | undefined;
-    let bestScore = Infinity;
-    for (const link of this.links.values()) {
-      const score = link.served / this.#weight(link.key);
-      if (score >= bestScore) continue;
-      for (const [id, held] of link.held) {
-        if (held.state !== 'queued') continue;
-        best = { link, id, held };
-        bestScore = score;
-        break;
-      }
-    }
-    return best;
   }
 
   async #run(link: CoordinatorLink, id: number, held: HeldTask): Promise<void> {
     held.state = 'running';
     link.served++;
-    const t = held.task;
-    const outcome = await this.runner.run({
-      kind: t.kind ?? '',
-      input: t.input ?? new Uint8Array(0),
-      timeoutMs: t.timeoutMs ?? 0,
-      memoryMb: t.memoryMb ?? 0,
-      signal: held.controller.signal,
-    });
-    if (!(outcome.ok === false && outcome.errorCode === 'aborted')) {
+    this.#active++;
+    try {
+      const t = held.task;
+      let codePath: string | undefined;
+      if (t.codeHash && t.codeHash.length > 0) {
+        try {
+          codePath = await this.code.obtain(link, t.codeHash, t.kind ?? '');
+        } catch (err) {
+          this.#codeFailed(link, id, t.kind ?? '', err as GridError);
+          return;
+        }
+        if (link.held.get(id) !== held) return; // cancelled or handed back meanwhile
+      }
+      const outcome = await this.runner.run({
+        kind: t.kind ?? '',
+        input: t.input ?? new Uint8Array(0),
+        timeoutMs: t.timeoutMs ?? 0,
+        memoryMb: t.memoryMb ?? 0,
+        signal: held.controller.signal,
+        ...(codePath && { codePath }),
+      });
+      if (outcome.ok === false && outcome.errorCode === 'aborted') return;
       this.stats.tasksDone++;
       this.stats.cpuMs += outcome.cpuMs;
-      if (!outcome.ok) this.stats.errors++;
+      if (!outcome.ok) {
+        this.stats.errors++;
+        this.log('task-failed', { coordinator: link.key, kind: t.kind, task: id, error: outcome.errorCode, message: outcome.message });
+      }
       const output = outcome.ok && this.#opts.tamper
         ? this.#opts.tamper({ kind: t.kind ?? '', batchId: t.batchId ?? '', seq: Number(t.seq ?? 0), taskId: id }, outcome.output)
         : outcome.ok ? outcome.output : undefined;
       link.complete(id, outcome.ok
         ? { taskId: id, output, cpuMs: outcome.cpuMs }
         : { taskId: id, errorCode: outcome.errorCode, errorMessage: outcome.message, cpuMs: outcome.cpuMs });
+    } finally {
+      this.#active--;
+      this.pump();
     }
-    this.pump();
   }
 
-  /** Stops taking tasks and hands queued ones back (the owner got busy). */
+  /**
+   * A bundle that fails its hash or signature check is refused for good: every task of that kind
+   * is declined with the reason, and the coordinator stops offering it. A bundle that could not
+   * be fetched (the coordinator went away) is no verdict on the code: the task is handed back.
+   */
+  #codeFailed(link: CoordinatorLink, id: number, kind: string, err: GridError): void {
+    if (!link.held.has(id)) return; // declined along with a sibling task already, or cancelled
+    const reason = `${err.code ?? 'GRID_ERR_CODE'}: ${err.message}`;
+    this.log('code-refused', { coordinator: link.key, kind, reason });
+    if (err.code === 'GRID_ERR_CODE_UNAVAILABLE') return link.returnTasks([id], reason);
+    link.declineKind(kind, [...link.held].filter(([, h]) => h.task.kind === kind).map(([taskId]) => taskId), reason);
+    link.topUpCredit();
+  }
+
+  /**
+   * Stops taking tasks and hands queued ones back (the owner got busy). Running tasks finish:
+   * they run at the lowest priority, so they only use what the owner leaves.
+   */
   pause(reason: string): void {
     if (this.paused) return;
     this.paused = true;
@@ -176,7 +263,7 @@ export class WorkerAgent implements LinkHost {
   }
 
   resume(): void {
-    if (!this.paused) return;
+    if (!this.paused || this.#closing) return;
     this.paused = false;
     for (const link of this.links.values()) link.topUpCredit();
     this.log('worker-resumed', {});
@@ -190,6 +277,8 @@ export class WorkerAgent implements LinkHost {
   close(opts: { graceMs?: number } = {}): Promise<void> {
     this.#closing ??= (async () => {
       this.paused = true;
+      this.#idle?.close();
+      this.#reconnect.close();
       const deadline = Date.now() + (opts.graceMs ?? 1000);
       while (Date.now() < deadline && [...this.links.values()].some((l) => l.connected && l.unacked.size > 0)) {
         await new Promise((r) => setTimeout(r, 20));
@@ -203,6 +292,7 @@ export class WorkerAgent implements LinkHost {
       for (const link of this.links.values()) link.close();
       await this.#swarm?.destroy();
       await this.runner.close();
+      if (this.#tempCache) rmSync(this.#tempCache, { recursive: true, force: true });
     })();
     return this.#closing;
   }

@@ -9,5 +9,6 @@ export const WorkerErrors = {
   UNKNOWN_KIND: createError('GRID_ERR_UNKNOWN_KIND', 'unknown job kind "%s"', 400),
   CODE_HASH_MISMATCH: createError('GRID_ERR_CODE_HASH_MISMATCH', 'code bundle for %s does not match its hash', 400),
   CODE_SIGNATURE: createError('GRID_ERR_CODE_SIGNATURE', 'code bundle for %s is not signed by its coordinator', 400),
+  CODE_UNAVAILABLE: createError('GRID_ERR_CODE_UNAVAILABLE', 'code bundle for %s could not be fetched: %s', 503),
   UNTRUSTED_CODE: createError('GRID_ERR_UNTRUSTED_CODE', 'custom job kind %s from an untrusted coordinator (start the worker with --trust %s)', 403),
 } as const;

@@ -6,6 +6,8 @@
 import type { Channel } from '../proto/channel.js';
 import { type Frame, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../proto/codec.js';
 import { ProtoErrors } from '../proto/errors.js';
+import type { CodeSource } from './code-cache.js';
+import { WorkerErrors } from './errors.js';
 
 export interface HeldTask {
   task: swarmgrid.ITask;
@@ -17,19 +19,32 @@ export interface LinkHost {
   readonly kinds: string[];
   readonly threads: number;
   readonly version: string;
+  /** Taking no new tasks (the owner is busy, or the worker is shutting down). */
+  readonly paused: boolean;
   trusts(coordinatorKey: string): boolean;
   /** Tasks this link should hold (queued + running): its share of the prefetch. */
   prefetchFor(link: CoordinatorLink): number;
   /** New tasks arrived: start what fits. */
   pump(): void;
+  /** The connection dropped (not closed by us): time to start redialling. */
+  linkLost(link: CoordinatorLink): void;
   log(event: string, fields: Record<string, unknown>): void;
 }
 
-export class CoordinatorLink {
+/** How long a coordinator gets to answer a CodeRequest. */
+const CODE_REQUEST_TIMEOUT_MS = 30_000;
+
+interface CodeWaiter {
+  resolve: (bundle: swarmgrid.ICodeBundle) => void;
+  reject: (err: Error) => void;
+  promise: Promise<swarmgrid.ICodeBundle>;
+}
+
+export class CoordinatorLink implements CodeSource {
   readonly key: string;
   readonly held = new Map<number, HeldTask>();
   readonly unacked = new Map<number, swarmgrid.ITaskResult>();
-  /** Tasks this link has been served (for weighted fair sharing). */
+  /** Tasks this link has been served. */
   served = 0;
   tasksDone = 0;
   #host: LinkHost;
@@ -38,6 +53,10 @@ export class CoordinatorLink {
   #outbox: swarmgrid.ITaskResult[] = [];
   #flushScheduled = false;
   #credited = 0;
+  #codeWaiters = new Map<string, CodeWaiter>();
+  #heartbeatTimer: NodeJS.Timeout | undefined;
+  #pingSentAt = 0;
+  #lastHeard = 0;
 
   constructor(key: string, host: LinkHost) {
     this.key = key;
@@ -53,15 +72,23 @@ export class CoordinatorLink {
   }
 
   attach(channel: Channel): void {
-    this.#channel?.close();
+    // Swap first: the old channel's close listener must see it was replaced, not lost.
+    const old = this.#channel;
     this.#channel = channel;
     this.#welcomed = false;
-    channel.onFrame((frame) => this.#onFrame(frame));
+    old?.close();
+    channel.onFrame((frame) => {
+      this.#lastHeard = Date.now();
+      this.#onFrame(frame);
+    });
     channel.onClose((err) => {
       if (this.#channel !== channel) return;
+      clearInterval(this.#heartbeatTimer);
       this.#channel = null;
       this.#welcomed = false;
+      this.#failCodeWaiters(err?.message ?? 'connection closed');
       this.#host.log('coordinator-lost', { coordinator: this.key, ...(err && { error: err.message }) });
+      this.#host.linkLost(this);
     });
     channel.send({
       hello: {
@@ -80,19 +107,13 @@ export class CoordinatorLink {
       case 'welcome':
         this.#welcomed = true;
         this.#credited = 0;
+        this.#startHeartbeat(frame.welcome.heartbeatMs || 3000);
         this.#host.log('coordinator-joined', { coordinator: this.key, resent: this.unacked.size });
         if (this.unacked.size > 0) this.#channel?.send({ result: { results: [...this.unacked.values()] } });
         this.topUpCredit();
         return;
       case 'assign':
-        for (const task of frame.assign.tasks) {
-          const id = Number(task.taskId);
-          if (this.held.has(id)) continue;
-          this.held.set(id, { task, state: 'queued', controller: new AbortController() });
-          this.#credited = Math.max(0, this.#credited - 1);
-        }
-        this.#host.pump();
-        return;
+        return this.#onAssign(frame.assign.tasks);
       case 'ack':
         for (const id of frame.ack.taskIds) this.unacked.delete(Number(id));
         return;
@@ -106,6 +127,14 @@ export class CoordinatorLink {
         this.topUpCredit();
         this.#host.pump();
         return;
+      case 'codeBundle': {
+        // Unsolicited bundles are ignored: only what a task of ours asked for is ever checked.
+        const hex = Buffer.from(frame.codeBundle.codeHash).toString('hex');
+        const waiter = this.#codeWaiters.get(hex);
+        this.#codeWaiters.delete(hex);
+        waiter?.resolve(frame.codeBundle);
+        return;
+      }
       case 'heartbeat':
         return;
       case 'error':
@@ -117,6 +146,56 @@ export class CoordinatorLink {
     }
   }
 
+  #onAssign(tasks: swarmgrid.ITask[]): void {
+    const untrusted = new Map<string, number[]>();
+    const handBack: number[] = [];
+    for (const task of tasks) {
+      const id = Number(task.taskId);
+      if (this.held.has(id)) continue;
+      this.#credited = Math.max(0, this.#credited - 1);
+      if (task.codeHash && task.codeHash.length > 0 && !this.#host.trusts(this.key)) {
+        // Custom code from a coordinator the volunteer did not trust: never fetched, never run.
+        const kind = `${task.kind ?? ''}@${task.kindVersion ?? ''}`;
+        untrusted.set(kind, [...(untrusted.get(kind) ?? []), id]);
+        continue;
+      }
+      // Sent before our pause reached the coordinator: hand it straight back.
+      if (this.#host.paused) handBack.push(id);
+      else this.held.set(id, { task, state: 'queued', controller: new AbortController() });
+    }
+    for (const [kind, ids] of untrusted) {
+      const err = WorkerErrors.UNTRUSTED_CODE(kind, this.key);
+      this.declineKind(kind.slice(0, kind.lastIndexOf('@')), ids, `${err.code}: ${err.message}`);
+    }
+    if (handBack.length > 0) this.returnTasks(handBack, 'worker paused');
+    if (untrusted.size > 0) this.topUpCredit();
+    this.#host.pump();
+  }
+
+  /**
+   * A coordinator killed outright (kill -9, power cut) leaves a half-open stream that the
+   * transport notices only after 13-17 s. A Heartbeat each period, and a channel dropped when the
+   * previous one went unanswered, notices within two periods, and the redial starts at once.
+   */
+  #startHeartbeat(periodMs: number): void {
+    clearInterval(this.#heartbeatTimer);
+    this.#pingSentAt = 0;
+    const channel = this.#channel;
+    this.#heartbeatTimer = setInterval(() => {
+      if (this.#channel !== channel || !channel || channel.closed) {
+        clearInterval(this.#heartbeatTimer);
+        return;
+      }
+      if (this.#pingSentAt > 0 && this.#lastHeard < this.#pingSentAt) {
+        channel.close(new Error('coordinator stopped answering heartbeats'));
+        return;
+      }
+      this.#pingSentAt = Date.now();
+      channel.send({ heartbeat: { timeMs: this.#pingSentAt } });
+    }, periodMs);
+    this.#heartbeatTimer.unref();
+  }
+
   /** Grants credit so that held + credited reaches this link's prefetch. */
   topUpCredit(): void {
     if (!this.connected) return;
@@ -124,6 +203,35 @@ export class CoordinatorLink {
     if (want <= 0) return;
     this.#credited += want;
     this.#channel!.send({ credit: { tasks: want } });
+  }
+
+  /** Asks the coordinator for a code bundle (one request per hash at a time). */
+  requestCode(hash: Uint8Array): Promise<swarmgrid.ICodeBundle> {
+    const hex = Buffer.from(hash).toString('hex');
+    const pending = this.#codeWaiters.get(hex);
+    if (pending) return pending.promise;
+    if (!this.connected) return Promise.reject(new Error('coordinator not connected'));
+    let resolve!: (bundle: swarmgrid.ICodeBundle) => void;
+    let reject!: (err: Error) => void;
+    const promise = new Promise<swarmgrid.ICodeBundle>((res, rej) => { resolve = res; reject = rej; });
+    const timer = setTimeout(() => {
+      this.#codeWaiters.delete(hex);
+      reject(new Error(`no answer within ${CODE_REQUEST_TIMEOUT_MS} ms`));
+    }, CODE_REQUEST_TIMEOUT_MS);
+    const waiter: CodeWaiter = {
+      promise,
+      resolve: (b) => { clearTimeout(timer); resolve(b); },
+      reject: (e) => { clearTimeout(timer); reject(e); },
+    };
+    this.#codeWaiters.set(hex, waiter);
+    this.#channel!.send({ codeRequest: { codeHash: hash } });
+    return promise;
+  }
+
+  #failCodeWaiters(reason: string): void {
+    const waiters = [...this.#codeWaiters.values()];
+    this.#codeWaiters.clear();
+    for (const w of waiters) w.reject(new Error(reason));
   }
 
   /** A held task finished (or failed): queue its result for the next coalesced Result frame. */
@@ -156,21 +264,46 @@ export class CoordinatorLink {
     return returned;
   }
 
-  /** Hands queued (not running) tasks back, e.g. when the owner gets busy. */
-  returnQueued(reason: string): number[] {
-    const ids: number[] = [];
-    for (const [id, held] of this.held) {
-      if (held.state !== 'queued') continue;
-      ids.push(id);
+  /** Declines tasks of a kind this worker will not run; the coordinator stops offering it. */
+  declineKind(kind: string, taskIds: number[], reason: string): void {
+    for (const id of taskIds) {
+      this.held.get(id)?.controller.abort(new Error(reason));
       this.held.delete(id);
     }
-    if (ids.length > 0 && this.connected) this.#channel!.send({ decline: { taskIds: ids, reason, kind: '' } });
+    if (this.connected) this.#channel!.send({ decline: { taskIds, reason, kind } });
+    this.#host.log('kind-declined', { coordinator: this.key, kind, tasks: taskIds.length, reason });
+  }
+
+  /**
+   * Hands tasks back for immediate re-issue (a Decline without a kind). The coordinator also
+   * drops this worker's outstanding credit, so ours restarts from zero: when not paused, fresh
+   * credit follows at once.
+   */
+  returnTasks(taskIds: number[], reason: string): void {
+    for (const id of taskIds) {
+      this.held.get(id)?.controller.abort(new Error(reason));
+      this.held.delete(id);
+    }
+    this.#credited = 0;
+    if (this.connected) this.#channel!.send({ decline: { taskIds, reason, kind: '' } });
+    if (!this.#host.paused) this.topUpCredit();
+  }
+
+  /**
+   * Hands queued (not running) tasks back, e.g. when the owner gets busy. Sent even when nothing
+   * is queued: it also cancels the credit outstanding, so no new task arrives while paused.
+   */
+  returnQueued(reason: string): number[] {
+    const ids = [...this.held].filter(([, h]) => h.state === 'queued').map(([id]) => id);
+    this.returnTasks(ids, reason);
     return ids;
   }
 
   close(): void {
-    this.#channel?.close();
+    const channel = this.#channel;
     this.#channel = null;
     this.#welcomed = false;
+    this.#failCodeWaiters('worker closing');
+    channel?.close();
   }
 }

@@ -1,21 +1,51 @@
 /**
  * Runs tasks in Piscina worker-thread pools, one pool per heap limit (a task's memory limit is a
- * property of the thread it runs in). At most `threads` tasks run at once across all pools;
- * a time limit aborts the task (Piscina terminates its thread) and the pool carries on.
+ * property of the thread it runs in). At most `threads` thread calls are in flight; the rest wait
+ * here, in order. A time limit aborts the task (Piscina terminates its thread) and the pool
+ * carries on.
+ *
+ * Short tasks are batched: when a job kind's recent tasks ran in well under `batchMs`, queued tasks
+ * of such kinds go to a thread several at a time (about `batchMs` of work per call), with their
+ * inputs packed into one transferred buffer (batching.ts). Their results then come back together,
+ * so one Result frame, one SQLite commit at the coordinator and one Assign serve several tasks:
+ * the per-task cost of the protocol (hundreds of microseconds for a task sent alone, measured in
+ * BENCHMARKS.md) is shared. `slots` and `prefetch()` tell the agent how many tasks to hand over
+ * and to hold so that the threads never wait on the network.
+ *
+ * Heap limits do not cover ArrayBuffers, which live outside the V8 heap: a task filling typed
+ * arrays would grow until the machine runs out. So the process's resident memory has a ceiling
+ * too (`maxRssMb`), checked while tasks run; crossing it stops them as out_of_memory (a stopped
+ * batch runs again task by task, so that only the culprit is reported). (Node 20 cannot tell which
+ * thread holds the memory, so all of them are stopped.)
  */
 import { Piscina } from 'piscina';
+import { batchSize, ownBytes, packBatch, smooth } from './batching.js';
+import { aborted, failure, type RunOutcome, toOutcome } from './outcomes.js';
 import type { ThreadResult, ThreadTask } from './task-thread.js';
-import type { TaskErrorCode } from './errors.js';
+
+export type { RunOutcome } from './outcomes.js';
 
 export interface RunnerOptions {
   threads: number;
   /** Heap limit for tasks whose policy sets none, in MB. @defaultValue 1024 */
   defaultMemoryMb?: number;
+  /** Most tasks per thread call; 1 turns batching off. @defaultValue 64 */
+  maxBatch?: number;
+  /**
+   * Work per batched call, in ms: a kind whose tasks average under half of it is batched, this
+   * much at a time. Longer shares more protocol cost; shorter leaves less imbalance at the end of
+   * a batch (at most this much per thread). @defaultValue 100
+   */
+  batchMs?: number;
+  /** Work to hold queued per thread, in ms of the recent task time (see `prefetch`). @defaultValue 25 */
+  prefetchMs?: number;
+  /** OS priority of the task threads (19 = lowest). @defaultValue 19, or SWARMGRID_THREAD_NICE */
+  niceness?: number;
+  /** Ceiling on the worker process's resident memory, in MB (0 = none). @defaultValue 0 */
+  maxRssMb?: number;
+  /** How often the ceiling is checked while tasks run. @defaultValue 100 */
+  rssCheckMs?: number;
 }
-
-export type RunOutcome =
-  | { ok: true; output: Uint8Array; cpuMs: number }
-  | { ok: false; errorCode: TaskErrorCode; message: string; cpuMs: number };
 
 export interface RunRequest extends ThreadTask {
   timeoutMs: number;
@@ -23,23 +53,95 @@ export interface RunRequest extends ThreadTask {
   signal?: AbortSignal;
 }
 
+interface Pending {
+  req: RunRequest;
+  /** Settles once; later calls (a cancelled task's result arriving) are ignored. */
+  resolve: (outcome: RunOutcome) => void;
+  settled: boolean;
+  queued: boolean;
+  /** Set once a batch of it failed as a whole: it runs alone from then on. */
+  alone?: boolean;
+}
+
 const THREAD_FILE = new URL('./task-thread.js', import.meta.url).href;
 
 export class Runner {
   readonly threads: number;
-  #pools = new Map<number, Piscina>();
-  #defaultMemoryMb: number;
-  #closing?: Promise<void>;
+  /** Tasks handed to `run` and not finished (queued here or in a thread). */
   running = 0;
+  #pools = new Map<number, Piscina>();
+  #opts: Required<RunnerOptions>;
+  #queue: Pending[] = [];
+  #inFlight = 0;
+  #pumpScheduled = false;
+  /** Moving average of task time per kind, in ms; rises at once, decays slowly. */
+  #avgMs = new Map<string, number>();
+  /** The same over all kinds: what `slots` and `prefetch` follow (unknown until a task ran). */
+  #recentMs: number | undefined;
+  /** Stops for the tasks running alone in a thread, for the memory ceiling. */
+  #live = new Set<() => void>();
+  #rssTimer?: NodeJS.Timeout;
+  /** After stopping tasks, freed memory takes a moment to leave the RSS: spare the next ones meanwhile. */
+  #rssQuietUntil = 0;
+  #closing?: Promise<void>;
 
   constructor(options: RunnerOptions) {
     if (!Number.isInteger(options.threads) || options.threads < 1) throw new TypeError('options.threads must be a positive integer');
+    const maxBatch = options.maxBatch ?? 64;
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new TypeError('options.maxBatch must be a positive integer');
     this.threads = options.threads;
-    this.#defaultMemoryMb = options.defaultMemoryMb ?? 1024;
+    this.#opts = {
+      threads: options.threads,
+      defaultMemoryMb: options.defaultMemoryMb ?? 1024,
+      maxBatch,
+      batchMs: options.batchMs ?? 100,
+      prefetchMs: options.prefetchMs ?? 25,
+      niceness: options.niceness ?? niceFromEnv(),
+      maxRssMb: options.maxRssMb ?? 0,
+      rssCheckMs: options.rssCheckMs ?? 100,
+    };
+  }
+
+  #watchMemory(stop: () => void): void {
+    if (this.#opts.maxRssMb <= 0) return;
+    this.#live.add(stop);
+    if (this.#rssTimer) return;
+    this.#rssTimer = setInterval(() => {
+      if (this.#live.size === 0) {
+        clearInterval(this.#rssTimer);
+        this.#rssTimer = undefined;
+        return;
+      }
+      if (Date.now() < this.#rssQuietUntil || process.memoryUsage.rss() <= this.#opts.maxRssMb * 2 ** 20) return;
+      this.#rssQuietUntil = Date.now() + 2000;
+      for (const s of this.#live) s();
+    }, this.#opts.rssCheckMs);
+    this.#rssTimer.unref();
+  }
+
+  /** How many tasks the agent may hand over at once: more than `threads` only for short tasks. */
+  get slots(): number {
+    return this.threads * this.#batch(this.#recentMs);
+  }
+
+  #batch(avgMs: number | undefined): number {
+    return batchSize(avgMs, this.#opts.batchMs, this.#opts.maxBatch);
+  }
+
+  /**
+   * Tasks worth holding (queued + running) for `threads` threads: `perThread` each, or enough
+   * to cover `prefetchMs` of work per thread when tasks are short, so that a round trip to the
+   * coordinator never leaves a thread idle.
+   */
+  prefetch(perThread = 2): number {
+    if (this.#recentMs === undefined) return this.threads * perThread;
+    const cover = Math.ceil(this.#opts.prefetchMs / Math.max(this.#recentMs, 0.001));
+    // Two batches per thread: one running, the next one already here when it ends.
+    return this.threads * Math.max(perThread, 2 * this.#batch(this.#recentMs), Math.min(cover, 2 * this.#opts.maxBatch));
   }
 
   #pool(memoryMb: number): Piscina {
-    const mb = memoryMb > 0 ? memoryMb : this.#defaultMemoryMb;
+    const mb = memoryMb > 0 ? memoryMb : this.#opts.defaultMemoryMb;
     let pool = this.#pools.get(mb);
     if (!pool) {
       pool = new Piscina({
@@ -47,8 +149,9 @@ export class Runner {
         minThreads: this.#pools.size === 0 ? this.threads : 0,
         maxThreads: this.threads,
         idleTimeout: 60_000,
-        // Concurrency is bounded by the agent; the pool never needs to queue much.
+        // The runner keeps at most `threads` calls in flight: the pool itself never queues.
         maxQueue: 'auto',
+        workerData: { niceness: this.#opts.niceness },
         resourceLimits: { maxOldGenerationSizeMb: mb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, mb >> 3)) },
       });
       this.#pools.set(mb, pool);
@@ -61,35 +164,172 @@ export class Runner {
     this.#pool(0);
   }
 
-  async run(req: RunRequest): Promise<RunOutcome> {
+  run(req: RunRequest): Promise<RunOutcome> {
+    if (this.#closing) return Promise.resolve(aborted(0));
+    this.running++;
+    return new Promise<RunOutcome>((resolve) => {
+      const onAbort = () => {
+        // Settle at once: a queued task leaves the queue, a batched one has its result dropped
+        // (a task running alone is also stopped in its thread, by #runOne).
+        if (p.queued) this.#queue.splice(this.#queue.indexOf(p), 1);
+        p.queued = false;
+        p.resolve(aborted(0));
+      };
+      const p: Pending = {
+        req, settled: false, queued: true,
+        resolve: (outcome) => {
+          if (p.settled) return;
+          p.settled = true;
+          this.running--;
+          req.signal?.removeEventListener('abort', onAbort);
+          resolve(outcome);
+        },
+      };
+      if (req.signal?.aborted) return p.resolve(aborted(0));
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      this.#queue.push(p);
+      this.#schedulePump();
+    });
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    // A microtask: every task the agent starts in one go is queued before the first call leaves.
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
+  #batchable(p: Pending): boolean {
+    const r = p.req;
+    return !p.alone && r.timeoutMs <= 0 && this.#batch(this.#avgMs.get(kindKey(r))) > 1;
+  }
+
+  /** Starts thread calls while fewer than `threads` are in flight. */
+  #pump(): void {
+    while (this.#inFlight < this.threads && this.#queue.length > 0) {
+      const first = this.#queue.shift()!;
+      first.queued = false;
+      if (!this.#batchable(first)) {
+        void this.#runOne(first);
+        continue;
+      }
+      // Share what is queued between the idle threads, up to a batch's worth of work per call.
+      const free = this.threads - this.#inFlight;
+      const size = Math.min(this.#batch(this.#avgMs.get(kindKey(first.req))), Math.ceil((this.#queue.length + 1) / free));
+      const memoryMb = first.req.memoryMb;
+      const batch = [first];
+      for (let i = 0; i < this.#queue.length && batch.length < size; ) {
+        const p = this.#queue[i]!;
+        if (p.req.memoryMb === memoryMb && this.#batchable(p)) {
+          p.queued = false;
+          batch.push(p);
+          this.#queue.splice(i, 1);
+        } else i++;
+      }
+      if (batch.length === 1) void this.#runOne(first);
+      else void this.#runBatch(batch);
+    }
+  }
+
+  async #runOne(p: Pending): Promise<void> {
+    const { req } = p;
     const started = performance.now();
     const controller = new AbortController();
     const onAbort = () => controller.abort(req.signal?.reason);
     req.signal?.addEventListener('abort', onAbort, { once: true });
     let timedOut = false;
+    let overMemory = false;
     const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; controller.abort(new Error('timeout')); }, req.timeoutMs) : undefined;
-    this.running++;
+    const stopForMemory = () => { overMemory = true; controller.abort(new Error('memory ceiling')); };
+    this.#watchMemory(stopForMemory);
+    this.#inFlight++;
+    let outcome: RunOutcome;
     try {
-      const task: ThreadTask = { kind: req.kind, input: req.input, ...(req.codePath && { codePath: req.codePath }) };
+      const task: ThreadTask = { kind: req.kind, input: ownBytes(req.input), ...(req.codePath && { codePath: req.codePath }) };
       const result = (await this.#pool(req.memoryMb).run(task, { signal: controller.signal })) as ThreadResult;
-      if ('errorCode' in result) return { ok: false, errorCode: result.errorCode, message: result.message, cpuMs: Math.round(result.cpuMs) };
-      return { ok: true, output: result.output, cpuMs: Math.round(result.cpuMs) };
+      this.#observe(req, result.cpuMs);
+      outcome = toOutcome(result);
     } catch (err) {
-      const e = err as Error & { code?: string };
-      const cpuMs = Math.round(performance.now() - started);
-      if (timedOut) return { ok: false, errorCode: 'timeout', message: `task exceeded its time limit of ${req.timeoutMs} ms`, cpuMs };
-      if (controller.signal.aborted) return { ok: false, errorCode: 'aborted', message: 'task cancelled', cpuMs };
-      if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') return { ok: false, errorCode: 'out_of_memory', message: e.message, cpuMs };
-      return { ok: false, errorCode: 'exception', message: e.message ?? String(err), cpuMs };
+      const ms = performance.now() - started;
+      const cpuMs = Math.round(ms);
+      this.#observe(req, ms);
+      if (timedOut) outcome = { ok: false, errorCode: 'timeout', message: `task exceeded its time limit of ${req.timeoutMs} ms`, cpuMs };
+      else if (overMemory) outcome = { ok: false, errorCode: 'out_of_memory', message: `the worker exceeded its memory ceiling of ${this.#opts.maxRssMb} MB`, cpuMs };
+      else if (controller.signal.aborted) outcome = aborted(cpuMs);
+      else outcome = failure(err, cpuMs);
     } finally {
-      this.running--;
+      this.#inFlight--;
+      this.#live.delete(stopForMemory);
       if (timer) clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
     }
+    p.resolve(outcome);
+    this.#pump();
+  }
+
+  /**
+   * Several short tasks in one thread call. A task cancelled meanwhile just has its result
+   * dropped. If the call fails as a whole (the thread ran out of heap, the memory ceiling stopped
+   * it), each task runs again alone, so only the culprit reports the error.
+   */
+  async #runBatch(batch: Pending[]): Promise<void> {
+    this.#inFlight++;
+    // Only the memory ceiling stops a batch; its tasks then run again alone, where it is judged.
+    const controller = new AbortController();
+    const stopForMemory = () => controller.abort(new Error('memory ceiling'));
+    this.#watchMemory(stopForMemory);
+    let results: ThreadResult[] | undefined;
+    try {
+      const call = packBatch(batch.map((p) => p.req));
+      results = (await this.#pool(batch[0]!.req.memoryMb).run(call, { transferList: [call.inputs.buffer as ArrayBuffer], signal: controller.signal })) as ThreadResult[];
+    } catch {
+      results = undefined;
+    } finally {
+      this.#inFlight--;
+      this.#live.delete(stopForMemory);
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      if (p.settled) continue; // cancelled while it ran
+      if (!results) {
+        p.alone = true;
+        p.queued = true;
+        this.#queue.unshift(p);
+        continue;
+      }
+      const result = results[i]!;
+      this.#observe(p.req, result.cpuMs);
+      p.resolve(toOutcome(result));
+    }
+    if (this.#closing) for (const p of this.#queue.splice(0)) p.resolve(aborted(0));
+    this.#pump();
+  }
+
+  #observe(req: RunRequest, ms: number): void {
+    this.#avgMs.set(kindKey(req), smooth(this.#avgMs.get(kindKey(req)), ms));
+    this.#recentMs = smooth(this.#recentMs, ms);
   }
 
   close(): Promise<void> {
-    this.#closing ??= Promise.all([...this.#pools.values()].map((p) => p.destroy())).then(() => undefined);
+    clearInterval(this.#rssTimer);
+    this.#closing ??= (async () => {
+      for (const p of this.#queue.splice(0)) p.resolve(aborted(0));
+      await Promise.all([...this.#pools.values()].map((pool) => pool.destroy()));
+    })();
     return this.#closing;
   }
+}
+
+function kindKey(req: RunRequest): string {
+  return req.codePath ? `${req.kind}\0${req.codePath}` : req.kind;
+}
+
+/** SWARMGRID_THREAD_NICE=0 runs task threads at normal priority (benchmarks on one machine). */
+function niceFromEnv(): number {
+  const raw = process.env.SWARMGRID_THREAD_NICE;
+  const v = raw ? Number(raw) : NaN;
+  return Number.isInteger(v) && v >= 0 && v <= 19 ? v : 19;
 }

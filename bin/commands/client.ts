@@ -1,30 +1,32 @@
 /** The submitter's commands, all over the HTTP API through GridClient. */
-import { mkdirSync, readFileSync, writeFileSync, createWriteStream } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type BatchSpec, type BatchStatus, GridClient } from '../../coordinator/client/grid-client.js';
-import { type Command, type OptionSpec, usageError } from '../cli.js';
+import { finished } from 'node:stream/promises';
+import { GridClient } from '../../coordinator/client/grid-client.js';
+import type { BatchSpec, BatchStatus, Submitted } from '../../coordinator/client/types.js';
+import { type Command, intOption, type OptionSpec, usageError } from '../cli.js';
 
-const clientOptions: Record<string, OptionSpec> = {
+export const clientOptions: Record<string, OptionSpec> = {
   url: { type: 'string', value: 'URL', default: '$SWARMGRID_URL', description: 'coordinator HTTP API' },
   token: { type: 'string', value: 'TOKEN', default: '$SWARMGRID_TOKEN', description: 'bearer token' },
 };
 
-function client(v: Record<string, unknown>): GridClient {
+export function client(v: Record<string, unknown>): GridClient {
   return new GridClient({ ...(v.url ? { url: v.url as string } : {}), ...(v.token ? { token: v.token as string } : {}) });
 }
 
-function progressLine(s: BatchStatus): string {
+export function progressLine(s: BatchStatus): string {
   const pct = (s.progress * 100).toFixed(1);
   const eta = s.etaSeconds !== null ? ` eta ${s.etaSeconds}s` : '';
   return `${s.id} ${s.state} ${s.counts.validated + s.counts.failed}/${s.total} (${pct}%) validated ${s.counts.validated} failed ${s.counts.failed} ${s.ratePerSecond.toFixed(1)} WU/s${eta}`;
 }
 
 function bar(s: BatchStatus, width = 30): string {
-  const filled = Math.round(s.progress * width);
+  const filled = Math.min(width, Math.round(s.progress * width));
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${progressLine(s)}`;
 }
 
-export async function writeArtifact(c: GridClient, id: string, dir: string): Promise<string> {
+async function writeArtifact(c: GridClient, id: string, dir: string): Promise<string> {
   mkdirSync(dir, { recursive: true });
   const art = await c.artifact(id);
   const path = join(dir, art.fileName);
@@ -32,41 +34,91 @@ export async function writeArtifact(c: GridClient, id: string, dir: string): Pro
   return path;
 }
 
+/** Streams the results as NDJSON into `out`, honouring backpressure; returns the line count. */
+async function writeResults(c: GridClient, id: string, out: NodeJS.WritableStream, after: number, limit?: number): Promise<number> {
+  let n = 0;
+  for await (const line of c.results(id, after, limit)) {
+    n++;
+    if (!out.write(JSON.stringify(line) + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  return n;
+}
+
+/** A spec file: one JSON document, or NDJSON (header line, one input per line) streamed as is. */
+async function submitFile(c: GridClient, file: string): Promise<{ submitted: Submitted; kind: string }> {
+  if (/\.(ndjson|jsonl)$/i.test(file)) {
+    return { submitted: await c.submitNdjsonText(createReadStream(file)), kind: headerKind(file) };
+  }
+  let spec: BatchSpec;
+  try {
+    spec = JSON.parse(readFileSync(file, 'utf8')) as BatchSpec;
+  } catch (err) {
+    throw usageError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  return { submitted: await c.submit(spec), kind: spec.kind };
+}
+
+/** The kind named on an NDJSON file's first line, for the message (the file may be huge: read only its start). */
+function headerKind(file: string): string {
+  const buf = Buffer.alloc(64 * 1024);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const head = buf.subarray(0, readSync(fd, buf)).toString('utf8').split('\n', 1)[0]!;
+    return (JSON.parse(head) as { kind?: string }).kind ?? '?';
+  } catch {
+    return '?'; // the coordinator will say what is wrong with the header, with its line number
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
 export const submit: Command = {
   name: 'submit',
-  summary: 'submit a batch spec ({ "kind", "params" | "inputs", "policy" })',
-  usage: 'swarmgrid submit SPEC.json [--url URL] [--token TOKEN] [--wait] [--out DIR]',
+  summary: 'submit a batch spec ({ "kind", "params" | "inputs", "policy" }, or .ndjson)',
+  usage: 'swarmgrid submit SPEC.json|SPEC.ndjson [--url URL] [--token TOKEN] [--wait] [--out DIR]',
   options: {
     ...clientOptions,
-    wait: { type: 'boolean', description: 'follow progress until the batch is finished' },
-    out: { type: 'string', value: 'DIR', description: 'with --wait: write the artifact into DIR' },
+    wait: { type: 'boolean', description: 'follow progress until the batch is finished (exit 0 only if completed)' },
+    out: { type: 'string', value: 'DIR', description: 'wait, then write the artifact and results.ndjson into DIR' },
+    interval: { type: 'string', value: 'MS', default: '500', description: 'how often to poll the progress' },
   },
+  notes: [
+    'SPEC.ndjson: line 1 {"kind", "policy"?, "params"?}, then one input per line; streamed, for batches of any size.',
+    'Progress is a bar on a terminal and a plain line every 2 s otherwise.',
+  ].join('\n'),
   async run(v, positionals) {
     const file = positionals[0];
     if (!file) throw usageError('a batch spec file is required');
-    let spec: BatchSpec;
-    try {
-      spec = JSON.parse(readFileSync(file, 'utf8')) as BatchSpec;
-    } catch (err) {
-      throw usageError(`cannot read ${file}: ${(err as Error).message}`);
-    }
+    const interval = intOption(v.interval, 'interval', 50) ?? 500;
     const c = client(v);
-    const { id, total } = await c.submit(spec);
-    process.stdout.write(`submitted batch ${id} (${spec.kind}, ${total} work units)\n`);
+    const { submitted, kind } = await submitFile(c, file);
+    const { id, total } = submitted;
+    process.stdout.write(`submitted batch ${id} (${kind}, ${total} work units)\n`);
     if (!v.wait && !v.out) return 0;
-    const tty = process.stdout.isTTY;
+    const tty = !!process.stdout.isTTY;
     let last = 0;
     const final = await c.wait(id, (s) => {
       if (tty) process.stdout.write(`\r\x1b[2K${bar(s)}`);
-      else if (Date.now() - last > 2000) {
+      else if (Date.now() - last >= 2000) {
         last = Date.now();
         process.stdout.write(progressLine(s) + '\n');
       }
-    });
+    }, interval);
     if (tty) process.stdout.write('\n');
     process.stdout.write(`${progressLine(final)}\n`);
     if (final.summary) process.stdout.write(`${final.summary}\n`);
-    if (v.out && final.artifact) process.stdout.write(`artifact written to ${await writeArtifact(c, id, v.out as string)}\n`);
+    if (v.out) {
+      const dir = v.out as string;
+      if (final.artifact) process.stdout.write(`artifact written to ${await writeArtifact(c, id, dir)}\n`);
+      mkdirSync(dir, { recursive: true });
+      const path = join(dir, 'results.ndjson');
+      const out = createWriteStream(path);
+      const n = await writeResults(c, id, out, -1);
+      out.end();
+      await finished(out);
+      process.stdout.write(`${n} results written to ${path}\n`);
+    }
     return final.state === 'completed' ? 0 : 1;
   },
 };
@@ -75,33 +127,44 @@ export const status: Command = {
   name: 'status',
   summary: 'show one batch, or list batches',
   usage: 'swarmgrid status [ID] [--url URL] [--json]',
-  options: { ...clientOptions, json: { type: 'boolean', description: 'print the raw JSON' } },
+  options: {
+    ...clientOptions,
+    json: { type: 'boolean', description: 'print the raw JSON, one batch per line' },
+    limit: { type: 'string', value: 'N', default: '100', description: 'without ID: list at most N batches' },
+  },
   async run(v, positionals) {
     const c = client(v);
-    const list = positionals[0] ? [await c.status(positionals[0])] : await c.list();
+    const limit = intOption(v.limit, 'limit', 1, 1000);
+    const list = positionals[0] ? [await c.status(positionals[0])] : await c.list(limit !== undefined ? { limit } : {});
     for (const s of list) process.stdout.write((v.json ? JSON.stringify(s) : progressLine(s) + (s.summary ? `\n  ${s.summary}` : '')) + '\n');
   },
 };
 
 export const results: Command = {
   name: 'results',
-  summary: 'stream the results of a batch as NDJSON',
-  usage: 'swarmgrid results ID [-o FILE] [--after SEQ] [--artifact DIR]',
+  summary: 'stream the results of a batch as NDJSON, in work-unit order',
+  usage: 'swarmgrid results ID [-o FILE] [--after SEQ] [--limit N] [--artifact DIR]',
   options: {
     ...clientOptions,
     output: { type: 'string', short: 'o', value: 'FILE', default: 'stdout', description: 'write the NDJSON here' },
     after: { type: 'string', value: 'SEQ', default: '-1', description: 'resume after this work unit' },
+    limit: { type: 'string', value: 'N', description: 'at most N lines' },
     artifact: { type: 'string', value: 'DIR', description: 'also write the reduced artifact into DIR' },
   },
+  notes: 'The stream ends at the first work unit not decided yet: resume later with --after LAST_SEQ.',
   async run(v, positionals) {
     const id = positionals[0];
     if (!id) throw usageError('a batch id is required');
+    const after = intOption(v.after, 'after', -1) ?? -1;
+    const limit = intOption(v.limit, 'limit', 1);
     const c = client(v);
-    const out: NodeJS.WritableStream = v.output ? createWriteStream(v.output as string) : process.stdout;
-    for await (const line of c.results(id, Number(v.after ?? -1))) {
-      if (!out.write(JSON.stringify(line) + '\n')) await new Promise<void>((r) => out.once('drain', () => r()));
+    const out = v.output ? createWriteStream(v.output as string) : process.stdout;
+    const n = await writeResults(c, id, out, after, limit);
+    if (v.output) {
+      out.end();
+      await finished(out);
+      process.stderr.write(`${n} results written to ${v.output as string}\n`);
     }
-    if (v.output) await new Promise<void>((r) => out.end(() => r()));
     if (v.artifact) process.stderr.write(`artifact written to ${await writeArtifact(c, id, v.artifact as string)}\n`);
   },
 };

@@ -1,3 +1,5 @@
+import { availableParallelism, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { loadOrCreateKeyPair } from '../../coordinator/identity.js';
 import { WorkerAgent } from '../../worker/agent.js';
 import { type Command, intOption, untilSignal, usageError } from '../cli.js';
@@ -13,40 +15,72 @@ function keys(values: unknown, name: string): Set<string> {
   return new Set(list);
 }
 
+function numberOption(value: unknown, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || n > max) throw usageError(`--${name} must be a number from ${min} to ${max}`);
+  return n;
+}
+
+/** --threads N, or --cpus PCT of the cores; by default all cores but one, at least 1. */
+function threadsFrom(v: Record<string, unknown>): number {
+  if (v.threads !== undefined && v.cpus !== undefined) throw usageError('give --threads or --cpus, not both');
+  const pct = numberOption(v.cpus, 'cpus', 1, 100);
+  if (pct !== undefined) return Math.max(1, Math.round((availableParallelism() * pct) / 100));
+  return intOption(v.threads, 'threads', 1, 1024) ?? defaultThreads();
+}
+
 export const worker: Command = {
   name: 'worker',
   summary: 'donate CPU: run tasks for the coordinators of a grid',
-  usage: 'swarmgrid worker [--grid NAME] [--bootstrap HOST:PORT] [--threads N]',
+  usage: 'swarmgrid worker [--grid NAME] [--bootstrap HOST:PORT] [--threads N | --cpus PCT] [--idle-only]',
   options: {
     ...swarmOptions,
+    json: { ...swarmOptions.json!, default: 'on when stdout is not a terminal' },
     threads: { type: 'string', value: 'N', default: 'all cores but one, at least 1', description: 'worker threads' },
-    data: { type: 'string', value: 'DIR', default: 'none: a new identity every run', description: 'keeps this volunteer\'s identity key (and so its reputation)' },
-    share: { type: 'string', multiple: true, value: 'KEY=WEIGHT', default: 'equal', description: 'weight of a coordinator\'s share of the threads (repeatable)' },
-    coordinator: { type: 'string', multiple: true, value: 'KEY', default: 'any', description: 'serve only this coordinator (repeatable)' },
+    cpus: { type: 'string', value: 'PCT', default: 'unset: --threads applies', description: 'instead of --threads: this percentage of the cores, at least 1' },
+    'max-memory': { type: 'string', value: 'MB', default: '50% of the RAM', description: 'ceiling on the worker\'s memory; tasks running when it is crossed fail as out_of_memory' },
+    'idle-only': { type: 'boolean', default: 'off', description: 'take tasks only while the machine is otherwise idle' },
+    'max-host-load': { type: 'string', value: 'PCT', default: '25', description: 'with --idle-only: CPU use by other programs (% of all cores) above which the worker pauses' },
+    'idle-after': { type: 'string', value: 'SECONDS', default: '60', description: 'with --idle-only: how long that load must stay below the limit before work resumes' },
+    data: { type: 'string', value: 'DIR', default: 'none: a new identity and an empty code cache every run', description: "keeps this volunteer's identity key (its reputation) and its code cache" },
+    share: { type: 'string', multiple: true, value: 'KEY=WEIGHT', default: 'equal', description: "weight of a coordinator's share of the threads (repeatable)" },
+    coordinator: { type: 'string', multiple: true, value: 'KEY', default: 'any on the grid', description: 'serve only this coordinator (repeatable)' },
     trust: { type: 'string', multiple: true, value: 'KEY', default: 'none', description: 'run custom job-kind code from this coordinator (repeatable)' },
   },
+  notes: [
+    'Built-in job kinds run for every coordinator. Custom kinds are code: they run with your user\'s',
+    'rights, so only for coordinators you --trust; others are told no, and stop offering them.',
+    'Tasks run at the lowest OS priority. Ctrl-C hands unfinished tasks back and exits (twice: at once).',
+  ].join('\n'),
   async run(v) {
-    const threads = intOption(v.threads, 'threads', 1, 1024) ?? defaultThreads();
+    const threads = threadsFrom(v);
     const shares = new Map<string, number>();
     for (const s of (v.share as string[] | undefined) ?? []) {
       const m = /^([0-9a-f]{64})=(\d+(?:\.\d+)?)$/.exec(s);
-      if (!m || Number(m[2]) <= 0) throw usageError(`--share takes KEY=WEIGHT with a positive weight, got "${s}"`);
+      if (!m || !(Number(m[2]) > 0)) throw usageError(`--share takes KEY=WEIGHT with a positive weight, got "${s}"`);
       shares.set(m[1]!, Number(m[2]));
     }
+    const maxLoad = numberOption(v['max-host-load'], 'max-host-load', 1, 100) ?? 25;
+    const idleAfter = numberOption(v['idle-after'], 'idle-after', 0, 86_400) ?? 60;
+    const maxMemoryMb = intOption(v['max-memory'], 'max-memory', 64) ?? Math.round(totalmem() / 2 / 2 ** 20);
     const json = !!v.json || !process.stdout.isTTY;
     const log = createLog({ json });
+    const data = v.data as string | undefined;
     const agent = new WorkerAgent({
       ...swarmConfig(v),
       threads,
+      maxMemoryMb,
       shares,
       only: keys(v.coordinator, 'coordinator'),
       trust: keys(v.trust, 'trust'),
-      ...(v.data ? { keyPair: loadOrCreateKeyPair(v.data as string, 'worker-identity.json') } : {}),
+      ...(data ? { keyPair: loadOrCreateKeyPair(data, 'worker-identity.json'), codeCacheDir: join(data, 'code-cache') } : {}),
+      ...(v['idle-only'] ? { idle: { maxLoad: maxLoad / 100, idleAfterMs: idleAfter * 1000 } } : {}),
       log: json ? log : () => {},
     });
     await agent.start();
     const stopStatus = json ? () => {} : startStatusLine(agent);
-    if (!json) process.stdout.write(`swarmgrid worker ${agent.publicKey} with ${threads} thread(s)\n`);
+    if (!json) process.stdout.write(`swarmgrid worker ${agent.publicKey} with ${threads} thread(s)${v['idle-only'] ? ', only while idle' : ''}\n`);
     const sig = await untilSignal();
     stopStatus();
     log('worker-stopping', { signal: sig });

@@ -1,52 +1,27 @@
 /**
- * The typed HTTP client of a coordinator: what `swarmgrid submit/status/results/cancel` use,
- * exported as `import { GridClient } from 'swarmgrid'`.
+ * The typed HTTP client of a coordinator: what `swarmgrid submit/status/results/cancel/kinds`
+ * use, exported as `import { GridClient } from 'swarmgrid'`. Plain `fetch`, no dependencies.
+ * Errors are GridErrors carrying the coordinator's GRID_ERR_* code.
  */
 import { GridError } from '../../proto/errors.js';
+import { ClientErrors } from '../errors.js';
+import type {
+  Artifact, BatchSpec, BatchStatus, GridClientOptions, Health, KindInfo, NdjsonHeader, ResultLine, Submitted, WorkerInfo,
+} from './types.js';
 
-export interface GridClientOptions {
-  /** Coordinator URL. @defaultValue process.env.SWARMGRID_URL */
-  url?: string;
-  /** Bearer token for submitting and cancelling. @defaultValue process.env.SWARMGRID_TOKEN */
-  token?: string;
-  /** Per-request timeout in ms. @defaultValue 30000 */
-  timeoutMs?: number;
+export type * from './types.js';
+
+export const FINAL_STATES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+
+/** NDJSON uploads go out in pieces of about this many bytes, not one write per line. */
+const UPLOAD_CHUNK = 64 * 1024;
+
+interface RequestOptions {
+  json?: unknown;
+  ndjson?: AsyncIterable<string>;
+  /** No timeout: uploads and result streams take as long as they take. */
+  streaming?: boolean;
 }
-
-export interface BatchSpec {
-  kind: string;
-  params?: Record<string, unknown>;
-  inputs?: unknown[];
-  policy?: Record<string, unknown>;
-}
-
-export interface BatchStatus {
-  id: string;
-  kind: string;
-  kindVersion: string;
-  state: 'loading' | 'running' | 'finishing' | 'completed' | 'failed' | 'cancelled';
-  total: number;
-  counts: { validated: number; failed: number; pending: number; inconclusive: number };
-  progress: number;
-  tasksIssued: number;
-  ratePerSecond: number;
-  etaSeconds: number | null;
-  summary: string | null;
-  artifact: { contentType: string; fileName: string } | null;
-  createdAt: string;
-  finishedAt: string | null;
-  [key: string]: unknown;
-}
-
-export interface ResultLine {
-  seq: number;
-  state: 'validated' | 'failed';
-  output?: unknown;
-  agreed?: number;
-  reason?: string;
-}
-
-export const FINAL_STATES = new Set(['completed', 'failed', 'cancelled']);
 
 export class GridClient {
   readonly url: string;
@@ -55,105 +30,130 @@ export class GridClient {
 
   constructor(options: GridClientOptions = {}) {
     const url = options.url ?? process.env.SWARMGRID_URL;
-    if (!url) throw new GridError('GRID_ERR_INVALID_OPTION', 'no coordinator URL: pass --url or set SWARMGRID_URL', 400);
+    if (!url) throw ClientErrors.NO_URL();
     this.url = url.replace(/\/+$/, '');
     this.#token = options.token ?? process.env.SWARMGRID_TOKEN;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  async #request(method: string, path: string, body?: { json?: unknown; ndjson?: AsyncIterable<string> | Iterable<string> }): Promise<Response> {
+  async #request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = {};
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
-    let payload: RequestInit['body'];
-    if (body?.json !== undefined) {
+    let body: RequestInit['body'];
+    if (opts.json !== undefined) {
       headers['content-type'] = 'application/json';
-      payload = JSON.stringify(body.json);
-    } else if (body?.ndjson) {
+      body = JSON.stringify(opts.json);
+    } else if (opts.ndjson) {
       headers['content-type'] = 'application/x-ndjson';
-      const source = body.ndjson;
-      payload = new ReadableStream({
-        async start(controller) {
-          const enc = new TextEncoder();
-          for await (const line of source as AsyncIterable<string>) controller.enqueue(enc.encode(line.endsWith('\n') ? line : line + '\n'));
-          controller.close();
-        },
-      });
+      body = uploadStream(opts.ndjson);
     }
-    const res = await fetch(this.url + path, {
-      method, headers, body: payload,
-      // Streams need half-duplex; long NDJSON uploads get no overall timeout.
-      ...(body?.ndjson ? { duplex: 'half' } : { signal: AbortSignal.timeout(this.#timeoutMs) }),
-    } as RequestInit);
-    if (!res.ok) {
-      let code = 'GRID_ERR_HTTP';
-      let message = `${method} ${path} → HTTP ${res.status}`;
-      try {
-        const err = (await res.json()) as { code?: string; message?: string };
-        if (err.code) code = err.code;
-        if (err.message) message = err.message;
-      } catch {
-        // Not our error format: keep the generic message.
-      }
-      throw new GridError(code, message, res.status);
+    let res: Response;
+    try {
+      res = await fetch(this.url + path, {
+        method, headers, body,
+        // A streamed body needs half duplex.
+        ...(opts.ndjson && { duplex: 'half' }),
+        ...(!opts.streaming && { signal: AbortSignal.timeout(this.#timeoutMs) }),
+      } as RequestInit);
+    } catch (err) {
+      if ((err as Error).name === 'TimeoutError') throw ClientErrors.TIMEOUT(method, path, this.#timeoutMs);
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw ClientErrors.UNREACHABLE(this.url, cause?.code ?? cause?.message ?? (err as Error).message);
     }
+    if (!res.ok) throw await errorOf(res, method, path);
     return res;
   }
 
-  async submit(spec: BatchSpec): Promise<{ id: string; total: number }> {
-    return (await (await this.#request('POST', '/v1/batches', { json: spec })).json()) as { id: string; total: number };
+  async #json<T>(method: string, path: string, opts?: RequestOptions): Promise<T> {
+    return (await (await this.#request(method, path, opts)).json()) as T;
   }
 
-  /** Streams a big batch: a header line, then one input per line. */
-  async submitNdjson(header: { kind: string; policy?: Record<string, unknown> }, inputs: AsyncIterable<unknown> | Iterable<unknown>): Promise<{ id: string; total: number }> {
-    async function* lines() {
-      yield JSON.stringify(header);
-      for await (const input of inputs as AsyncIterable<unknown>) yield JSON.stringify(input);
+  /** Submits a batch as one JSON document (up to the coordinator's body limit, 16 MiB by default). */
+  submit(spec: BatchSpec): Promise<Submitted> {
+    return this.#json('POST', '/v1/batches', { json: spec });
+  }
+
+  /**
+   * Streams a batch of any size as NDJSON: the header, then one input per line, read from
+   * `inputs` only as fast as the coordinator stores them. Resolves once every unit is stored.
+   */
+  submitNdjson(header: NdjsonHeader, inputs: AsyncIterable<unknown> | Iterable<unknown>): Promise<Submitted> {
+    async function* lines(): AsyncGenerator<string> {
+      yield JSON.stringify(header) + '\n';
+      for await (const input of inputs as AsyncIterable<unknown>) yield JSON.stringify(input) + '\n';
     }
-    return (await (await this.#request('POST', '/v1/batches', { ndjson: lines() })).json()) as { id: string; total: number };
+    return this.#json('POST', '/v1/batches', { ndjson: lines(), streaming: true });
   }
 
-  async status(id: string): Promise<BatchStatus> {
-    return (await (await this.#request('GET', `/v1/batches/${encodeURIComponent(id)}`)).json()) as BatchStatus;
+  /** Streams an NDJSON body that is already text (a file: header line, then inputs). */
+  submitNdjsonText(body: AsyncIterable<string | Uint8Array>): Promise<Submitted> {
+    async function* text(): AsyncGenerator<string> {
+      const decoder = new TextDecoder();
+      for await (const chunk of body) yield typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+      yield decoder.decode();
+    }
+    return this.#json('POST', '/v1/batches', { ndjson: text(), streaming: true });
   }
 
-  async list(): Promise<BatchStatus[]> {
-    return ((await (await this.#request('GET', '/v1/batches')).json()) as { batches: BatchStatus[] }).batches;
+  status(id: string): Promise<BatchStatus> {
+    return this.#json('GET', `/v1/batches/${encodeURIComponent(id)}`);
   }
 
-  async cancel(id: string): Promise<BatchStatus> {
-    return (await (await this.#request('DELETE', `/v1/batches/${encodeURIComponent(id)}`)).json()) as BatchStatus;
+  /** Batches, newest first. */
+  async list(opts: { limit?: number; state?: BatchStatus['state'] } = {}): Promise<BatchStatus[]> {
+    const q = new URLSearchParams();
+    if (opts.limit !== undefined) q.set('limit', String(opts.limit));
+    if (opts.state) q.set('state', opts.state);
+    const query = q.size > 0 ? `?${q}` : '';
+    return (await this.#json<{ batches: BatchStatus[] }>('GET', `/v1/batches${query}`)).batches;
   }
 
-  /** Decided work units in order, streamed. */
-  async *results(id: string, after = -1): AsyncGenerator<ResultLine> {
-    const res = await this.#request('GET', `/v1/batches/${encodeURIComponent(id)}/results?after=${after}`);
+  /** Cancels a batch; its tasks out at workers are withdrawn. */
+  cancel(id: string): Promise<BatchStatus> {
+    return this.#json('DELETE', `/v1/batches/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * Decided work units in seq order, streamed, up to the first one still undecided. Resume with
+   * `after` = the last seq received.
+   */
+  async *results(id: string, after = -1, limit?: number): AsyncGenerator<ResultLine> {
+    const q = `after=${after}${limit !== undefined ? `&limit=${limit}` : ''}`;
+    const res = await this.#request('GET', `/v1/batches/${encodeURIComponent(id)}/results?${q}`, { streaming: true });
     const decoder = new TextDecoder();
     let carry = '';
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      carry += decoder.decode(chunk, { stream: true });
-      let nl: number;
-      while ((nl = carry.indexOf('\n')) >= 0) {
-        const line = carry.slice(0, nl);
-        carry = carry.slice(nl + 1);
+      const text = carry + decoder.decode(chunk, { stream: true });
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        const line = text.slice(start, nl);
+        start = nl + 1;
         if (line.trim()) yield JSON.parse(line) as ResultLine;
       }
+      carry = text.slice(start);
     }
+    carry += decoder.decode();
     if (carry.trim()) yield JSON.parse(carry) as ResultLine;
   }
 
-  async artifact(id: string): Promise<{ bytes: Uint8Array; contentType: string; fileName: string }> {
-    const res = await this.#request('GET', `/v1/batches/${encodeURIComponent(id)}/artifact`);
+  /** The reduced artifact of a completed batch (GRID_ERR_NO_ARTIFACT before). */
+  async artifact(id: string): Promise<Artifact> {
+    const res = await this.#request('GET', `/v1/batches/${encodeURIComponent(id)}/artifact`, { streaming: true });
     const disposition = res.headers.get('content-disposition') ?? '';
     const fileName = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'artifact.bin';
     return { bytes: new Uint8Array(await res.arrayBuffer()), contentType: res.headers.get('content-type') ?? 'application/octet-stream', fileName };
   }
 
-  async workers(): Promise<unknown[]> {
-    return ((await (await this.#request('GET', '/v1/workers')).json()) as { workers: unknown[] }).workers;
+  async workers(): Promise<WorkerInfo[]> {
+    return (await this.#json<{ workers: WorkerInfo[] }>('GET', '/v1/workers')).workers;
   }
 
-  async kinds(): Promise<unknown[]> {
-    return ((await (await this.#request('GET', '/v1/kinds')).json()) as { kinds: unknown[] }).kinds;
+  async kinds(): Promise<KindInfo[]> {
+    return (await this.#json<{ kinds: KindInfo[] }>('GET', '/v1/kinds')).kinds;
+  }
+
+  health(): Promise<Health> {
+    return this.#json('GET', '/healthz');
   }
 
   /** Polls until the batch is final; `onProgress` sees every status. */
@@ -165,4 +165,40 @@ export class GridClient {
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
+}
+
+/** A pull-driven body: the source is read only when fetch wants more, so uploads never pile up in memory. */
+function uploadStream(source: AsyncIterable<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  const it = source[Symbol.asyncIterator]();
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let piece = '';
+      while (piece.length < UPLOAD_CHUNK) {
+        const next = await it.next();
+        if (next.done) {
+          if (piece) controller.enqueue(encoder.encode(piece));
+          controller.close();
+          return;
+        }
+        piece += next.value;
+      }
+      controller.enqueue(encoder.encode(piece));
+    },
+    async cancel(reason) {
+      await it.return?.(reason);
+    },
+  });
+}
+
+/** The coordinator's `{ code, message }` as a GridError; anything else as GRID_ERR_HTTP. */
+async function errorOf(res: Response, method: string, path: string): Promise<GridError> {
+  try {
+    const err = (await res.json()) as { code?: unknown; message?: unknown };
+    if (typeof err.code === 'string' && typeof err.message === 'string') return new GridError(err.code, err.message, res.status);
+  } catch {
+    // Not our error format (a proxy in between?): fall through to the generic error.
+  }
+  const generic = ClientErrors.HTTP(method, path, res.status);
+  return new GridError(generic.code, generic.message, res.status);
 }

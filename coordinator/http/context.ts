@@ -1,3 +1,4 @@
+import type { Channel } from '../../proto/channel.js';
 import type { BatchManager } from '../batches.js';
 import type { KindCatalog } from '../kind-catalog.js';
 import type { Scheduler } from '../scheduler.js';
@@ -20,4 +21,11 @@ export interface HttpContext {
   bodyLimit: number;
   /** Submissions per minute per token (burst = the same number). */
   rateLimit: number;
+  /** The browser volunteer page and its WebSocket; omitted = not served. */
+  volunteer?: {
+    /** The coordinator's shared session logic (`Coordinator.accept`). */
+    accept: (channel: Channel) => unknown;
+    /** WebSocket messages above this size are refused before they are buffered. */
+    maxFrameBytes: number;
+  };
 }

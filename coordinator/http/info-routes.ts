@@ -1,15 +1,16 @@
 /** Workers, job kinds, health and Prometheus metrics. */
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
-import { errorSchema, type Guards } from './schemas.js';
+import { errorResponses, type Guards, kindViewSchema, workerViewSchema } from './schemas.js';
 import { workerView } from './views.js';
 
 export function registerInfoRoutes(app: FastifyInstance, ctx: HttpContext, guards: Guards): void {
   app.get('/v1/workers', {
-    preHandler: guards.read,
+    onRequest: guards.read,
     schema: {
       summary: 'Workers seen by this coordinator, with reputation',
-      response: { 200: { type: 'object', properties: { workers: { type: 'array', items: { type: 'object', additionalProperties: true } } } }, 401: errorSchema },
+      tags: ['grid'],
+      response: { 200: { type: 'object', properties: { workers: { type: 'array', items: workerViewSchema } } }, ...errorResponses(401) },
     },
   }, async () => {
     const connected = new Map<string, number>();
@@ -18,22 +19,45 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: HttpContext, guard
   });
 
   app.get('/v1/kinds', {
-    preHandler: guards.read,
-    schema: { summary: 'Job kinds this coordinator offers', response: { 200: { type: 'object', properties: { kinds: { type: 'array', items: { type: 'object', additionalProperties: true } } } } } },
+    onRequest: guards.read,
+    schema: {
+      summary: 'Job kinds this coordinator offers, with their batch params and defaults',
+      tags: ['grid'],
+      response: { 200: { type: 'object', properties: { kinds: { type: 'array', items: kindViewSchema } } }, ...errorResponses(401) },
+    },
   }, async () => ({
     kinds: ctx.catalog.list().map(({ kind, codeHash }) => ({
       name: kind.name,
       version: kind.version,
       description: kind.description,
       custom: codeHash !== null,
+      output: kind.output,
       comparator: kind.comparator?.type ?? 'exact',
       reducer: !!kind.reducer,
+      generator: typeof kind.generate === 'function',
       params: kind.params ?? [],
     })),
   }));
 
+  // Public even with --private: load balancers and supervisors probe it without a token.
   app.get('/healthz', {
-    schema: { summary: 'Liveness and a few vital signs', response: { 200: { type: 'object', additionalProperties: true } } },
+    schema: {
+      summary: 'Liveness and a few vital signs',
+      tags: ['grid'],
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', enum: ['ok'] },
+            coordinator: { type: 'string', description: 'public key (hex)' },
+            grid: { type: 'string' },
+            uptimeSeconds: { type: 'integer' },
+            workers: { type: 'integer' },
+            activeBatches: { type: 'integer' },
+          },
+        },
+      },
+    },
   }, async () => ({
     status: 'ok',
     coordinator: ctx.publicKey,
@@ -44,7 +68,13 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: HttpContext, guard
   }));
 
   app.get('/metrics', {
-    schema: { summary: 'Prometheus text format', produces: ['text/plain'] },
+    onRequest: guards.read,
+    schema: {
+      summary: 'Prometheus metrics (text exposition format 0.0.4)',
+      tags: ['grid'],
+      produces: ['text/plain'],
+      response: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } }, ...errorResponses(401) },
+    },
   }, async (_req, reply) => {
     const s = ctx.scheduler.stats;
     const sessions = [...ctx.sessions()].filter((x) => x.welcomed);
@@ -65,6 +95,7 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: HttpContext, guard
       '# TYPE swarmgrid_batches gauge',
       ...byState.map((b) => `swarmgrid_batches{state="${b.state}"} ${b.n}`),
       metric('swarmgrid_store_commits_total', 'counter', 'Grouped store transactions', ctx.store.commits),
+      metric('swarmgrid_work_units_ingested_total', 'counter', 'Work units stored from submissions', ctx.batches.stats.ingested),
       metric('process_resident_memory_bytes', 'gauge', 'Resident set size', mem.rss),
     ];
     return reply.type('text/plain; version=0.0.4').send(lines.join('\n') + '\n');

@@ -1,10 +1,112 @@
-/** JSON schemas shared by routes, and the guard type. */
-import type { FastifyRequest } from 'fastify';
+/**
+ * JSON schemas shared by the routes, and the guard type. Response schemas are complete (Fastify
+ * serializes with them, dropping anything unlisted) and are what /docs shows.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export const errorSchema = {
   type: 'object',
-  properties: { code: { type: 'string' }, message: { type: 'string' } },
+  description: 'Every error: a stable code from docs/ERRORS.md and a human message',
+  properties: { code: { type: 'string', pattern: '^GRID_ERR_' }, message: { type: 'string' } },
   required: ['code', 'message'],
 } as const;
 
-export type Guards = Record<'write' | 'submit' | 'read', (req: FastifyRequest) => Promise<void>>;
+const nullableString = { type: ['string', 'null'] } as const;
+
+export const batchViewSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string' },
+    kindVersion: { type: 'string' },
+    state: { type: 'string', enum: ['loading', 'running', 'finishing', 'completed', 'failed', 'cancelled'] },
+    total: { type: 'integer', description: 'work units (while loading: stored so far)' },
+    counts: {
+      type: 'object',
+      description: 'work units per state',
+      properties: {
+        validated: { type: 'integer' },
+        failed: { type: 'integer' },
+        pending: { type: 'integer' },
+        inProgress: { type: 'integer', description: 'pending units with tasks out at workers' },
+        inconclusive: { type: 'integer', description: 'pending units whose results disagree so far' },
+        cancelled: { type: 'integer' },
+      },
+    },
+    progress: { type: 'number', description: 'decided / total, 0..1' },
+    tasksIssued: { type: 'integer' },
+    ratePerSecond: { type: 'number', description: 'work units decided per second since submission' },
+    etaSeconds: { type: ['integer', 'null'] },
+    policy: { type: 'object', additionalProperties: true },
+    params: { type: ['object', 'null'], additionalProperties: true },
+    owner: nullableString,
+    createdAt: { type: 'string', format: 'date-time' },
+    finishedAt: nullableString,
+    summary: nullableString,
+    artifact: {
+      type: ['object', 'null'],
+      properties: { contentType: { type: 'string' }, fileName: { type: 'string' } },
+    },
+    error: nullableString,
+  },
+} as const;
+
+export const workerViewSchema = {
+  type: 'object',
+  properties: {
+    key: { type: 'string' },
+    runtime: { type: 'string', enum: ['node', 'browser'] },
+    address: { type: 'string' },
+    connected: { type: 'boolean' },
+    threads: { type: 'integer' },
+    firstSeen: { type: 'string', format: 'date-time' },
+    lastSeen: { type: 'string', format: 'date-time' },
+    reputation: {
+      type: 'object',
+      properties: {
+        valid: { type: 'integer' },
+        invalid: { type: 'integer' },
+        errors: { type: 'integer' },
+        timedOut: { type: 'integer' },
+        consecutiveValid: { type: 'integer' },
+        score: { type: ['number', 'null'] },
+      },
+    },
+    tasksDone: { type: 'integer' },
+    cpuSeconds: { type: 'integer' },
+  },
+} as const;
+
+export const kindViewSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    version: { type: 'string' },
+    description: { type: 'string' },
+    custom: { type: 'boolean' },
+    output: { type: 'string', enum: ['json', 'bytes'] },
+    comparator: { type: 'string' },
+    reducer: { type: 'boolean' },
+    generator: { type: 'boolean', description: 'accepts params instead of inputs' },
+    params: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          type: { type: 'string' },
+          default: {},
+          description: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
+/** The error responses a route can give, for its schema. */
+export function errorResponses(...statuses: number[]): Record<number, typeof errorSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, errorSchema]));
+}
+
+export type Guard = (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+export type Guards = Record<'write' | 'submit' | 'read', Guard>;

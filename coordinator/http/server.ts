@@ -2,6 +2,7 @@
  * The coordinator's HTTP API (Fastify). Every route has a JSON schema; every error leaves as
  * `{ code: 'GRID_ERR_…', message }`; OpenAPI is generated from the schemas and served at /docs.
  */
+import type { IncomingMessage } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -11,11 +12,37 @@ import { bearerOf, RateLimiter, verifyToken } from './auth.js';
 import { registerBatchRoutes } from './batch-routes.js';
 import type { HttpContext } from './context.js';
 import { registerInfoRoutes } from './info-routes.js';
+import type { Guards } from './schemas.js';
+import { registerVolunteerRoutes } from './volunteer-routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     submitter?: string;
   }
+}
+
+/** How much of a refused request's body is read and dropped so that its client gets the answer. */
+const DRAIN_BYTES = 64 * 1024 * 1024;
+const DRAIN_MS = 10_000;
+
+/** Reads and drops what is left of a request body, up to a size and a time. Never throws. */
+async function drainBody(body: IncomingMessage, maxBytes: number, maxMs: number): Promise<void> {
+  if (body.destroyed || body.readableEnded) return;
+  let timer: NodeJS.Timeout | undefined;
+  const read = (async () => {
+    let seen = 0;
+    try {
+      // destroyOnReturn: false — stopping at the bound must leave the socket for the answer.
+      for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+        seen += (chunk as Buffer).length;
+        if (seen > maxBytes) return;
+      }
+    } catch {
+      // The client went away: nothing to answer.
+    }
+  })();
+  await Promise.race([read, new Promise<void>((r) => { timer = setTimeout(r, maxMs); })]);
+  clearTimeout(timer);
 }
 
 /** Maps Fastify's own errors onto our catalogue so clients see one vocabulary. */
@@ -31,19 +58,31 @@ function toGridError(err: Error & { code?: string; statusCode?: number; validati
       return CoordinatorErrors.BODY_TOO_LARGE(limit);
   }
   if (err instanceof SyntaxError) return CoordinatorErrors.INVALID_JSON(err.message);
+  // The client went away mid-upload: nobody reads the answer, and it is not our fault.
+  if (err.code === 'ECONNRESET' || err.message === 'aborted') return CoordinatorErrors.BAD_REQUEST('the request was aborted by the client');
   if (err.validation) return CoordinatorErrors.BAD_REQUEST(err.message);
   if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) return new GridError('GRID_ERR_BAD_REQUEST', err.message, err.statusCode);
   return CoordinatorErrors.INTERNAL(err.message);
 }
 
 export async function buildHttp(ctx: HttpContext): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: ctx.bodyLimit, forceCloseConnections: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: ctx.bodyLimit,
+    forceCloseConnections: true,
+    // Fastify's default strips unknown fields silently; a misspelt field ("replicas") must be an error.
+    ajv: { customOptions: { removeAdditional: false } },
+  });
   const limiter = new RateLimiter(ctx.rateLimit, ctx.rateLimit);
 
   await app.register(swagger, {
     openapi: {
-      info: { title: 'swarmgrid coordinator API', version: '1', description: 'Submit and follow batches of work units. See docs/API.md.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      info: { title: 'swarmgrid coordinator API', version: '1', description: 'Submit and follow batches of work units. See docs/API.md; error codes in docs/ERRORS.md.' },
+      tags: [
+        { name: 'batches', description: 'Submit, follow, fetch and cancel batches' },
+        { name: 'grid', description: 'Workers, job kinds, health and metrics' },
+      ],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a token from `swarmgrid token create`' } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -51,9 +90,20 @@ export async function buildHttp(ctx: HttpContext): Promise<FastifyInstance> {
   // NDJSON bodies are streamed: the route reads them line by line (no body limit applies).
   app.addContentTypeParser('application/x-ndjson', { bodyLimit: Number.MAX_SAFE_INTEGER }, (_req, payload, done) => done(null, payload));
 
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler(async (err, req, reply) => {
     const grid = toGridError(err as Error, ctx.bodyLimit);
-    void reply.status(grid.statusCode).send({ code: grid.code, message: grid.message });
+    // A bug, not a bad request: the caller sees the code, the operator needs the stack.
+    if (grid.statusCode >= 500) process.stderr.write(`swarmgrid http: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}\n`);
+    if (grid.code === CoordinatorErrors.UNAUTHORIZED.code) void reply.header('www-authenticate', 'Bearer');
+    if (!req.raw.complete) {
+      // Refused before its body was all received (a bad NDJSON line, a 401 on a big upload): a
+      // client still uploading may not read the answer until its upload is done (undici fails
+      // with EPIPE instead), so take in the rest, unread and bounded. Past the bound the
+      // connection is closed, since the rest of that body must not be taken for a next request.
+      await drainBody(req.raw, DRAIN_BYTES, DRAIN_MS);
+      if (!req.raw.complete) void reply.header('connection', 'close');
+    }
+    return reply.status(grid.statusCode).send({ code: grid.code, message: grid.message });
   });
   app.setNotFoundHandler((req, reply) => {
     const err = CoordinatorErrors.NOT_FOUND(req.method, req.url);
@@ -66,23 +116,28 @@ export async function buildHttp(ctx: HttpContext): Promise<FastifyInstance> {
     if (!name) throw CoordinatorErrors.UNAUTHORIZED();
     return name;
   };
-  const guards = {
-    /** Submitting and cancelling always need a token; submitting is rate limited. */
-    write: async (req: FastifyRequest) => {
+  const guards: Guards = {
+    /** Cancelling always needs a token. */
+    write: async (req) => {
       req.submitter = authenticate(req);
     },
-    submit: async (req: FastifyRequest) => {
+    /** Submitting needs a token and is rate limited per token. */
+    submit: async (req, reply) => {
       req.submitter = authenticate(req);
       const wait = limiter.take(req.submitter);
-      if (wait > 0) throw CoordinatorErrors.RATE_LIMITED(wait);
+      if (wait > 0) {
+        void reply.header('retry-after', String(wait));
+        throw CoordinatorErrors.RATE_LIMITED(wait);
+      }
     },
     /** Reading is public unless the coordinator runs with --private. */
-    read: async (req: FastifyRequest) => {
+    read: async (req) => {
       if (ctx.private) req.submitter = authenticate(req);
     },
   };
 
   registerBatchRoutes(app, ctx, guards);
   registerInfoRoutes(app, ctx, guards);
+  await registerVolunteerRoutes(app, ctx);
   return app;
 }

@@ -6,10 +6,17 @@ import { groupVotes } from '../validator.js';
 export function batchView(row: BatchRow, runtime: BatchRuntime | undefined) {
   const decided = row.validated + row.failed;
   let inconclusive = 0;
+  let inProgress = 0;
+  // Only undecided units are hot, and at most a few chunks of them: cheap enough per request.
   if (runtime) {
-    for (const unit of runtime.hot.values()) if (unit.votes.length >= 2 && groupVotes(unit.votes, runtime.agree).length > 1) inconclusive++;
+    for (const unit of runtime.hot.values()) {
+      if (unit.done) continue;
+      if (unit.outstanding.size > 0) inProgress++;
+      if (unit.votes.length >= 2 && groupVotes(unit.votes, runtime.agree).length > 1) inconclusive++;
+    }
   }
-  const pending = row.state === 'cancelled' ? 0 : Math.max(0, row.total - decided);
+  const undecided = Math.max(0, row.total - decided);
+  const pending = row.state === 'cancelled' ? 0 : undecided;
   const elapsed = ((row.finished_at ?? Date.now()) - row.created_at) / 1000;
   const rate = elapsed > 0 ? decided / elapsed : 0;
   const state = row.state === 'running' && runtime && runtime.state !== 'running' ? 'finishing' : row.state;
@@ -19,13 +26,14 @@ export function batchView(row: BatchRow, runtime: BatchRuntime | undefined) {
     kindVersion: row.kind_version,
     state,
     total: row.total,
-    counts: { validated: row.validated, failed: row.failed, pending, inconclusive },
+    counts: { validated: row.validated, failed: row.failed, pending, inProgress, inconclusive, cancelled: row.state === 'cancelled' ? undecided : 0 },
     progress: row.total > 0 ? decided / row.total : 0,
     tasksIssued: row.tasks_issued,
     ratePerSecond: Number(rate.toFixed(3)),
     etaSeconds: row.state === 'running' && rate > 0 ? Math.round(pending / rate) : null,
     policy: JSON.parse(row.policy) as unknown,
     params: row.params === null ? null : (JSON.parse(row.params) as unknown),
+    owner: row.owner,
     createdAt: new Date(row.created_at).toISOString(),
     finishedAt: row.finished_at === null ? null : new Date(row.finished_at).toISOString(),
     summary: row.summary,

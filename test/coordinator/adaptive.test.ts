@@ -19,6 +19,8 @@ class FakeWorker implements WorkerHandle {
   credit = 0;
   inbox: swarmgrid.ITask[] = [];
   lie = 0;
+  /** Lie only on work units from this seq on (the last ones a batch issues). */
+  lieFromSeq = 0;
   constructor(readonly key: string, readonly address = `10.0.0.${key.charCodeAt(0)}`, readonly runtime: 'node' | 'browser' = 'node') {}
   canRun() { return true; }
   sendTasks(t: swarmgrid.ITask[]) { this.inbox.push(...t); }
@@ -61,7 +63,8 @@ async function drive(id: string, workers: FakeWorker[]): Promise<void> {
       const tasks = w.inbox.splice(0);
       sched.results(w, tasks.map((t) => {
         const out = pi.run(pi.validateInput(decodeInput(t.input!)));
-        return { taskId: Number(t.taskId), output: encodeOutput(pi, { ...out, inside: out.inside + w.lie }), cpuMs: 1 };
+        const lie = Number(t.seq) >= w.lieFromSeq ? w.lie : 0;
+        return { taskId: Number(t.taskId), output: encodeOutput(pi, { ...out, inside: out.inside + lie }), cpuMs: 1 };
       }));
     }
     await settle();
@@ -113,5 +116,22 @@ describe('adaptive replication', () => {
     const a = store.getWorker('a')!;
     expect(a.invalid).toBeGreaterThan(0);
     expect(a.consecutive_valid).toBe(0);
+  });
+
+  it('a worker that turns faulty at the very end of a batch cannot close it with unchecked wrong results', async () => {
+    const workers = ['a', 'b', 'c'].map((k) => new FakeWorker(k));
+    for (const w of workers) sched.attach(w);
+    const warm = await batches.create({ kind: 'pi', params: { workUnits: 60, samplesPerUnit: 50 }, policy });
+    await drive(warm, workers);
+    // No spot checks at all: only the closing audit can catch a single copy.
+    const id = await batches.create({ kind: 'pi', params: { workUnits: 300, samplesPerUnit: 50 }, policy: { ...policy, spotCheck: 0 } });
+    // 'a' lies on the last few units of the batch: too few for a spot check to catch it before
+    // the last unit is decided, so only the closing audit stands in the way.
+    workers[0]!.lie = 3;
+    workers[0]!.lieFromSeq = 290;
+    await drive(id, workers);
+    const wrong = canonicalOutputs(id).filter((r) => r.state !== 'validated' || r.out!.inside !== pi.run(pi.validateInput(r.input)).inside);
+    expect(wrong).toHaveLength(0);
+    expect(store.getBatch(id)!.state).toBe('completed');
   });
 });

@@ -134,8 +134,9 @@ describe('cross-checking', () => {
     const coord = await grid.coordinator();
     const client = new GridClient({ url: coord.url, token: coord.token });
     await Promise.all([grid.worker(), grid.worker()]);
-    // Honest for its first 260 tasks (about what the first three batches give it), then wrong.
-    const turncoat = await grid.faultyWorker({ FAULT_MODE: 'wrong', FAULT_AFTER: '260' });
+    // Honest through the first three batches, then wrong: armed by signal, because how many tasks
+    // each worker gets varies (workers prefetch many tiny tasks at once, so the split is lumpy).
+    const turncoat = await grid.faultyWorker({ FAULT_MODE: 'wrong', FAULT_AFTER: 'signal' });
     const policy = { replication: 2, quorum: 2, adaptive: true, trustAfter: 10, spotCheck: 0.1 };
     const run = async (units: number, seed: number, p: object) => {
       const { id } = await client.submit({ kind: 'pi', params: { workUnits: units, samplesPerUnit: 2000, seed }, policy: p });
@@ -146,6 +147,8 @@ describe('cross-checking', () => {
     await run(60, 2, policy); // warm-up: workers earn trust
     const honest = await run(300, 3, policy);
     expect(turncoat.events.some((e) => e.event === 'tampered')).toBe(false);
+    turncoat.proc.kill('SIGUSR2');
+    await turncoat.waitFor('fault-armed');
     const turned = await run(400, 4, policy);
     console.log(`adaptive: ${(fixed.tasksIssued / fixed.total).toFixed(2)} tasks per unit without, ${(honest.tasksIssued / honest.total).toFixed(2)} with adaptive replication (honest workers), ${(turned.tasksIssued / turned.total).toFixed(2)} while a trusted worker turned faulty; wrong accepted: ${honest.wrongAccepted} / ${turned.wrongAccepted}`);
     expect(fixed.tasksIssued / fixed.total).toBe(2);

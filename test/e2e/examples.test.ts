@@ -37,7 +37,8 @@ async function submit(spec: string): Promise<{ out: string; stdout: string; seco
   return { out, stdout, seconds };
 }
 
-describe('examples/', () => {
+// hp-fold.json alone is ~375 million search nodes: minutes on a loaded two-core machine.
+describe('examples/', { timeout: 240_000 }, () => {
   it('has one spec per built-in science kind', () => {
     const specs = readdirSync(examples).filter((f) => f.endsWith('.json'));
     expect(specs).toEqual(expect.arrayContaining(['pi.json', 'primes.json', 'mandelbrot.json', 'ode-sweep.json', 'hp-fold.json']));

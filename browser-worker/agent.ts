@@ -1,0 +1,179 @@
+/**
+ * The browser volunteer: the link to the coordinator that served the page, a pool of Web Workers
+ * (one per donated core), pause/resume, and the numbers the page shows. The counterpart of
+ * worker/agent.ts, without Hyperswarm (a browser cannot join it) and for one coordinator.
+ */
+import { builtinKinds } from '../jobs/registry.js';
+import { type HeldTask, type LinkHost, VolunteerLink } from './link.js';
+import { WorkerPool } from './pool.js';
+import { RateMeter } from './rate-meter.js';
+
+export const BROWSER_VERSION = '0.1.0';
+
+export interface AgentOptions {
+  /** ws(s)://host/v1/volunteer?id=… */
+  url: string;
+  /** Cores to use. */
+  threads: number;
+  /** The bundled task-worker script. */
+  workerUrl: string;
+  /** Tasks held per core (queued + running). @defaultValue 2 */
+  prefetchPerThread?: number;
+}
+
+/** What the page shows. */
+export interface AgentSnapshot {
+  connection: VolunteerLink['state'];
+  paused: boolean;
+  threads: number;
+  busy: boolean[];
+  tasksDone: number;
+  errors: number;
+  cpuMs: number;
+  ratePerSecond: number;
+  /** The task most recently started: its batch and job kind. */
+  current: { batchId: string; kind: string } | null;
+  held: number;
+  unacked: number;
+  lastError: string;
+  retryAt: number;
+  coordinatorKey: string;
+}
+
+export class BrowserAgent implements LinkHost {
+  readonly version = BROWSER_VERSION;
+  readonly kinds = [...builtinKinds.values()].map((k) => `${k.name}@${k.version}`);
+  readonly link: VolunteerLink;
+  readonly pool: WorkerPool;
+  readonly rate = new RateMeter(10);
+  stats = { tasksDone: 0, errors: 0, cpuMs: 0 };
+  paused = false;
+  current: { batchId: string; kind: string } | null = null;
+  #prefetchPerThread: number;
+  #listeners: (() => void)[] = [];
+  #changeQueued = false;
+
+  constructor(options: AgentOptions) {
+    this.#prefetchPerThread = options.prefetchPerThread ?? 2;
+    this.pool = new WorkerPool({ size: options.threads, scriptUrl: options.workerUrl });
+    this.link = new VolunteerLink(this, { url: options.url });
+  }
+
+  get threads(): number {
+    return this.pool.size;
+  }
+
+  start(): void {
+    this.link.start();
+  }
+
+  prefetch(): number {
+    return this.paused ? 0 : this.threads * this.#prefetchPerThread;
+  }
+
+  /** Listeners hear about changes at most once per task (coalesced in a microtask). */
+  onChange(listener: () => void): void {
+    this.#listeners.push(listener);
+  }
+
+  changed(): void {
+    if (this.#changeQueued) return;
+    this.#changeQueued = true;
+    queueMicrotask(() => {
+      this.#changeQueued = false;
+      for (const l of this.#listeners) l();
+    });
+  }
+
+  snapshot(): AgentSnapshot {
+    return {
+      connection: this.link.state,
+      paused: this.paused,
+      threads: this.threads,
+      busy: this.pool.busyFlags,
+      tasksDone: this.stats.tasksDone,
+      errors: this.stats.errors,
+      cpuMs: this.stats.cpuMs,
+      ratePerSecond: this.rate.perSecond(),
+      current: this.current,
+      held: this.link.held.size,
+      unacked: this.link.unacked.size,
+      lastError: this.link.lastError,
+      retryAt: this.link.retryAt,
+      coordinatorKey: this.link.coordinatorKey,
+    };
+  }
+
+  /** Starts queued tasks while workers are free. Running tasks keep going during a pause. */
+  pump(): void {
+    if (this.paused) return;
+    while (this.pool.running < this.pool.size) {
+      const next = this.#nextQueued();
+      if (!next) break;
+      void this.#run(next[0], next[1]);
+    }
+  }
+
+  #nextQueued(): [number, HeldTask] | undefined {
+    for (const entry of this.link.held) if (entry[1].state === 'queued') return entry;
+    return undefined;
+  }
+
+  async #run(id: number, held: HeldTask): Promise<void> {
+    held.state = 'running';
+    const t = held.task;
+    this.current = { batchId: t.batchId ?? '', kind: t.kind ?? '' };
+    this.changed();
+    const outcome = await this.pool.run({
+      kind: t.kind ?? '',
+      input: t.input ?? new Uint8Array(0),
+      // Without a policy limit, a task stuck past three leases is long since re-issued elsewhere:
+      // free the core rather than hold it forever.
+      timeoutMs: t.timeoutMs || (t.leaseMs ?? 0) * 3,
+      signal: held.controller.signal,
+    });
+    if (!(outcome.ok === false && outcome.errorCode === 'aborted')) {
+      this.stats.tasksDone++;
+      this.stats.cpuMs += outcome.cpuMs;
+      if (!outcome.ok) this.stats.errors++;
+      this.rate.record();
+      this.link.complete(id, outcome.ok
+        ? { taskId: id, output: outcome.output, cpuMs: outcome.cpuMs }
+        : { taskId: id, errorCode: outcome.errorCode, errorMessage: outcome.message, cpuMs: outcome.cpuMs });
+    }
+    this.changed();
+    this.pump();
+  }
+
+  /** Stop taking tasks: queued ones go back to the coordinator, running ones finish. */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.link.returnQueued('paused by the volunteer');
+    this.changed();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.rate.reset();
+    this.link.topUpCredit();
+    this.pump();
+    this.changed();
+  }
+
+  /** Uses more or fewer cores from now on. */
+  setThreads(threads: number): void {
+    this.pool.resize(threads);
+    this.link.topUpCredit();
+    this.pump();
+    this.changed();
+  }
+
+  /** The page is going away: hand everything back (Goodbye) and stop the workers. */
+  leave(reason: string): void {
+    this.link.goodbye(reason);
+    this.pool.close();
+    this.changed();
+  }
+}

@@ -1,0 +1,283 @@
+/**
+ * The browser volunteer's side of its coordinator: worker/link.ts's protocol (Hello, Credit,
+ * Assign, coalesced Result, Ack, Cancel, Decline, Goodbye) over the page's WebSocket. It outlives
+ * sockets: tasks keep running while the coordinator is away, and results not yet acknowledged
+ * are sent again after reconnecting, so a dropped Wi-Fi or a restarted coordinator loses nothing.
+ */
+import type { Channel } from '../proto/channel.js';
+import { type Frame, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../proto/codec.js';
+import { ProtoErrors } from '../proto/errors.js';
+import { nextTurn } from './next-turn.js';
+import { BrowserSocketChannel, SocketClosedError } from './socket-channel.js';
+
+export interface HeldTask {
+  task: swarmgrid.ITask;
+  state: 'queued' | 'running';
+  controller: AbortController;
+}
+
+export interface LinkHost {
+  readonly kinds: string[];
+  readonly threads: number;
+  readonly version: string;
+  readonly paused: boolean;
+  /** Tasks to hold (queued + running). */
+  prefetch(): number;
+  /** New tasks arrived: start what fits. */
+  pump(): void;
+  /** Something the page shows changed. */
+  changed(): void;
+}
+
+export type LinkState = 'connecting' | 'connected' | 'offline' | 'closed';
+
+export interface LinkOptions {
+  /** ws(s)://host/v1/volunteer?id=… */
+  url: string;
+  /** Reconnect delays grow from this… @defaultValue 500 */
+  minBackoffMs?: number;
+  /** …to this. @defaultValue 30000 */
+  maxBackoffMs?: number;
+}
+
+export class VolunteerLink {
+  readonly held = new Map<number, HeldTask>();
+  readonly unacked = new Map<number, swarmgrid.ITaskResult>();
+  /** The coordinator's key, from Welcome. */
+  coordinatorKey = '';
+  /** The last error the coordinator or the socket reported, for the page. */
+  lastError = '';
+  /** When the next reconnect attempt is due (ms since epoch), while offline. */
+  retryAt = 0;
+  #opts: Required<LinkOptions>;
+  #host: LinkHost;
+  #channel: Channel | null = null;
+  #state: LinkState = 'closed';
+  #welcomed = false;
+  #outbox: swarmgrid.ITaskResult[] = [];
+  #flushScheduled = false;
+  #credited = 0;
+  #attempt = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  #lastHeard = 0;
+  #pingSentAt = 0;
+
+  constructor(host: LinkHost, options: LinkOptions) {
+    this.#host = host;
+    this.#opts = { minBackoffMs: 500, maxBackoffMs: 30_000, ...options };
+  }
+
+  get state(): LinkState {
+    return this.#state;
+  }
+
+  get connected(): boolean {
+    return this.#welcomed && this.#channel !== null && !this.#channel.closed;
+  }
+
+  /** Connects, and keeps reconnecting with backoff until `stop()`. */
+  start(): void {
+    if (this.#state !== 'closed') return;
+    this.#connect();
+  }
+
+  #setState(state: LinkState): void {
+    this.#state = state;
+    this.#host.changed();
+  }
+
+  async #connect(): Promise<void> {
+    this.#setState('connecting');
+    let channel: BrowserSocketChannel;
+    try {
+      channel = await BrowserSocketChannel.open(this.#opts.url);
+    } catch (err) {
+      this.lastError = (err as Error).message;
+      this.#retry();
+      return;
+    }
+    if (this.#state === 'closed') {
+      channel.close(); // stopped while connecting
+      return;
+    }
+    this.#attach(channel);
+  }
+
+  #retry(): void {
+    if (this.#state === 'closed') return;
+    // Exponential backoff with jitter, so a restarted coordinator is not hit by every tab at once.
+    const base = Math.min(this.#opts.maxBackoffMs, this.#opts.minBackoffMs * 2 ** this.#attempt++);
+    const delay = Math.round(base * (0.5 + Math.random() * 0.5));
+    this.retryAt = Date.now() + delay;
+    this.#retryTimer = setTimeout(() => void this.#connect(), delay);
+    this.#setState('offline');
+  }
+
+  #attach(channel: Channel): void {
+    this.#channel = channel;
+    this.#welcomed = false;
+    this.#lastHeard = Date.now();
+    channel.onFrame((frame) => this.#onFrame(frame));
+    channel.onClose((err) => {
+      if (this.#channel !== channel) return;
+      this.#channel = null;
+      this.#welcomed = false;
+      clearInterval(this.#heartbeatTimer);
+      if (err) this.lastError = err instanceof SocketClosedError || !('code' in err) ? err.message : `${String(err.code)}: ${err.message}`;
+      this.#retry();
+    });
+    channel.send({
+      hello: {
+        protocolVersion: PROTOCOL_VERSION,
+        runtime: Runtime.RUNTIME_BROWSER,
+        threads: this.#host.threads,
+        kinds: this.#host.kinds,
+        clientVersion: this.#host.version,
+        // Custom kinds would be code from the coordinator; the page runs only its own bundle.
+        trustsCoordinator: false,
+      },
+    });
+  }
+
+  #onFrame(frame: Frame): void {
+    this.#lastHeard = Date.now();
+    switch (frame.kind) {
+      case 'welcome':
+        return this.#onWelcome(frame.welcome);
+      case 'assign':
+        for (const task of frame.assign.tasks) {
+          const id = Number(task.taskId);
+          if (this.held.has(id)) continue;
+          this.held.set(id, { task, state: 'queued', controller: new AbortController() });
+          this.#credited = Math.max(0, this.#credited - 1);
+        }
+        // Tasks already on their way when we paused: hand them straight back.
+        if (this.#host.paused) this.returnQueued('paused by the volunteer');
+        this.#host.pump();
+        this.#host.changed();
+        return;
+      case 'ack':
+        for (const id of frame.ack.taskIds) this.unacked.delete(Number(id));
+        return;
+      case 'cancel':
+        for (const id of frame.cancel.taskIds) {
+          const held = this.held.get(Number(id));
+          if (!held) continue;
+          this.held.delete(Number(id));
+          held.controller.abort(new Error(frame.cancel.reason || 'cancelled'));
+        }
+        this.topUpCredit();
+        this.#host.pump();
+        return;
+      case 'heartbeat':
+        return;
+      case 'error':
+        this.lastError = `${frame.error.code}: ${frame.error.message}`;
+        this.#host.changed();
+        return;
+      default:
+        if (!this.#welcomed) throw ProtoErrors.PROTOCOL(`expected Welcome, got ${frame.kind}`);
+        throw ProtoErrors.PROTOCOL(`a coordinator may not send ${frame.kind}`);
+    }
+  }
+
+  #onWelcome(welcome: swarmgrid.Welcome): void {
+    this.#welcomed = true;
+    this.#attempt = 0;
+    this.#credited = 0;
+    this.lastError = '';
+    this.coordinatorKey = [...welcome.coordinatorKey].map((b) => b.toString(16).padStart(2, '0')).join('');
+    if (this.unacked.size > 0) this.#channel?.send({ result: { results: [...this.unacked.values()] } });
+    this.#startHeartbeat(welcome.heartbeatMs || 15_000);
+    this.#setState('connected');
+    this.topUpCredit();
+  }
+
+  /**
+   * Heartbeats keep proxies from idling the socket out, and the coordinator's answers prove it is
+   * alive: a heartbeat still unanswered a period later means a half-open socket (laptop slept,
+   * network changed), dropped so that the reconnect logic takes over. Judged per tick, not by the
+   * clock, because hidden tabs run intervals late (Chrome: once a minute after five minutes).
+   */
+  #startHeartbeat(periodMs: number): void {
+    clearInterval(this.#heartbeatTimer);
+    this.#pingSentAt = 0;
+    this.#heartbeatTimer = setInterval(() => {
+      if (this.#pingSentAt > 0 && this.#lastHeard < this.#pingSentAt) {
+        this.#channel?.close(new Error('coordinator stopped answering'));
+        return;
+      }
+      this.#pingSentAt = Date.now();
+      this.#channel?.send({ heartbeat: { timeMs: this.#pingSentAt } });
+    }, periodMs);
+  }
+
+  /** Grants credit so that held + credited reaches the prefetch (none while paused). */
+  topUpCredit(): void {
+    if (!this.connected || this.#host.paused) return;
+    const want = this.#host.prefetch() - this.held.size - this.#credited;
+    if (want <= 0) return;
+    this.#credited += want;
+    this.#channel!.send({ credit: { tasks: want } });
+  }
+
+  /** A held task finished (or failed): queue its result for the next coalesced Result frame. */
+  complete(taskId: number, result: swarmgrid.ITaskResult): void {
+    if (!this.held.delete(taskId)) return; // cancelled meanwhile: the coordinator does not want it
+    this.unacked.set(taskId, result);
+    this.#outbox.push(result);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    nextTurn(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const results = this.#outbox;
+    this.#outbox = [];
+    // Disconnected: the results stay in `unacked` and go out again after Welcome.
+    if (!this.connected || results.length === 0) return;
+    this.#channel!.send({ result: { results } });
+    this.topUpCredit();
+  }
+
+  /**
+   * Pausing: queued tasks go back with a kind-less Decline, which also sets our credit at the
+   * coordinator to zero; running tasks finish and report. Resuming is just new Credit.
+   */
+  returnQueued(reason: string): number[] {
+    const ids: number[] = [];
+    for (const [id, held] of this.held) {
+      if (held.state !== 'queued') continue;
+      ids.push(id);
+      this.held.delete(id);
+    }
+    this.#credited = 0;
+    if (this.connected) this.#channel!.send({ decline: { taskIds: ids, reason, kind: '' } });
+    return ids;
+  }
+
+  /** The tab is going away: results out, everything held handed back for immediate re-issue. */
+  goodbye(reason: string): number[] {
+    if (this.#flushScheduled) this.#flush();
+    const returned = [...this.held.keys()];
+    for (const held of this.held.values()) held.controller.abort(new Error(reason));
+    this.held.clear();
+    if (this.connected) this.#channel!.send({ goodbye: { returnedTaskIds: returned, reason } });
+    this.stop();
+    return returned;
+  }
+
+  /** Stops reconnecting and closes the socket. `start()` again to come back. */
+  stop(): void {
+    this.#state = 'closed';
+    clearTimeout(this.#retryTimer);
+    clearInterval(this.#heartbeatTimer);
+    const channel = this.#channel;
+    this.#channel = null;
+    this.#welcomed = false;
+    channel?.close();
+    this.#host.changed();
+  }
+}

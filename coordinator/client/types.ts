@@ -1,0 +1,118 @@
+/** What the coordinator's HTTP API sends and takes, as TypeScript types (see docs/API.md). */
+import type { Policy } from '../policy.js';
+
+export interface GridClientOptions {
+  /** Coordinator URL. @defaultValue process.env.SWARMGRID_URL */
+  url?: string;
+  /** Bearer token for submitting and cancelling (and reading, on a `--private` coordinator). @defaultValue process.env.SWARMGRID_TOKEN */
+  token?: string;
+  /** Per-request timeout in ms; streamed uploads and downloads have none. @defaultValue 30000 */
+  timeoutMs?: number;
+}
+
+/** A batch as one JSON document: `inputs`, or `params` for the kind's generator (or both: then params only reach the reducer). */
+export interface BatchSpec {
+  kind: string;
+  params?: Record<string, unknown>;
+  inputs?: unknown[];
+  policy?: Policy;
+}
+
+/** The first line of an NDJSON submission; the inputs follow, one per line. */
+export interface NdjsonHeader {
+  kind: string;
+  params?: Record<string, unknown>;
+  policy?: Policy;
+}
+
+export type BatchState = 'loading' | 'running' | 'finishing' | 'completed' | 'failed' | 'cancelled';
+
+export interface BatchStatus {
+  id: string;
+  kind: string;
+  kindVersion: string;
+  state: BatchState;
+  /** Work units (while loading: stored so far). */
+  total: number;
+  counts: { validated: number; failed: number; pending: number; inProgress: number; inconclusive: number; cancelled: number };
+  /** Decided / total, 0..1. */
+  progress: number;
+  tasksIssued: number;
+  ratePerSecond: number;
+  etaSeconds: number | null;
+  policy: Required<Policy>;
+  params: Record<string, unknown> | null;
+  owner: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  summary: string | null;
+  artifact: { contentType: string; fileName: string } | null;
+  error: string | null;
+}
+
+export interface Submitted {
+  id: string;
+  total: number;
+  state: BatchState;
+}
+
+/** One line of `GET /v1/batches/:id/results`. */
+export interface ResultLine {
+  seq: number;
+  state: 'validated' | 'failed';
+  /** The canonical output: JSON, or base64 when `encoding` says so (kinds with binary outputs). */
+  output?: unknown;
+  encoding?: 'base64';
+  /** How many tasks agreed on it. */
+  agreed?: number;
+  /** Why a failed unit failed (`no_quorum`, `too_many_errors`). */
+  reason?: string | null;
+}
+
+export interface KindParam {
+  name: string;
+  type: 'integer' | 'number' | 'string' | 'boolean';
+  default?: unknown;
+  description: string;
+}
+
+export interface KindInfo {
+  name: string;
+  version: string;
+  description: string;
+  custom: boolean;
+  output: 'json' | 'bytes';
+  comparator: string;
+  reducer: boolean;
+  /** Accepts `params` instead of explicit inputs. */
+  generator: boolean;
+  params: KindParam[];
+}
+
+export interface WorkerInfo {
+  key: string;
+  runtime: 'node' | 'browser';
+  address: string;
+  connected: boolean;
+  threads: number;
+  firstSeen: string;
+  lastSeen: string;
+  reputation: { valid: number; invalid: number; errors: number; timedOut: number; consecutiveValid: number; score: number | null };
+  tasksDone: number;
+  cpuSeconds: number;
+}
+
+export interface Health {
+  status: 'ok';
+  coordinator: string;
+  grid: string;
+  uptimeSeconds: number;
+  workers: number;
+  activeBatches: number;
+}
+
+export interface Artifact {
+  bytes: Uint8Array;
+  contentType: string;
+  fileName: string;
+}

@@ -1,0 +1,131 @@
+/**
+ * Custom job kinds as code bundles: one self-contained ES module, addressed by the SHA-256 of its
+ * bytes and signed by the coordinator's key. `swarmgrid kind add` stores bundles in the `kinds`
+ * table; the coordinator loads them from there, and workers fetch them by hash (CodeRequest →
+ * CodeBundle) and check hash and signature before running anything.
+ *
+ * The coordinator runs the module itself too (inputs, generate, compare, reduce), so a bundle is
+ * written to DATA/kinds/<hash>.mjs and imported from there: the file name pins the content, and a
+ * module that imports files next to it fails to load here just as it would on a volunteer.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { builtinKinds } from '../jobs/registry.js';
+import type { JobKind } from '../jobs/types.js';
+import type { swarmgrid } from '../proto/codec.js';
+import { codeHash, signCodeHash } from '../worker/code-signature.js';
+import { forgetDeclines } from './declines.js';
+import { CoordinatorErrors } from './errors.js';
+import type { Store } from './store.js';
+
+/** Bundles travel in one frame (8 MiB by default): stay well below. */
+export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
+
+export interface StoredKind {
+  name: string;
+  version: string;
+  code_hash: Buffer;
+  code: Buffer;
+  signature: Buffer;
+  added_at: number;
+}
+
+const invalidKind = CoordinatorErrors.INVALID_KIND;
+
+/** Checks a module's default export against the job-kind contract (jobs/types.ts). */
+export function checkJobKind(value: unknown): JobKind {
+  if (value === null || typeof value !== 'object') throw invalidKind('the module must export a job kind object as its default export');
+  const k = value as Record<string, unknown>;
+  const fail = (what: string) => invalidKind(`job kind ${typeof k.name === 'string' ? `"${k.name}" ` : ''}${what}`);
+  if (typeof k.name !== 'string' || !/^[a-z][a-z0-9-]{0,63}$/.test(k.name)) throw fail('needs a lower-case name (letters, digits, dashes)');
+  if (builtinKinds.has(k.name)) throw fail('has the name of a built-in kind');
+  if (typeof k.version !== 'string' || !/^\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/.test(k.version)) throw fail('needs a semantic version');
+  if (typeof k.description !== 'string' || k.description.length === 0) throw fail('needs a description');
+  if (k.output !== 'json' && k.output !== 'bytes') throw fail("needs output 'json' or 'bytes'");
+  if (typeof k.validateInput !== 'function') throw fail('needs validateInput(input)');
+  if (typeof k.run !== 'function') throw fail('needs run(input)');
+  if (k.generate !== undefined && typeof k.generate !== 'function') throw fail('has a generate that is not a function');
+  if (k.params !== undefined && !Array.isArray(k.params)) throw fail('has params that are not an array');
+  const c = k.comparator as Record<string, unknown> | undefined;
+  if (c !== undefined) {
+    const ok = c !== null && typeof c === 'object' && (c.type === 'exact'
+      || (c.type === 'tolerance' && typeof c.abs === 'number' && c.abs >= 0 && typeof c.rel === 'number' && c.rel >= 0)
+      || (c.type === 'custom' && typeof c.compare === 'function'));
+    if (!ok) throw fail("has an invalid comparator: { type: 'exact' }, { type: 'tolerance', abs, rel } or { type: 'custom', compare }");
+  }
+  const r = k.reducer as Record<string, unknown> | undefined;
+  if (r !== undefined && (r === null || typeof r !== 'object' || ['init', 'add', 'finish'].some((m) => typeof r[m] !== 'function'))) {
+    throw fail('has a reducer without init, add and finish');
+  }
+  return value as JobKind;
+}
+
+/** Writes a bundle to DATA/kinds/<hash>.mjs (atomically, once) and returns the path. */
+export function materialize(dataDir: string, hash: Uint8Array, code: Uint8Array): string {
+  const dir = join(dataDir, 'kinds');
+  const path = join(dir, `${Buffer.from(hash).toString('hex')}.mjs`);
+  try {
+    if (codeHash(readFileSync(path)).equals(hash)) return path;
+  } catch {
+    // Not there yet.
+  }
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, code);
+  renameSync(tmp, path);
+  return path;
+}
+
+/** Imports a materialized bundle and checks its default export. */
+export async function importKind(path: string): Promise<JobKind> {
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(path).href)) as { default?: unknown };
+  } catch (err) {
+    throw invalidKind(`the module does not load: ${(err as Error).message}`);
+  }
+  return checkJobKind(mod.default);
+}
+
+/**
+ * `swarmgrid kind add`: validates a module, signs it with the coordinator key and stores it.
+ * A kind of the same name is replaced (new batches use the new code; results of different
+ * versions are never compared).
+ */
+export async function registerKind(opts: {
+  store: Store;
+  dataDir: string;
+  keyPair: { publicKey: Uint8Array; secretKey: Uint8Array };
+  code: Uint8Array;
+}): Promise<{ kind: JobKind; hash: Buffer; replaced: StoredKind | undefined }> {
+  if (opts.code.length === 0) throw invalidKind('the module is empty');
+  if (opts.code.length > MAX_BUNDLE_BYTES) throw invalidKind(`the module is larger than ${MAX_BUNDLE_BYTES} bytes`);
+  const hash = codeHash(opts.code);
+  const kind = await importKind(materialize(opts.dataDir, hash, opts.code));
+  const signature = signCodeHash(hash, opts.keyPair);
+  const replaced = storedKind(opts.store, kind.name);
+  opts.store.stmt(`INSERT INTO kinds (name, version, code_hash, code, signature, added_at) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (name) DO UPDATE SET version = excluded.version, code_hash = excluded.code_hash, code = excluded.code,
+    signature = excluded.signature, added_at = excluded.added_at`)
+    .run(kind.name, kind.version, hash, Buffer.from(opts.code), signature, Date.now());
+  forgetDeclines(opts.store, kind.name);
+  return { kind, hash, replaced };
+}
+
+export function storedKind(store: Store, name: string): StoredKind | undefined {
+  return store.stmt('SELECT * FROM kinds WHERE name = ?').get(name) as StoredKind | undefined;
+}
+
+export function storedKindHash(store: Store, name: string): Buffer | undefined {
+  return (store.stmt('SELECT code_hash FROM kinds WHERE name = ?').get(name) as { code_hash: Buffer } | undefined)?.code_hash;
+}
+
+export function storedKinds(store: Store): StoredKind[] {
+  return store.stmt('SELECT * FROM kinds ORDER BY name').all() as StoredKind[];
+}
+
+/** The frame a worker gets for a CodeRequest. */
+export function bundleFrame(row: StoredKind): swarmgrid.ICodeBundle {
+  return { codeHash: row.code_hash, kind: row.name, kindVersion: row.version, code: row.code, signature: row.signature };
+}

@@ -1,0 +1,128 @@
+/**
+ * POST /v1/batches: a batch as one JSON document, or as NDJSON (a header line, then one input
+ * per line) for batches too big for one document. NDJSON bodies are never buffered: they stream
+ * into the store a chunk at a time while the scheduler already dispatches what is in.
+ */
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Json } from '../../jobs/types.js';
+import type { InputChunk } from '../batch-inputs.js';
+import { CoordinatorErrors } from '../errors.js';
+import type { HttpContext } from './context.js';
+import { readNdjson } from './ndjson.js';
+import { errorResponses, type Guards } from './schemas.js';
+
+/** Longest NDJSON line; JSON documents are bounded by the body limit instead. */
+export const MAX_NDJSON_LINE = 1024 * 1024;
+
+const JSON_TYPE = 'application/json';
+const NDJSON_TYPE = 'application/x-ndjson';
+
+const submitBody = {
+  type: 'object',
+  required: ['kind'],
+  additionalProperties: false,
+  properties: {
+    kind: { type: 'string', minLength: 1, maxLength: 100, description: 'a job kind from GET /v1/kinds' },
+    inputs: { type: 'array', minItems: 1, description: 'one input per work unit' },
+    params: { type: 'object', description: "the kind's generator params (without inputs), or reducer params (with inputs)" },
+    policy: { type: 'object', description: 'replication, quorum, lease, … (docs/API.md)' },
+  },
+} as const;
+
+// No type: the route gets the body as a stream, which it parses itself (ndjsonSubmission).
+const ndjsonBody = {
+  description: 'line 1: {"kind", "policy"?, "params"?}; then one JSON input per line',
+} as const;
+
+interface SubmitBody {
+  kind: string;
+  inputs?: unknown[];
+  params?: Json;
+  policy?: unknown;
+}
+
+export function mediaType(header: string | undefined): string {
+  return header ? header.split(';')[0]!.trim().toLowerCase() : '';
+}
+
+export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guards: Guards): void {
+  // Refused before the body is read: nothing else will be parsed.
+  const contentType = async (req: FastifyRequest) => {
+    const type = mediaType(req.headers['content-type']);
+    if (type !== JSON_TYPE && type !== NDJSON_TYPE) throw CoordinatorErrors.UNSUPPORTED_MEDIA_TYPE(type || '(none)');
+  };
+
+  app.post<{ Body: SubmitBody | NodeJS.ReadableStream }>('/v1/batches', {
+    // onRequest, not preHandler: a caller without a valid token is turned away before its body is read.
+    onRequest: [guards.submit, contentType],
+    schema: {
+      summary: 'Submit a batch (JSON, or NDJSON: a header line then one input per line)',
+      tags: ['batches'],
+      security: [{ bearer: [] }],
+      // JSON bodies are checked by the schema; NDJSON headers by checkSubmit (same rules).
+      body: { content: { [JSON_TYPE]: { schema: submitBody }, [NDJSON_TYPE]: { schema: ndjsonBody } } },
+      response: {
+        201: {
+          description: 'Every work unit is stored',
+          type: 'object',
+          properties: { id: { type: 'string' }, total: { type: 'integer' }, state: { type: 'string' } },
+        },
+        ...errorResponses(400, 401, 409, 413, 415, 429),
+      },
+    },
+  }, async (req, reply) => {
+    let id: string;
+    if (mediaType(req.headers['content-type']) === NDJSON_TYPE) {
+      // destroyOnReturn: false — a bad line ends the reading, but the rest of the body must stay
+      // readable: the error handler drains it so that the client gets the 400 (server.ts).
+      const body = (req.body as Readable).iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+      id = await ctx.batches.create(await ndjsonSubmission(body, req.submitter!));
+    } else {
+      const body = req.body as SubmitBody;
+      checkSubmit(body);
+      id = await ctx.batches.create({
+        kind: body.kind, policy: body.policy, owner: req.submitter!,
+        ...(body.inputs && { inputs: body.inputs }),
+        ...(body.params && { params: body.params }),
+      });
+    }
+    const row = ctx.store.getBatch(id)!;
+    return reply.status(201).send({ id, total: row.total, state: row.state });
+  });
+}
+
+/** Reads the header line and hands the rest of the body on as input chunks, still unread. */
+async function ndjsonSubmission(body: AsyncIterable<Buffer>, owner: string) {
+  const chunks = readNdjson(body, MAX_NDJSON_LINE);
+  const first = await chunks.next();
+  if (first.done) throw CoordinatorErrors.NDJSON_LINE(1, 'missing header line {"kind": ..., "policy": ...}');
+  const header = first.value.values[0] as SubmitBody;
+  const headerLine = first.value.lines[0]!;
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw CoordinatorErrors.NDJSON_LINE(headerLine, 'the header must be an object {"kind", "policy"?, "params"?}');
+  try {
+    checkSubmit(header, true);
+  } catch (err) {
+    throw CoordinatorErrors.NDJSON_LINE(headerLine, (err as Error).message);
+  }
+  const rest: InputChunk = { values: first.value.values.slice(1), lines: first.value.lines.slice(1) };
+  async function* inputChunks(): AsyncGenerator<InputChunk> {
+    if (rest.values.length > 0) yield rest;
+    yield* chunks;
+  }
+  return { kind: header.kind, policy: header.policy, owner, inputChunks: inputChunks(), ...(header.params && { params: header.params }) };
+}
+
+/** Hand-written check of a submission (JSON body or NDJSON header), same rules as submitBody. */
+function checkSubmit(body: SubmitBody, header = false): void {
+  const allowed = header ? ['kind', 'policy', 'params'] : Object.keys(submitBody.properties);
+  for (const key of Object.keys(body)) {
+    if (!allowed.includes(key)) throw CoordinatorErrors.BAD_REQUEST(`unknown field "${key}"${header ? ' in the NDJSON header (inputs follow on the next lines)' : ''}`);
+  }
+  if (typeof body.kind !== 'string' || body.kind.length === 0) throw CoordinatorErrors.BAD_REQUEST('"kind" must be a non-empty string');
+  if (body.inputs !== undefined && (!Array.isArray(body.inputs) || body.inputs.length === 0)) throw CoordinatorErrors.BAD_REQUEST('"inputs" must be a non-empty array');
+  for (const key of ['params', 'policy'] as const) {
+    const v = body[key];
+    if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) throw CoordinatorErrors.BAD_REQUEST(`"${key}" must be an object`);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The browser volunteer: the page at `/` (built from browser-worker/ into dist/public) and its
+ * WebSocket at `/v1/volunteer`, which carries the same protobuf frames as a Hyperswarm peer and is
+ * served by the same session logic (`Coordinator.accept`); only the Channel differs.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import websocket from '@fastify/websocket';
+import type { FastifyInstance } from 'fastify';
+import { encodeFrame } from '../../proto/codec.js';
+import { CoordinatorErrors } from '../errors.js';
+import { normalizeAddress, WebSocketChannel, WS_CLOSE } from '../websocket-channel.js';
+import type { HttpContext } from './context.js';
+
+const VOLUNTEER_ID = /^[0-9a-f]{64}$/;
+
+/** Where the built page lives: beside dist/coordinator when compiled, dist/public from the sources. */
+const PAGE_DIRS = ['../../public/', '../../dist/public/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
+
+export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpContext): Promise<void> {
+  const volunteer = ctx.volunteer;
+  if (!volunteer) return;
+  // maxPayload = the frame cap: `ws` refuses a bigger message from its header, before buffering it.
+  await app.register(websocket, { options: { maxPayload: volunteer.maxFrameBytes } });
+
+  app.get('/v1/volunteer', {
+    websocket: true,
+    schema: {
+      summary: 'Browser volunteer WebSocket: binary protobuf Frames, one per message (see docs/BROWSER.md)',
+      querystring: { type: 'object', properties: { id: { type: 'string', description: "the volunteer's identity key, 64 hex" } } },
+    },
+  }, (socket, req) => {
+    const id = (req.query as { id?: string }).id ?? '';
+    if (!VOLUNTEER_ID.test(id)) {
+      // Checked here rather than by the schema so that the browser learns why, as a close code and reason.
+      const err = CoordinatorErrors.VOLUNTEER_ID();
+      socket.send(encodeFrame({ error: { code: err.code, message: err.message } }));
+      socket.close(WS_CLOSE.POLICY, err.code);
+      return;
+    }
+    volunteer.accept(new WebSocketChannel(socket, {
+      remoteKey: id,
+      remoteAddress: normalizeAddress(req.socket.remoteAddress),
+      maxFrameBytes: volunteer.maxFrameBytes,
+    }));
+  });
+
+  const root = PAGE_DIRS.find((dir) => existsSync(`${dir}index.html`));
+  if (!root) return; // The browser bundle was not built: the API still works.
+  await app.register(async (scope) => {
+    // Encapsulated: the strict headers apply to the page's files only, not to the JSON API.
+    scope.addHook('onSend', async (req, reply, payload) => {
+      void reply.header('content-security-policy', contentSecurityPolicy(req.headers.host));
+      void reply.header('x-content-type-options', 'nosniff');
+      void reply.header('referrer-policy', 'no-referrer');
+      void reply.header('cross-origin-opener-policy', 'same-origin');
+      return payload;
+    });
+    // wildcard: false registers one route per file found at start, so unknown paths still reach
+    // the API's own 404 handler; decorateReply: false leaves reply.sendFile to others (swagger-ui).
+    await scope.register(fastifyStatic, { root, prefix: '/', wildcard: false, decorateReply: false, index: ['index.html'] });
+  });
+}
+
+/**
+ * The page may run, fetch and connect to nothing but this coordinator: no third-party script,
+ * no eval, no inline script, workers from this origin only. `connect-src 'self'` covers ws: in
+ * current browsers; the explicit ws:/wss: of this host is for those that predate CSP level 3.
+ */
+export function contentSecurityPolicy(host: string | undefined): string {
+  const sameHost = host && /^[A-Za-z0-9.\-:[\]]+$/.test(host) ? ` ws://${host} wss://${host}` : '';
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "worker-src 'self'",
+    `connect-src 'self'${sameHost}`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}

@@ -1,0 +1,175 @@
+/**
+ * The submitter's CLI over the API (`swarmgrid submit/status/results/cancel/kinds`) and the typed
+ * client as the package exports it (`import { GridClient } from 'swarmgrid'`), against a real
+ * coordinator process with one worker.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, type CoordinatorProcess, TestGrid } from '../helpers/grid.js';
+import { clientOf } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const grid = new TestGrid();
+let coord: CoordinatorProcess;
+let dir: string;
+
+beforeAll(async () => {
+  await grid.start();
+  coord = await grid.coordinator();
+  const worker = await grid.worker();
+  await worker.waitFor('coordinator-joined');
+  dir = grid.tempDir('swarmgrid-cli-');
+});
+afterAll(() => grid.close());
+
+interface Run { code: number; stdout: string; stderr: string }
+
+/** Runs the CLI with a clean environment plus `env`: no SWARMGRID_* leaks in from outside. */
+function cli(args: string[], env: Record<string, string> = {}, command = process.execPath, pre: string[] = [CLI]): Promise<Run> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWARMGRID_')));
+  return new Promise((resolve) => {
+    execFile(command, [...pre, ...args], { env: { ...clean, ...env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** A local port nobody listens on. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const env = () => ({ SWARMGRID_URL: coord.url, SWARMGRID_TOKEN: coord.token });
+const rep1 = { replication: 1, quorum: 1 };
+
+describe('swarmgrid kinds', () => {
+  it('lists the kinds with their params and defaults', async () => {
+    const run = await cli(['kinds', '--url', coord.url]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^pi@1\.0\.0 {2}\(built-in, json output, exact comparison, artifact\)$/m);
+    expect(run.stdout).toMatch(/^ {4}samplesPerUnit +integer +darts per work unit \(default: 1000000\)$/m);
+    expect(run.stdout).toMatch(/^mandelbrot@/m);
+    const json = await cli(['kinds', 'echo', '--json'], env());
+    expect(json.stdout.trim().split('\n').map((l) => JSON.parse(l).name)).toEqual(['echo']);
+    const missing = await cli(['kinds', 'nope'], env());
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no kind "nope"/);
+  });
+});
+
+describe('swarmgrid submit', () => {
+  it('--wait --out DIR with SWARMGRID_URL and SWARMGRID_TOKEN: plain progress lines, then the artifact and the results', async () => {
+    const spec = join(dir, 'pi.json');
+    writeFileSync(spec, JSON.stringify({ kind: 'pi', params: { workUnits: 20, samplesPerUnit: 10_000, seed: 3 }, policy: rep1 }));
+    const out = join(dir, 'out');
+    const run = await cli(['submit', spec, '--wait', '--out', out, '--interval', '100'], env());
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const id = /^submitted batch ([0-9a-f]{16}) \(pi, 20 work units\)$/m.exec(run.stdout)![1]!;
+    expect(run.stdout).toMatch(new RegExp(`^${id} completed 20/20 \\(100\\.0%\\) validated 20 failed 0 `, 'm'));
+    expect(run.stdout).toMatch(/^pi: completed\. pi ≈ 3\.\d+|^pi ≈ 3\.\d+/m);
+    // Not a terminal: no carriage returns, no escape codes.
+    expect(run.stdout).not.toMatch(/[\r\x1b]/);
+    expect(JSON.parse(readFileSync(join(out, 'pi.json'), 'utf8'))).toMatchObject({ samples: 200_000, workUnits: 20 });
+    const results = readFileSync(join(out, 'results.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(results.map((r) => r.seq)).toEqual([...Array(20).keys()]);
+    expect(results[0]).toMatchObject({ state: 'validated', agreed: 1, output: { samples: 10_000 } });
+  });
+
+  it('streams an .ndjson spec file; status, results and cancel work on it', async () => {
+    const spec = join(dir, 'echo.ndjson');
+    writeFileSync(spec, [JSON.stringify({ kind: 'echo', policy: rep1 }), ...Array.from({ length: 40 }, (_, i) => JSON.stringify({ i }))].join('\n') + '\n');
+    const run = await cli(['submit', spec], env());
+    expect(run.code).toBe(0);
+    const id = /^submitted batch ([0-9a-f]{16}) \(echo, 40 work units\)$/m.exec(run.stdout)![1]!;
+    await clientOf(coord).wait(id, undefined, 100);
+
+    const one = await cli(['status', id, '--json'], env());
+    expect(JSON.parse(one.stdout)).toMatchObject({ id, state: 'completed', total: 40 });
+    const list = await cli(['status'], env());
+    expect(list.stdout).toMatch(new RegExp(`^${id} completed 40/40`, 'm'));
+
+    const file = join(dir, 'page.ndjson');
+    const page = await cli(['results', id, '-o', file, '--after', '4', '--limit', '3'], env());
+    expect(page.code).toBe(0);
+    expect(page.stderr).toMatch(/^3 results written to /);
+    expect(readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l))).toEqual([5, 6, 7].map((i) => ({ seq: i, state: 'validated', output: { i }, agreed: 1 })));
+    const all = await cli(['results', id], env());
+    expect(all.stdout.trim().split('\n')).toHaveLength(40);
+
+    const done = await cli(['cancel', id], env());
+    expect(done.code).toBe(2);
+    expect(done.stderr).toMatch(/^swarmgrid cancel: GRID_ERR_BATCH_FINISHED: batch [0-9a-f]+ is already completed$/m);
+  });
+
+  it('swarmgrid cancel withdraws a running batch', async () => {
+    const { id } = await clientOf(coord).submit({ kind: 'pi', params: { workUnits: 10, samplesPerUnit: 100_000_000 }, policy: { ...rep1, timeout: 600 } });
+    const run = await cli(['cancel', id, '--url', coord.url, '--token', coord.token]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^${id} cancelled `));
+  });
+
+  it('shows a progress bar on a terminal', async () => {
+    const spec = join(dir, 'tty.json');
+    writeFileSync(spec, JSON.stringify({ kind: 'pi', params: { workUnits: 8, samplesPerUnit: 2_000_000 }, policy: rep1 }));
+    const command = `${process.execPath} ${CLI} submit ${spec} --wait --interval 100`;
+    // util-linux `script` runs the command on a pseudo-terminal.
+    const run = await cli(['-qec', command, '/dev/null'], env(), 'script', []);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/\r\x1b\[2K\[#*-*\] [0-9a-f]{16} (running|completed) /);
+    expect(run.stdout).toMatch(/\[#{30}\] [0-9a-f]{16} completed 8\/8/);
+  });
+
+  it('says what is wrong: no URL, nobody listening, a bad token, a bad spec', async () => {
+    const spec = join(dir, 'pi.json');
+    const noUrl = await cli(['submit', spec]);
+    expect(noUrl).toMatchObject({ code: 2, stderr: 'swarmgrid submit: GRID_ERR_NO_URL: no coordinator URL: pass --url or set SWARMGRID_URL\n' });
+    const port = await closedPort();
+    const down = await cli(['status', '--url', `http://127.0.0.1:${port}`]);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toBe(`swarmgrid status: GRID_ERR_UNREACHABLE: cannot reach the coordinator at http://127.0.0.1:${port}: ECONNREFUSED\n`);
+    const badToken = await cli(['submit', spec, '--token', 'sg_nope'], { SWARMGRID_URL: coord.url });
+    expect(badToken).toMatchObject({ code: 2, stderr: 'swarmgrid submit: GRID_ERR_UNAUTHORIZED: a valid bearer token is required\n' });
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ kind: 'pi', params: { workUnits: 0 } }));
+    const badSpec = await cli(['submit', join(dir, 'bad.json')], env());
+    expect(badSpec.code).toBe(2);
+    expect(badSpec.stderr).toMatch(/GRID_ERR_INVALID_PARAMS: invalid params for pi: .*workUnits/);
+  });
+});
+
+describe("the package's typed client", () => {
+  it("`import { GridClient } from 'swarmgrid'` resolves through package.json exports in another project", async () => {
+    const project = grid.tempDir('swarmgrid-consumer-');
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(ROOT, join(project, 'node_modules', 'swarmgrid'), 'dir');
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
+    writeFileSync(join(project, 'main.mjs'), [
+      "import { GridClient, GridError } from 'swarmgrid';",
+      'const client = new GridClient({ url: process.argv[2], token: process.argv[3] });',
+      "const { id } = await client.submit({ kind: 'echo', inputs: [{ hello: 'world' }], policy: { replication: 1, quorum: 1 } });",
+      'await client.wait(id, undefined, 100);',
+      'const lines = [];',
+      'for await (const line of client.results(id)) lines.push(line);',
+      "try { await client.status('0000000000000000'); } catch (err) { lines.push({ error: err instanceof GridError, code: err.code }); }",
+      'console.log(JSON.stringify(lines));',
+    ].join('\n'));
+    const run = await cli([join(project, 'main.mjs'), coord.url, coord.token], {}, process.execPath, []);
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toEqual([
+      { seq: 0, state: 'validated', output: { hello: 'world' }, agreed: 1 },
+      { error: true, code: 'GRID_ERR_BATCH_NOT_FOUND' },
+    ]);
+    // The types resolve the same way.
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { exports: { '.': { types: string; default: string } } };
+    expect(readFileSync(join(ROOT, pkg.exports['.'].types), 'utf8')).toMatch(/export \{ GridClient/);
+  });
+});

@@ -1,0 +1,163 @@
+/**
+ * The browser volunteer end to end: a local DHT and coordinator process (TestGrid), Debian's
+ * Chromium on the coordinator's page, and assertions on the coordinator's own records.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { GridClient } from '../../coordinator/client/grid-client.js';
+import { type CoordinatorProcess, eventually, TestGrid } from '../helpers/grid.js';
+import { batchTasks, DONE, freePort, hasChromium, INSTALL_HINT, launchChromium, openVolunteer, sleep, workUnitStates } from './chromium.js';
+
+if (!hasChromium) console.warn(INSTALL_HINT);
+
+describe.skipIf(!hasChromium)('the browser volunteer', () => {
+  let browser: Browser;
+  let grid: TestGrid;
+  let coord: CoordinatorProcess;
+  let client: GridClient;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function startGrid(): Promise<void> {
+    grid = await new TestGrid().start();
+    coord = await grid.coordinator();
+    client = new GridClient({ url: coord.url, token: coord.token });
+  }
+
+  afterEach(async () => {
+    for (const context of browser.contexts()) await context.close();
+    await grid?.close();
+  });
+
+  const browserTasks = (batchId: string) => batchTasks(coord.dataDir, batchId).filter((t) => t.runtime === 'browser');
+
+  it('completes a batch with tasks computed in the browser, the page running under its CSP without errors', async () => {
+    await startGrid();
+    const vol = await openVolunteer(browser, coord.url, { threads: 1 });
+    await coord.waitFor('worker-joined', (e) => e.worker === vol.id && e.runtime === 'browser');
+    const { id } = await client.submit({ kind: 'pi', params: { workUnits: 20, samplesPerUnit: 200_000 }, policy: { replication: 1, quorum: 1 } });
+    const status = await client.wait(id, undefined, 200);
+    expect(status.state).toBe('completed');
+    expect(status.summary).toMatch(/^pi ≈ 3\.1/);
+    const tasks = batchTasks(coord.dataDir, id);
+    expect(tasks).toHaveLength(20);
+    expect(tasks.every((t) => t.runtime === 'browser' && t.worker === vol.id && t.state === 'valid')).toBe(true);
+    expect(workUnitStates(coord.dataDir, id).every((u) => u.state === 'validated')).toBe(true);
+    // The page shows it too, but the records above are the proof; this checks the page works.
+    await eventually(async () => (await vol.page.textContent('#tasks-done')) === '20', 5000);
+    expect(vol.errors).toEqual([]);
+  });
+
+  it('cross-checks browser results against a node worker (replication 2): both contribute to every work unit', async () => {
+    await startGrid();
+    await grid.worker({ threads: 1 });
+    await coord.waitFor('worker-joined', (e) => e.runtime === 'node');
+    const vol = await openVolunteer(browser, coord.url, { threads: 1 });
+    await coord.waitFor('worker-joined', (e) => e.worker === vol.id);
+    // Both volunteers are on 127.0.0.1: the default distinctAddress: 'browser' would keep them apart.
+    const { id } = await client.submit({
+      kind: 'pi', params: { workUnits: 30, samplesPerUnit: 200_000 },
+      policy: { replication: 2, quorum: 2, distinctAddress: 'off' },
+    });
+    expect((await client.wait(id, undefined, 200)).state).toBe('completed');
+    const units = workUnitStates(coord.dataDir, id);
+    expect(units.every((u) => u.state === 'validated' && u.agreed === 2)).toBe(true);
+    const tasks = batchTasks(coord.dataDir, id);
+    expect(tasks.filter((t) => t.state === 'invalid')).toEqual([]);
+    const valid = tasks.filter((t) => t.state === 'valid');
+    // With only two volunteers and two agreeing copies per unit, every unit was computed by both.
+    for (const u of units) {
+      const runtimes = valid.filter((t) => t.seq === u.seq).map((t) => t.runtime).sort();
+      expect(runtimes, `unit ${u.seq}`).toEqual(['browser', 'node']);
+    }
+  });
+
+  it('pause stops task intake (the coordinator issues nothing more) and resume restarts it', async () => {
+    await startGrid();
+    const vol = await openVolunteer(browser, coord.url, { threads: 1 });
+    await coord.waitFor('worker-joined', (e) => e.worker === vol.id);
+    const { id } = await client.submit({ kind: 'pi', params: { workUnits: 40, samplesPerUnit: 1_500_000 }, policy: { replication: 1, quorum: 1 } });
+    await eventually(() => browserTasks(id).filter((t) => DONE.has(t.state)).length >= 4, 30_000);
+
+    await vol.page.click('#pause');
+    await vol.page.waitForSelector('body[data-paused="true"]');
+    await sleep(500); // the Decline is on its way; tasks already assigned come straight back
+    const atPause = browserTasks(id).length;
+    await sleep(2500);
+    const paused = browserTasks(id);
+    expect(paused).toHaveLength(atPause);
+    // Nothing is out at the paused browser: queued tasks went back, the running one finished.
+    expect(paused.filter((t) => t.state === 'leased')).toEqual([]);
+    expect((await client.status(id)).counts.validated).toBeLessThan(40);
+
+    await vol.page.click('#pause'); // now labelled Resume
+    await vol.page.waitForSelector('body[data-paused="false"]');
+    await eventually(() => browserTasks(id).length > atPause, 10_000);
+    // The units handed back at pause never return to this volunteer (the scheduler gives no
+    // worker two tasks of one unit, even after it handed one back): a node worker finishes them.
+    await grid.worker({ threads: 1 });
+    expect((await client.wait(id, undefined, 200)).state).toBe('completed');
+    expect(workUnitStates(coord.dataDir, id).every((u) => u.state === 'validated')).toBe(true);
+  });
+
+  it('closing the page mid-batch hands its tasks back (Goodbye), they are re-issued and the batch completes', async () => {
+    await startGrid();
+    const vol = await openVolunteer(browser, coord.url, { threads: 1 });
+    await coord.waitFor('worker-joined', (e) => e.worker === vol.id);
+    const { id } = await client.submit({ kind: 'pi', params: { workUnits: 40, samplesPerUnit: 1_500_000 }, policy: { replication: 1, quorum: 1 } });
+    await eventually(() => {
+      const tasks = browserTasks(id);
+      return tasks.filter((t) => DONE.has(t.state)).length >= 3 && tasks.some((t) => t.state === 'leased');
+    }, 30_000);
+
+    await vol.page.close();
+    const goodbye = await coord.waitFor('worker-goodbye', (e) => e.worker === vol.id, 10_000);
+    expect(goodbye.returned).toBeGreaterThan(0);
+    const handedBack = await eventually(() => {
+      const tasks = browserTasks(id);
+      return tasks.some((t) => t.state === 'leased') ? null : tasks.filter((t) => t.state === 'abandoned');
+    }, 5000);
+    expect(handedBack.length).toBe(goodbye.returned);
+
+    // Someone else finishes the batch, including the units the tab held.
+    await grid.worker({ threads: 1 });
+    expect((await client.wait(id, undefined, 200)).state).toBe('completed');
+    const tasks = batchTasks(coord.dataDir, id);
+    for (const t of handedBack) {
+      expect(tasks.some((o) => o.seq === t.seq && o.runtime === 'node' && o.state === 'valid'), `unit ${t.seq}`).toBe(true);
+    }
+    expect(workUnitStates(coord.dataDir, id).every((u) => u.state === 'validated')).toBe(true);
+  });
+
+  it('reconnects after the coordinator restarts and delivers what it computed meanwhile', async () => {
+    grid = await new TestGrid().start();
+    const dataDir = grid.tempDir('swarmgrid-coord-');
+    const args = ['--http-port', String(await freePort())]; // the page reconnects to its own origin
+    coord = await grid.coordinator({ dataDir, args });
+    client = new GridClient({ url: coord.url, token: coord.token });
+    const vol = await openVolunteer(browser, coord.url, { threads: 1 });
+    await coord.waitFor('worker-joined', (e) => e.worker === vol.id);
+    // Leases of a minute: had the tab lost what it held, the batch could not finish in the time below.
+    const { id } = await client.submit({ kind: 'pi', params: { workUnits: 30, samplesPerUnit: 1_500_000 }, policy: { replication: 1, quorum: 1, lease: 60 } });
+    await eventually(() => {
+      const tasks = browserTasks(id);
+      return tasks.filter((t) => DONE.has(t.state)).length >= 3 && tasks.some((t) => t.state === 'leased');
+    }, 30_000);
+
+    await coord.stop('SIGKILL');
+    await vol.page.waitForSelector('body[data-connection="offline"]', { timeout: 10_000 });
+    await sleep(1000); // the tab keeps computing what it holds
+    coord = await grid.coordinator({ dataDir, args });
+    await coord.waitFor('worker-joined', (e) => e.worker === vol.id, 40_000);
+    const status = await new GridClient({ url: coord.url, token: coord.token }).wait(id, undefined, 200);
+    expect(status.state).toBe('completed');
+    const tasks = batchTasks(coord.dataDir, id);
+    expect(tasks.every((t) => t.runtime === 'browser' && t.state === 'valid')).toBe(true);
+    expect(tasks).toHaveLength(30);
+  }, 90_000);
+});

@@ -1,0 +1,81 @@
+/**
+ * Per-task limits from the batch policy, enforced by a real worker process: a task that never
+ * returns is stopped at policy.timeout and reported `timeout`; one that allocates without bound
+ * is stopped at policy.memoryMb and reported `out_of_memory`, and so is one that fills memory
+ * outside the JS heap, at the worker's --max-memory ceiling; either way the worker keeps serving.
+ * The misbehaving kinds are test fixtures registered as custom kinds, run under --trust.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CoordinatorProcess, type GridProcess, TestGrid } from '../helpers/grid.js';
+import { addKind, fixture, runBatch, tasks } from './helpers.js';
+
+describe('per-task limits', () => {
+  const grid = new TestGrid();
+  let coord: CoordinatorProcess;
+  let worker: GridProcess;
+
+  beforeAll(async () => {
+    await grid.start();
+    coord = await grid.coordinator();
+    addKind(coord.dataDir, fixture('spin-kind.mjs'));
+    addKind(coord.dataDir, fixture('hog-kind.mjs'));
+    // One thread: the runaway task holds the only thread, so "the next tasks still ran" means
+    // the limit freed it.
+    worker = await grid.worker({ threads: 1, args: ['--trust', coord.key, '--max-memory', '768'] });
+    await coord.waitFor('worker-joined');
+  });
+  afterAll(() => grid.close());
+
+  it('stops an infinite loop at its time limit, reports it as timeout, and runs the next tasks', async () => {
+    const status = await runBatch(coord, {
+      kind: 'spin',
+      params: { units: 4, spinSeqs: '0' },
+      policy: { replication: 1, quorum: 1, maxErrors: 1, timeout: 1 },
+    });
+    expect(status.counts).toMatchObject({ validated: 3, failed: 1 });
+    const all = tasks(coord, status.id);
+    const spun = all.find((t) => t.seq === 0)!;
+    expect(spun.state).toBe('error');
+    expect(spun.error).toBe('timeout');
+    expect((await worker.waitFor('task-failed', (e) => e.task === spun.id)).message).toMatch(/time limit of 1000 ms/);
+    const ranFor = spun.finished_at! - spun.issued_at;
+    expect(ranFor).toBeGreaterThanOrEqual(1000);
+    expect(ranFor).toBeLessThan(5000);
+    const after = all.filter((t) => t.seq > 0 && t.state === 'valid' && t.finished_at! >= spun.finished_at!);
+    expect(after.length).toBeGreaterThan(0);
+    expect(worker.running).toBe(true);
+  });
+
+  it('stops a task that exhausts its heap, reports it as out_of_memory, and keeps serving', async () => {
+    const status = await runBatch(coord, {
+      kind: 'hog',
+      params: { units: 4, hogSeqs: '0' },
+      policy: { replication: 1, quorum: 1, maxErrors: 1, memoryMb: 64, timeout: 60 },
+    });
+    expect(status.counts).toMatchObject({ validated: 3, failed: 1 });
+    const all = tasks(coord, status.id);
+    const hog = all.find((t) => t.seq === 0)!;
+    expect(hog.state).toBe('error');
+    expect(hog.error).toBe('out_of_memory');
+    expect((await worker.waitFor('task-failed', (e) => e.task === hog.id)).message).toMatch(/heap out of memory/);
+    expect(all.filter((t) => t.seq > 0 && t.state === 'valid' && t.finished_at! >= hog.finished_at!).length).toBeGreaterThan(0);
+    // And the worker still runs built-in kinds afterwards, in its default pool.
+    const pi = await runBatch(coord, { kind: 'pi', params: { workUnits: 4, samplesPerUnit: 1000, seed: 3 }, policy: { replication: 1, quorum: 1 } });
+    expect(pi.state).toBe('completed');
+    expect(worker.running).toBe(true);
+  });
+
+  it('stops a task that fills memory outside the heap at the worker\'s --max-memory ceiling', async () => {
+    const status = await runBatch(coord, {
+      kind: 'hog',
+      params: { units: 3, hogSeqs: '', bufSeqs: '0' },
+      policy: { replication: 1, quorum: 1, maxErrors: 1, memoryMb: 64, timeout: 60 },
+    });
+    expect(status.counts).toMatchObject({ validated: 2, failed: 1 });
+    const buf = tasks(coord, status.id).find((t) => t.seq === 0)!;
+    expect(buf.error).toBe('out_of_memory');
+    const failed = await worker.waitFor('task-failed', (e) => e.task === buf.id);
+    expect(failed.message).toMatch(/memory ceiling of 768 MB/);
+    expect(worker.running).toBe(true);
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * The runner batches short tasks (worker/runner.ts): once a kind is known to be quick, the agent
+ * may hand over more tasks than threads and they share thread calls, with every result still its
+ * own; a cancelled task settles at once; slow kinds and tasks with a time limit run one per call.
+ * Uses the built runner (dist/), whose thread file is compiled JavaScript.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Runner } from '../../dist/worker/runner.js';
+import { encodeInput } from '../../dist/jobs/codec.js';
+
+const echoInput = (i: number) => encodeInput({ value: i, pad: 'x'.repeat(i % 7) });
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+describe('runner batching', () => {
+  let runner: Runner | undefined;
+  afterEach(async () => {
+    await runner?.close();
+    runner = undefined;
+  });
+
+  it('hands out more slots and prefetch for a quick kind, and every batched task gets its own output', async () => {
+    runner = new Runner({ threads: 1 });
+    expect(runner.slots).toBe(1);
+    expect(runner.prefetch(2)).toBe(2);
+    const first = await runner.run({ kind: 'echo', input: echoInput(0), timeoutMs: 0, memoryMb: 0 });
+    expect(first.ok).toBe(true);
+    expect(runner.slots).toBeGreaterThan(1);
+    expect(runner.prefetch(2)).toBeGreaterThan(2);
+    // Inputs cut from one shared buffer, as frames deliver them.
+    const inputs = Array.from({ length: 300 }, (_, i) => echoInput(i + 1));
+    const shared = Buffer.concat(inputs);
+    let off = 0;
+    const views = inputs.map((b) => shared.subarray(off, (off += b.byteLength)));
+    const outcomes = await Promise.all(views.map((input) => runner!.run({ kind: 'echo', input, timeoutMs: 0, memoryMb: 0 })));
+    outcomes.forEach((o, i) => {
+      expect(o.ok).toBe(true);
+      if (o.ok) expect(text(o.output)).toBe(text(inputs[i]!));
+    });
+    expect(runner.running).toBe(0);
+  });
+
+  it('settles a cancelled task at once, whether queued or batched, and runs the others', async () => {
+    runner = new Runner({ threads: 1 });
+    await runner.run({ kind: 'echo', input: echoInput(0), timeoutMs: 0, memoryMb: 0 });
+    const controllers = Array.from({ length: 50 }, () => new AbortController());
+    const runs = controllers.map((c, i) => runner!.run({ kind: 'echo', input: echoInput(i), timeoutMs: 0, memoryMb: 0, signal: c.signal }));
+    controllers[3]!.abort();
+    await Promise.resolve(); // the batch has left by now: this one is cancelled in flight
+    controllers[40]!.abort();
+    const outcomes = await Promise.all(runs);
+    expect(outcomes[3]).toMatchObject({ ok: false, errorCode: 'aborted' });
+    expect(outcomes[40]).toMatchObject({ ok: false, errorCode: 'aborted' });
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(48);
+  });
+
+  it('keeps tasks with a time limit out of batches: the limit stops the one task, not its neighbours', async () => {
+    runner = new Runner({ threads: 1, batchMs: 1000 });
+    await runner.run({ kind: 'pi', input: encodeInput({ seed: 1, samples: 1000 }), timeoutMs: 0, memoryMb: 0 });
+    const slow = runner.run({ kind: 'pi', input: encodeInput({ seed: 2, samples: 100_000_000 }), timeoutMs: 200, memoryMb: 0 });
+    const quick = Array.from({ length: 20 }, (_, i) => runner!.run({ kind: 'pi', input: encodeInput({ seed: 3 + i, samples: 1000 }), timeoutMs: 5000, memoryMb: 0 }));
+    expect(await slow).toMatchObject({ ok: false, errorCode: 'timeout' });
+    for (const o of await Promise.all(quick)) expect(o.ok).toBe(true);
+  });
+});
