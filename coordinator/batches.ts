@@ -156,11 +156,17 @@ export class BatchManager {
     if (this.#finalizing.has(runtime.id)) return;
     this.#finalizing.add(runtime.id);
     setImmediate(() => {
+      // Between the check and now, a unit may have been reopened, or the coordinator closed.
+      const stillDecided = () => runtime.state === 'running' && runtime.validated + runtime.failed >= runtime.total;
+      if (this.#store.closed || !stillDecided()) {
+        this.#finalizing.delete(runtime.id);
+        return;
+      }
       // Adaptive replication: no single copy closes a batch unless a later check of its worker
       // vouches for it; the others are verified first, and the batch goes on until they are.
       if (runtime.policy.adaptive) {
         this.#store.flush();
-        if (this.#scheduler.auditSingleCopies(runtime) > 0) {
+        if (this.#scheduler.auditSingleCopies(runtime) > 0 || !stillDecided()) {
           this.#finalizing.delete(runtime.id);
           return;
         }
@@ -191,6 +197,18 @@ export class BatchManager {
       const final = this.#store.getBatch(runtime.id)!;
       this.#log('batch-finished', { batch: runtime.id, state: final.state, validated: final.validated, failed: final.failed, summary: final.summary });
       for (const listener of this.#listeners) listener(final);
+    } catch (err) {
+      // An artifact too big to store, a full disk: the batch ends failed with the reason, rather
+      // than an unhandled rejection taking the coordinator down (and again at every restart).
+      this.#log('finalize-failed', { batch: runtime.id, error: (err as Error).message });
+      if (!this.#store.closed) {
+        try {
+          this.#store.setBatchState(runtime.id, 'failed', `finalisation failed: ${(err as Error).message}`);
+          this.#scheduler.dropBatch(runtime.id, 'batch failed');
+        } catch {
+          // The store itself is failing: the fail-stop handler deals with that.
+        }
+      }
     } finally {
       this.#finalizing.delete(runtime.id);
     }

@@ -69,6 +69,15 @@ export class Coordinator {
     this.#keyPair = loadOrCreateKeyPair(opts.dataDir);
     this.publicKey = toHex(this.#keyPair.publicKey);
     this.store = new Store({ dataDir: opts.dataDir, lock: true, ...(opts.durability && { durability: opts.durability }) });
+    // Fail-stop: once a grouped transaction fails, memory is ahead of the store (votes counted,
+    // leases released) and no partial rollback is trustworthy. Nothing of that group was
+    // acknowledged; a restart rebuilds everything from the store and workers resend.
+    this.store.onError = (err) => {
+      this.#log('fatal', { error: `store transaction failed: ${err.message}`, action: 'exiting; restart on the same --data to recover' });
+      process.stderr.write(`swarmgrid coordinator: store transaction failed, stopping: ${err.stack ?? err.message}\n`);
+      process.exit(70);
+    };
+    this.store.onCallbackError = (err) => this.#log('callback-error', { error: err.message });
     this.catalog = new KindCatalog({ store: this.store, dataDir: opts.dataDir, log: this.#log });
     let batches: BatchManager | undefined;
     this.scheduler = new Scheduler(this.store, opts.scheduler, { onBatchDecided: (b) => batches?.batchDecided(b) });
@@ -128,7 +137,11 @@ export class Coordinator {
     });
     this.#swarm.swarm.on('connection', (conn) => {
       conn.on('error', () => {}); // surfaced through the channel's close
-      this.accept(StreamChannel.fromHyperswarm(conn, this.#opts.maxFrameBytes));
+      const channel = StreamChannel.fromHyperswarm(conn, this.#opts.maxFrameBytes);
+      // A worker that redials while its old stream is still half-open: the new one wins, so
+      // credit and assignments never go to a connection nobody reads.
+      for (const old of this.sessions) if (old.channel instanceof StreamChannel && old.key === channel.remoteKey) old.channel.close();
+      this.accept(channel);
     });
     const discovery = this.#swarm.swarm.join(gridTopic(this.grid), { server: true, client: false });
     await discovery.flushed();

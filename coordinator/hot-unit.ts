@@ -23,6 +23,8 @@ export interface HotUnit {
   workers: Set<string>;
   addresses: Set<string>;
   votes: Vote[];
+  /** Tasks whose result or error is in: a second copy of one (a resend, a replay) is ignored. */
+  settled: Set<number>;
   /** Whether the unit is queued in its batch's ready list. */
   queued: boolean;
   done: boolean;
@@ -32,7 +34,7 @@ export function newUnit(id: number, batchId: string, seq: number, input: Uint8Ar
   return {
     id, batchId, seq, input, want, quorum,
     issued: 0, errors: 0,
-    outstanding: new Set(), workers: new Set(), addresses: new Set(), votes: [],
+    outstanding: new Set(), workers: new Set(), addresses: new Set(), votes: [], settled: new Set(),
     queued: false, done: false,
   };
 }
@@ -62,11 +64,16 @@ function applyTaskRow(unit: HotUnit, task: TaskRow): void {
       break;
     case 'returned':
     case 'valid':
+      unit.settled.add(task.id);
       if (task.output && task.digest) {
         unit.votes.push({ taskId: task.id, worker: task.worker, digest: task.digest.toString('hex'), output: task.output });
       }
       break;
+    case 'invalid':
+      unit.settled.add(task.id);
+      break;
     case 'error':
+      unit.settled.add(task.id);
       unit.errors++;
       break;
     default:

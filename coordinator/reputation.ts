@@ -19,7 +19,11 @@ export class Reputation {
     let row = this.#cache.get(key);
     if (!row) {
       row = this.#store.getWorker(key);
-      if (row) this.#cache.set(key, row);
+      if (row) {
+        // Bounded: browser identities cost nothing to mint. Oldest entries go first.
+        if (this.#cache.size >= 10_000) this.#cache.delete(this.#cache.keys().next().value!);
+        this.#cache.set(key, row);
+      }
     }
     return row;
   }

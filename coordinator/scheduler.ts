@@ -55,6 +55,8 @@ export class Scheduler {
   #dispatchScheduled = false;
   #rotation = 0;
   #reopening = new Set<number>();
+  /** Units decided in this tick: the store still says 'pending' until the commit. */
+  #decidedUncommitted = new Set<number>();
   /** Batch counters (validated, issued) of this tick, written once per batch per commit. */
   #counts: Map<string, [number, number]> | undefined;
 
@@ -148,7 +150,7 @@ export class Scheduler {
     if (rows.length < this.#opts.refillChunk) batch.exhausted = true;
     for (const row of rows) {
       batch.cursor = row.id;
-      if (batch.hot.has(row.id)) continue;
+      if (batch.hot.has(row.id) || this.#decidedUncommitted.has(row.id)) continue;
       const unit = row.started
         ? hydrateUnit(this.store, row.id, batch.policy.quorum)
         : newUnit(row.id, batch.id, row.seq, row.input, 0, batch.policy.quorum);
@@ -227,6 +229,7 @@ export class Scheduler {
       if (hot) return { batch, unit: hot };
     }
     // Not hot: a result or expiry for a unit the feeder has not reloaded since a restart.
+    if (this.#decidedUncommitted.has(wuId)) return undefined;
     const row = this.store.getWorkUnit(wuId);
     const batch = row && this.batches.get(row.batch_id);
     if (!row || !batch || row.state !== 'pending') return undefined;
@@ -265,6 +268,8 @@ export class Scheduler {
       return;
     }
     const { batch, unit } = found;
+    if (unit.settled.has(outcome.taskId)) return; // a second copy of a result already counted
+    unit.settled.add(outcome.taskId);
     unit.outstanding.delete(outcome.taskId);
     if (outcome.errorCode) {
       unit.errors++;
@@ -327,6 +332,10 @@ export class Scheduler {
   /** Marks a unit decided, withdraws its outstanding tasks and forgets it. */
   #decide(batch: BatchRuntime, unit: HotUnit, _state: 'validated' | 'failed'): void {
     unit.done = true;
+    // Until the decision is committed, the store would hand the unit back as pending to a
+    // refill or a late result in this same tick: keep it out of reach till then.
+    this.#decidedUncommitted.add(unit.id);
+    this.store.afterCommit(() => this.#decidedUncommitted.delete(unit.id));
     removeFromReady(batch, unit);
     batch.hot.delete(unit.id);
     this.#withdraw([...unit.outstanding], 'work unit already decided');
@@ -428,6 +437,9 @@ export class Scheduler {
       if (found && !found.unit.done) {
         found.unit.issued--;
         found.unit.workers.delete(worker.key);
+        // An adaptive single copy handed back: the unit is fresh again, under the full quorum
+        // until a trusted worker draws it anew.
+        if (found.unit.issued === 0 && found.unit.votes.length === 0) found.unit.quorum = found.batch.policy.quorum;
       }
       this.#release(lease.wuId, id);
       // Still a re-issue: to the front of the ready list, though it no longer counts as started.
@@ -452,6 +464,8 @@ export class Scheduler {
     const batch = this.batches.get(batchId);
     if (!batch) return;
     // From the store, not the hot set: leases recovered after a restart may belong to cold units.
+    // Flushed first, so that tasks issued in this very tick are found (and cancelled) too.
+    this.store.flush();
     const ids = (this.store.stmt(`SELECT t.id FROM tasks t JOIN work_units w ON w.id = t.wu_id
       WHERE w.batch_id = ? AND t.state = 'leased'`).all(batchId) as { id: number }[]).map((r) => r.id);
     this.#withdraw(ids, reason);

@@ -75,7 +75,9 @@ export class Session implements WorkerHandle {
   }
 
   sendTasks(tasks: swarmgrid.ITask[]): void {
-    this.channel.send({ assign: { tasks } });
+    // The channel closed between dispatch and commit: hand the tasks straight back rather than
+    // leave them leased to a worker that will never hear of them.
+    if (!this.channel.send({ assign: { tasks } })) this.#scheduler.abandon(this, tasks.map((t) => Number(t.taskId)));
   }
 
   sendCancel(taskIds: number[], reason: string): void {

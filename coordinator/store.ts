@@ -101,6 +101,13 @@ export class Store {
     this.#schedule();
   }
 
+  /** Called when an after-commit callback throws (the default logs to stderr). */
+  onCallbackError: (err: Error) => void = (err) => process.stderr.write(`swarmgrid store: after-commit callback failed: ${err.stack ?? err.message}\n`);
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   get commits(): number {
     return this.#commits;
   }
@@ -132,7 +139,15 @@ export class Store {
       }
       this.#commits++;
     }
-    for (const fn of after) fn();
+    for (const fn of after) {
+      // One failing callback (a send on a dead socket, a bug) must not cost the others their
+      // acknowledgement or assignment.
+      try {
+        fn();
+      } catch (err) {
+        this.onCallbackError(err as Error);
+      }
+    }
   }
 
   transaction<T>(fn: () => T): T {

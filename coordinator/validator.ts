@@ -58,13 +58,15 @@ export function groupVotes(votes: readonly Vote[], agree: Agree): Vote[][] {
 
 export function judge(tally: Tally, rules: Rules, agree: Agree = exactAgree): Verdict {
   const groups = groupVotes(tally.votes, agree);
+  // A quorum is of independent identities: two votes of one worker (a replayed result) are one.
+  const size = (g: Vote[]) => new Set(g.map((v) => v.worker)).size;
   let best: Vote[] = [];
-  for (const g of groups) if (g.length > best.length) best = g;
-  if (best.length >= rules.quorum) {
+  for (const g of groups) if (size(g) > size(best)) best = g;
+  if (size(best) >= rules.quorum) {
     return { type: 'accept', canonical: best[0]!, agreeing: best, disagreeing: groups.filter((g) => g !== best).flat() };
   }
   if (tally.errors >= rules.maxErrors) return { type: 'fail', reason: 'too_many_errors', disagreeing: [...tally.votes] };
-  const needed = rules.quorum - best.length;
+  const needed = rules.quorum - size(best);
   const coming = tally.outstanding + tally.want;
   if (coming >= needed) return { type: 'wait' };
   const capacity = rules.maxTasks - tally.issued - tally.want;

@@ -8,6 +8,7 @@
  * messages, undecodable bytes, protocol violations) gets an Error frame with its GRID_ERR_* code
  * and a close with 1008 (policy violation) whose reason is the same code.
  */
+import { createHash } from 'node:crypto';
 import type { WebSocket, RawData } from 'ws';
 import { BaseChannel } from '../proto/channel.js';
 import { GridError, ProtoErrors } from '../proto/errors.js';
@@ -90,4 +91,13 @@ export class WebSocketChannel extends BaseChannel {
 export function normalizeAddress(address: string | undefined): string {
   if (!address) return 'unknown';
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/**
+ * The worker identity of a browser volunteer whose page chose `id` (64 hex). Browser ids are
+ * self-chosen, so they are hashed into their own namespace: no page can pose as a node worker,
+ * whose identity is its Noise key (and is listed by GET /v1/workers).
+ */
+export function volunteerKey(id: string): string {
+  return createHash('sha256').update(`swarmgrid/browser:${id}`).digest('hex');
 }

@@ -55,6 +55,7 @@ export class CoordinatorLink implements CodeSource {
   #credited = 0;
   #codeWaiters = new Map<string, CodeWaiter>();
   #heartbeatTimer: NodeJS.Timeout | undefined;
+  #maxCredit = Number.MAX_SAFE_INTEGER;
   #pingSentAt = 0;
   #lastHeard = 0;
 
@@ -107,6 +108,7 @@ export class CoordinatorLink implements CodeSource {
       case 'welcome':
         this.#welcomed = true;
         this.#credited = 0;
+        this.#maxCredit = frame.welcome.maxCredit || Number.MAX_SAFE_INTEGER;
         this.#startHeartbeat(frame.welcome.heartbeatMs || 3000);
         this.#host.log('coordinator-joined', { coordinator: this.key, resent: this.unacked.size });
         if (this.unacked.size > 0) this.#channel?.send({ result: { results: [...this.unacked.values()] } });
@@ -199,7 +201,9 @@ export class CoordinatorLink implements CodeSource {
   /** Grants credit so that held + credited reaches this link's prefetch. */
   topUpCredit(): void {
     if (!this.connected) return;
-    const want = this.#host.prefetchFor(this) - this.held.size - this.#credited;
+    // The coordinator honours at most maxCredit outstanding: asking for more would leave credit
+    // here that the coordinator never grants, and the worker would stop asking.
+    const want = Math.min(this.#host.prefetchFor(this) - this.held.size, this.#maxCredit) - this.#credited;
     if (want <= 0) return;
     this.#credited += want;
     this.#channel!.send({ credit: { tasks: want } });

@@ -10,7 +10,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { encodeFrame } from '../../proto/codec.js';
 import { CoordinatorErrors } from '../errors.js';
-import { normalizeAddress, WebSocketChannel, WS_CLOSE } from '../websocket-channel.js';
+import { normalizeAddress, volunteerKey, WebSocketChannel, WS_CLOSE } from '../websocket-channel.js';
 import type { HttpContext } from './context.js';
 
 const VOLUNTEER_ID = /^[0-9a-f]{64}$/;
@@ -40,7 +40,7 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
       return;
     }
     volunteer.accept(new WebSocketChannel(socket, {
-      remoteKey: id,
+      remoteKey: volunteerKey(id),
       remoteAddress: normalizeAddress(req.socket.remoteAddress),
       maxFrameBytes: volunteer.maxFrameBytes,
     }));

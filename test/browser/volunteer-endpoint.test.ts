@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { decodeFrame, DEFAULT_MAX_FRAME_BYTES, encodeFrame, type Frame, PROTOCOL_VERSION, Runtime } from '../../proto/codec.js';
 import { type CoordinatorProcess, TestGrid } from '../helpers/grid.js';
+import { volunteerKey } from '../../coordinator/websocket-channel.js';
 
 const ID = 'ab'.repeat(32);
 
@@ -74,7 +75,7 @@ describe('the /v1/volunteer WebSocket and the volunteer page', () => {
   it('welcomes a browser Hello over the same frames as Hyperswarm, as a browser worker', async () => {
     const c = await connect(coord.url, `?id=${ID}`);
     c.ws.send(hello());
-    const joined = await coord.waitFor('worker-joined', (e) => e.worker === ID);
+    const joined = await coord.waitFor('worker-joined', (e) => e.worker === volunteerKey(ID));
     expect(joined.runtime).toBe('browser');
     expect(joined.address).toBe('127.0.0.1');
     expect(c.frames[0]?.kind).toBe('welcome');
@@ -124,7 +125,7 @@ describe('the /v1/volunteer WebSocket and the volunteer page', () => {
     // 1009 (message too big), or 1006 when the server's FIN beats its close frame to a client
     // still busy writing the rest of its 8 MiB.
     expect([1009, 1006]).toContain((await c.closed).code);
-    const closed = await coord.waitFor('channel-error', (e) => e.worker === ID && e.code === 'GRID_ERR_FRAME_TOO_LARGE');
+    const closed = await coord.waitFor('channel-error', (e) => e.worker === volunteerKey(ID) && e.code === 'GRID_ERR_FRAME_TOO_LARGE');
     expect(closed.code).toBe('GRID_ERR_FRAME_TOO_LARGE');
     expect(await alive()).toBe(true);
   });

@@ -7,6 +7,7 @@ import type { Browser } from 'playwright-core';
 import { GridClient } from '../../coordinator/client/grid-client.js';
 import { type CoordinatorProcess, eventually, TestGrid } from '../helpers/grid.js';
 import { batchTasks, DONE, freePort, hasChromium, INSTALL_HINT, launchChromium, openVolunteer, sleep, workUnitStates } from './chromium.js';
+import { volunteerKey } from '../../coordinator/websocket-channel.js';
 
 if (!hasChromium) console.warn(INSTALL_HINT);
 
@@ -39,14 +40,14 @@ describe.skipIf(!hasChromium)('the browser volunteer', () => {
   it('completes a batch with tasks computed in the browser, the page running under its CSP without errors', async () => {
     await startGrid();
     const vol = await openVolunteer(browser, coord.url, { threads: 1 });
-    await coord.waitFor('worker-joined', (e) => e.worker === vol.id && e.runtime === 'browser');
+    await coord.waitFor('worker-joined', (e) => e.worker === volunteerKey(vol.id) && e.runtime === 'browser');
     const { id } = await client.submit({ kind: 'pi', params: { workUnits: 20, samplesPerUnit: 200_000 }, policy: { replication: 1, quorum: 1 } });
     const status = await client.wait(id, undefined, 200);
     expect(status.state).toBe('completed');
     expect(status.summary).toMatch(/^pi ≈ 3\.1/);
     const tasks = batchTasks(coord.dataDir, id);
     expect(tasks).toHaveLength(20);
-    expect(tasks.every((t) => t.runtime === 'browser' && t.worker === vol.id && t.state === 'valid')).toBe(true);
+    expect(tasks.every((t) => t.runtime === 'browser' && t.worker === volunteerKey(vol.id) && t.state === 'valid')).toBe(true);
     expect(workUnitStates(coord.dataDir, id).every((u) => u.state === 'validated')).toBe(true);
     // The page shows it too, but the records above are the proof; this checks the page works.
     await eventually(async () => (await vol.page.textContent('#tasks-done')) === '20', 5000);
@@ -58,7 +59,7 @@ describe.skipIf(!hasChromium)('the browser volunteer', () => {
     await grid.worker({ threads: 1 });
     await coord.waitFor('worker-joined', (e) => e.runtime === 'node');
     const vol = await openVolunteer(browser, coord.url, { threads: 1 });
-    await coord.waitFor('worker-joined', (e) => e.worker === vol.id);
+    await coord.waitFor('worker-joined', (e) => e.worker === volunteerKey(vol.id));
     // Both volunteers are on 127.0.0.1: the default distinctAddress: 'browser' would keep them apart.
     const { id } = await client.submit({
       kind: 'pi', params: { workUnits: 30, samplesPerUnit: 200_000 },
@@ -80,7 +81,7 @@ describe.skipIf(!hasChromium)('the browser volunteer', () => {
   it('pause stops task intake (the coordinator issues nothing more) and resume restarts it', async () => {
     await startGrid();
     const vol = await openVolunteer(browser, coord.url, { threads: 1 });
-    await coord.waitFor('worker-joined', (e) => e.worker === vol.id);
+    await coord.waitFor('worker-joined', (e) => e.worker === volunteerKey(vol.id));
     const { id } = await client.submit({ kind: 'pi', params: { workUnits: 40, samplesPerUnit: 1_500_000 }, policy: { replication: 1, quorum: 1 } });
     await eventually(() => browserTasks(id).filter((t) => DONE.has(t.state)).length >= 4, 30_000);
 
@@ -108,7 +109,7 @@ describe.skipIf(!hasChromium)('the browser volunteer', () => {
   it('closing the page mid-batch hands its tasks back (Goodbye), they are re-issued and the batch completes', async () => {
     await startGrid();
     const vol = await openVolunteer(browser, coord.url, { threads: 1 });
-    await coord.waitFor('worker-joined', (e) => e.worker === vol.id);
+    await coord.waitFor('worker-joined', (e) => e.worker === volunteerKey(vol.id));
     const { id } = await client.submit({ kind: 'pi', params: { workUnits: 40, samplesPerUnit: 1_500_000 }, policy: { replication: 1, quorum: 1 } });
     await eventually(() => {
       const tasks = browserTasks(id);
@@ -116,7 +117,7 @@ describe.skipIf(!hasChromium)('the browser volunteer', () => {
     }, 30_000);
 
     await vol.page.close();
-    const goodbye = await coord.waitFor('worker-goodbye', (e) => e.worker === vol.id, 10_000);
+    const goodbye = await coord.waitFor('worker-goodbye', (e) => e.worker === volunteerKey(vol.id), 10_000);
     expect(goodbye.returned).toBeGreaterThan(0);
     const handedBack = await eventually(() => {
       const tasks = browserTasks(id);
@@ -141,7 +142,7 @@ describe.skipIf(!hasChromium)('the browser volunteer', () => {
     coord = await grid.coordinator({ dataDir, args });
     client = new GridClient({ url: coord.url, token: coord.token });
     const vol = await openVolunteer(browser, coord.url, { threads: 1 });
-    await coord.waitFor('worker-joined', (e) => e.worker === vol.id);
+    await coord.waitFor('worker-joined', (e) => e.worker === volunteerKey(vol.id));
     // Leases of a minute: had the tab lost what it held, the batch could not finish in the time below.
     const { id } = await client.submit({ kind: 'pi', params: { workUnits: 30, samplesPerUnit: 1_500_000 }, policy: { replication: 1, quorum: 1, lease: 60 } });
     await eventually(() => {
@@ -153,7 +154,7 @@ describe.skipIf(!hasChromium)('the browser volunteer', () => {
     await vol.page.waitForSelector('body[data-connection="offline"]', { timeout: 10_000 });
     await sleep(1000); // the tab keeps computing what it holds
     coord = await grid.coordinator({ dataDir, args });
-    await coord.waitFor('worker-joined', (e) => e.worker === vol.id, 40_000);
+    await coord.waitFor('worker-joined', (e) => e.worker === volunteerKey(vol.id), 40_000);
     const status = await new GridClient({ url: coord.url, token: coord.token }).wait(id, undefined, 200);
     expect(status.state).toBe('completed');
     const tasks = batchTasks(coord.dataDir, id);

@@ -150,4 +150,80 @@ describe('scheduler', () => {
     expect(await pull(b, 1)).toHaveLength(1);
     expect(store.getWorker('a')!.timeouts).toBe(1);
   });
+
+  it('a result sent twice (a replay, or a resend racing a flush) is one vote, not a quorum', async () => {
+    const id = await batches.create({ kind: 'pi', params: { workUnits: 1, samplesPerUnit: 100 }, policy: { replication: 2, quorum: 2, lease: 0.1 } });
+    const a = new FakeWorker('a');
+    const b = new FakeWorker('b');
+    sched.attach(a);
+    sched.attach(b);
+    const [ta] = await pull(a, 1);
+    await pull(b, 1);
+    await new Promise((r) => setTimeout(r, 250)); // both leases expire: the late path
+    const forged = answer(ta!, 12345);
+    sched.results(a, [forged, forged]);
+    await settle();
+    sched.results(a, [forged]);
+    await settle();
+    const row = store.getBatch(id)!;
+    expect(row.validated).toBe(0);
+    expect(row.state).toBe('running');
+  });
+
+  it('a unit decided in this tick is not re-loaded and decided again by a late result in the same tick', async () => {
+    const id = await batches.create({ kind: 'pi', params: { workUnits: 2, samplesPerUnit: 100 }, policy: { replication: 2, quorum: 2, lease: 0.2 } });
+    const [a, b, c] = ['a', 'b', 'c'].map((k) => new FakeWorker(k));
+    for (const w of [a, b, c]) sched.attach(w!);
+    const [ta] = await pull(a!, 1);
+    const [tb] = await pull(b!, 1);
+    expect(Number(ta!.seq)).toBe(Number(tb!.seq));
+    sched.results(a!, [answer(ta!)]);
+    await settle();
+    await new Promise((r) => setTimeout(r, 300)); // b's lease expires; the unit goes to c
+    const [tc] = await pull(c!, 1);
+    expect(Number(tc!.seq)).toBe(Number(ta!.seq));
+    sched.results(c!, [answer(tc!)]);
+    sched.results(b!, [answer(tb!)]); // late, same tick
+    await settle();
+    await settle();
+    const row = store.getBatch(id)!;
+    expect(row.validated).toBe(1);
+    expect(row.state).toBe('running'); // the other unit is still to do
+  });
+
+  it('an adaptive single copy handed back goes out again under the full quorum', async () => {
+    let draws = [0.9, 0.0]; // first draw: single copy; second: a spot check
+    const dir2 = mkdtempSync(join(tmpdir(), 'swarmgrid-sched-'));
+    const store2 = new Store({ dataDir: dir2 });
+    let mgr: BatchManager | undefined;
+    const sched2 = new Scheduler(store2, { sweepMs: 20, random: () => draws.shift() ?? 0.5 }, { onBatchDecided: (b) => mgr?.batchDecided(b) });
+    mgr = new BatchManager(store2, sched2, new KindCatalog());
+    try {
+      const id = await mgr.create({ kind: 'pi', params: { workUnits: 1, samplesPerUnit: 100 }, policy: { adaptive: true, trustAfter: 1, spotCheck: 0.5 } });
+      const w = new FakeWorker('w');
+      const x = new FakeWorker('x');
+      store2.touchWorker('w', 'node', '10.0.0.1');
+      store2.touchWorker('x', 'node', '10.0.0.2');
+      store2.db.prepare('UPDATE workers SET consecutive_valid = 5').run();
+      for (const k of [w, x]) sched2.workers.add(k);
+      w.credit = 1;
+      sched2.dispatch(w);
+      await settle();
+      sched2.abandon(w, [Number(w.tasks[0]!.taskId)]);
+      x.credit = 1;
+      sched2.dispatch(x);
+      await settle();
+      const tx = x.tasks[0]!;
+      sched2.results(x, [answer(tx, 777)]); // a lie on a spot-checked task
+      await settle();
+      await settle();
+      expect(store2.getBatch(id)!.validated).toBe(0);
+      expect(store2.getTask(Number(tx.taskId))!.state).toBe('returned');
+    } finally {
+      draws = [];
+      sched2.close();
+      store2.close();
+      rmSync(dir2, { recursive: true, force: true });
+    }
+  });
 });
