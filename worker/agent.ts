@@ -77,7 +77,7 @@ export class WorkerAgent implements LinkHost {
   constructor(options: WorkerOptions) {
     this.#opts = options;
     this.threads = options.threads;
-    this.runner = new Runner({ threads: options.threads, maxRssMb: options.maxMemoryMb ?? 0 });
+    this.runner = new Runner({ threads: options.threads, maxRssMb: options.maxMemoryMb ?? 0, backlog: () => this.#backlog() });
     if (!options.codeCacheDir) this.#tempCache = mkdtempSync(join(tmpdir(), 'swarmgrid-code-'));
     this.code = new CodeCache({ dir: options.codeCacheDir ?? this.#tempCache! });
     this.#reconnect = new Reconnector({
@@ -116,6 +116,13 @@ export class WorkerAgent implements LinkHost {
 
   trusts(key: string): boolean {
     return this.#opts.trust?.has(key) ?? false;
+  }
+
+  /** Tasks held and not started yet: lets the runner size its last batches so threads end together. */
+  #backlog(): number {
+    let n = 0;
+    for (const link of this.links.values()) for (const held of link.held.values()) if (held.state === 'queued') n++;
+    return n;
   }
 
   #weight(key: string): number {
@@ -181,7 +188,7 @@ export class WorkerAgent implements LinkHost {
 
   /** Starts queued tasks while threads are free, choosing links by weighted fair share. */
   pump(): void {
-    // runner.slots = threads, or more while tasks are tiny and the runner batches them.
+    // runner.slots = threads, or more while tasks are short and the runner batches them.
     while (!this.paused && this.#active < this.runner.slots) {
       const candidates = [...this.links.values()]
         .filter((l) => [...l.held.values()].some((h) => h.state === 'queued'))
@@ -195,7 +202,7 @@ export class WorkerAgent implements LinkHost {
   }
 
   async #run(link: CoordinatorLink, id: number, held: HeldTask): Promise<void> {
-    held.state = 'running';
+    held.state = 'handed';
     link.served++;
     this.#active++;
     try {
@@ -216,6 +223,7 @@ export class WorkerAgent implements LinkHost {
         timeoutMs: t.timeoutMs ?? 0,
         memoryMb: t.memoryMb ?? 0,
         signal: held.controller.signal,
+        onStart: () => { held.state = 'running'; },
         ...(codePath && { codePath }),
       });
       if (outcome.ok === false && outcome.errorCode === 'aborted') return;

@@ -11,10 +11,36 @@ export function batchSize(avgMs: number | undefined, batchMs: number, maxBatch: 
   return n < 2 ? 1 : Math.min(n, maxBatch);
 }
 
-/** An average that follows a slower task at once (batch less now) and a faster one slowly. */
+/**
+ * A moving average that halves the distance to each sample: a much slower sample dominates at
+ * once (a kind turning slow stops being batched), while the jitter of a busy machine (a thread
+ * descheduled for a moment) moves batch sizes only a little. A batch's sample is already the
+ * mean of its tasks.
+ */
 export function smooth(prev: number | undefined, sample: number): number {
-  if (prev === undefined || sample > prev) return sample;
-  return prev * 0.9 + sample * 0.1;
+  return prev === undefined ? sample : (prev + sample) / 2;
+}
+
+/** Moves up to `size - 1` entries that `fits` from `queue` (in order) into a batch after `first`. */
+export function takeBatch<T>(queue: T[], first: T, size: number, fits: (item: T) => boolean): T[] {
+  const batch = [first];
+  for (let i = 0; i < queue.length && batch.length < size; ) {
+    if (fits(queue[i]!)) batch.push(queue.splice(i, 1)[0]!);
+    else i++;
+  }
+  return batch;
+}
+
+/** The mean of `ms` per key over one batch, with the first item of each key. */
+export function meansByKey<T>(items: T[], ms: number[], key: (item: T) => string): { item: T; mean: number }[] {
+  const sums = new Map<string, { item: T; total: number; n: number }>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    const sum = sums.get(k) ?? sums.set(k, { item, total: 0, n: 0 }).get(k)!;
+    sum.total += ms[i]!;
+    sum.n++;
+  });
+  return [...sums.values()].map(({ item, total, n }) => ({ item, mean: total / n }));
 }
 
 /**

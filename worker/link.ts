@@ -11,7 +11,8 @@ import { WorkerErrors } from './errors.js';
 
 export interface HeldTask {
   task: swarmgrid.ITask;
-  state: 'queued' | 'running';
+  /** queued here; handed to the runner (waiting there for a thread); running in a thread. */
+  state: 'queued' | 'handed' | 'running';
   controller: AbortController;
 }
 
@@ -294,11 +295,12 @@ export class CoordinatorLink implements CodeSource {
   }
 
   /**
-   * Hands queued (not running) tasks back, e.g. when the owner gets busy. Sent even when nothing
-   * is queued: it also cancels the credit outstanding, so no new task arrives while paused.
+   * Hands back every task not running in a thread yet (held here, or waiting in the runner for a
+   * batch), e.g. when the owner gets busy. Sent even when nothing is queued: it also cancels the
+   * credit outstanding, so no new task arrives while paused.
    */
   returnQueued(reason: string): number[] {
-    const ids = [...this.held].filter(([, h]) => h.state === 'queued').map(([id]) => id);
+    const ids = [...this.held].filter(([, h]) => h.state !== 'running').map(([id]) => id);
     this.returnTasks(ids, reason);
     return ids;
   }

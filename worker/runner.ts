@@ -12,14 +12,13 @@
  * BENCHMARKS.md) is shared. `slots` and `prefetch()` tell the agent how many tasks to hand over
  * and to hold so that the threads never wait on the network.
  *
- * Heap limits do not cover ArrayBuffers, which live outside the V8 heap: a task filling typed
- * arrays would grow until the machine runs out. So the process's resident memory has a ceiling
- * too (`maxRssMb`), checked while tasks run; crossing it stops them as out_of_memory (a stopped
- * batch runs again task by task, so that only the culprit is reported). (Node 20 cannot tell which
- * thread holds the memory, so all of them are stopped.)
+ * Heap limits do not cover ArrayBuffers: the process's resident memory has a ceiling too
+ * (`maxRssMb`, memory-ceiling.ts); crossing it stops the running tasks as out_of_memory (a
+ * stopped batch runs again task by task, so that only the culprit is reported).
  */
 import { Piscina } from 'piscina';
-import { batchSize, ownBytes, packBatch, smooth } from './batching.js';
+import { batchSize, meansByKey, ownBytes, packBatch, smooth, takeBatch } from './batching.js';
+import { MemoryCeiling } from './memory-ceiling.js';
 import { aborted, failure, type RunOutcome, toOutcome } from './outcomes.js';
 import type { ThreadResult, ThreadTask } from './task-thread.js';
 
@@ -41,6 +40,12 @@ export interface RunnerOptions {
   prefetchMs?: number;
   /** OS priority of the task threads (19 = lowest). @defaultValue 19, or SWARMGRID_THREAD_NICE */
   niceness?: number;
+  /**
+   * How many tasks the caller holds and has not handed over yet. With it, a thread call takes no
+   * more than a fair share of all the waiting work, so that when work runs out the last calls
+   * shrink and the threads finish together. @defaultValue none: share only what was handed over
+   */
+  backlog?: () => number;
   /** Ceiling on the worker process's resident memory, in MB (0 = none). @defaultValue 0 */
   maxRssMb?: number;
   /** How often the ceiling is checked while tasks run. @defaultValue 100 */
@@ -51,6 +56,8 @@ export interface RunRequest extends ThreadTask {
   timeoutMs: number;
   memoryMb: number;
   signal?: AbortSignal;
+  /** Called when the task enters a thread (until then it may be handed back unrun). */
+  onStart?: () => void;
 }
 
 interface Pending {
@@ -70,19 +77,16 @@ export class Runner {
   /** Tasks handed to `run` and not finished (queued here or in a thread). */
   running = 0;
   #pools = new Map<number, Piscina>();
-  #opts: Required<RunnerOptions>;
+  #opts: Required<Omit<RunnerOptions, 'backlog'>>;
+  #backlog: (() => number) | undefined;
   #queue: Pending[] = [];
   #inFlight = 0;
   #pumpScheduled = false;
-  /** Moving average of task time per kind, in ms; rises at once, decays slowly. */
+  /** Moving average of task time per kind, in ms (batching.ts). */
   #avgMs = new Map<string, number>();
   /** The same over all kinds: what `slots` and `prefetch` follow (unknown until a task ran). */
   #recentMs: number | undefined;
-  /** Stops for the tasks running alone in a thread, for the memory ceiling. */
-  #live = new Set<() => void>();
-  #rssTimer?: NodeJS.Timeout;
-  /** After stopping tasks, freed memory takes a moment to leave the RSS: spare the next ones meanwhile. */
-  #rssQuietUntil = 0;
+  #ceiling: MemoryCeiling;
   #closing?: Promise<void>;
 
   constructor(options: RunnerOptions) {
@@ -90,6 +94,7 @@ export class Runner {
     const maxBatch = options.maxBatch ?? 64;
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new TypeError('options.maxBatch must be a positive integer');
     this.threads = options.threads;
+    this.#backlog = options.backlog;
     this.#opts = {
       threads: options.threads,
       defaultMemoryMb: options.defaultMemoryMb ?? 1024,
@@ -100,28 +105,17 @@ export class Runner {
       maxRssMb: options.maxRssMb ?? 0,
       rssCheckMs: options.rssCheckMs ?? 100,
     };
+    this.#ceiling = new MemoryCeiling({ maxRssMb: this.#opts.maxRssMb, checkMs: this.#opts.rssCheckMs });
   }
 
-  #watchMemory(stop: () => void): void {
-    if (this.#opts.maxRssMb <= 0) return;
-    this.#live.add(stop);
-    if (this.#rssTimer) return;
-    this.#rssTimer = setInterval(() => {
-      if (this.#live.size === 0) {
-        clearInterval(this.#rssTimer);
-        this.#rssTimer = undefined;
-        return;
-      }
-      if (Date.now() < this.#rssQuietUntil || process.memoryUsage.rss() <= this.#opts.maxRssMb * 2 ** 20) return;
-      this.#rssQuietUntil = Date.now() + 2000;
-      for (const s of this.#live) s();
-    }, this.#opts.rssCheckMs);
-    this.#rssTimer.unref();
-  }
-
-  /** How many tasks the agent may hand over at once: more than `threads` only for short tasks. */
+  /**
+   * How many tasks the agent may hand over at once: `threads`, or for short tasks a batch per
+   * thread plus one waiting here, so that a thread that frees up finds a whole batch ready (with
+   * exactly one per thread, one thread's call could only take what the other's left).
+   */
   get slots(): number {
-    return this.threads * this.#batch(this.#recentMs);
+    const batch = this.#batch(this.#recentMs);
+    return batch > 1 ? (this.threads + 1) * batch : this.threads;
   }
 
   #batch(avgMs: number | undefined): number {
@@ -216,19 +210,16 @@ export class Runner {
         void this.#runOne(first);
         continue;
       }
-      // Share what is queued between the idle threads, up to a batch's worth of work per call.
-      const free = this.threads - this.#inFlight;
-      const size = Math.min(this.#batch(this.#avgMs.get(kindKey(first.req))), Math.ceil((this.#queue.length + 1) / free));
-      const memoryMb = first.req.memoryMb;
-      const batch = [first];
-      for (let i = 0; i < this.#queue.length && batch.length < size; ) {
-        const p = this.#queue[i]!;
-        if (p.req.memoryMb === memoryMb && this.#batchable(p)) {
-          p.queued = false;
-          batch.push(p);
-          this.#queue.splice(i, 1);
-        } else i++;
-      }
+      // Up to a batch's worth of work per call, and no more than a fair share of what waits: of
+      // all the caller holds when it says (the last calls of a burst shrink and end together),
+      // else of what is queued here, between the idle threads.
+      const waiting = this.#queue.length + 1;
+      const share = this.#backlog
+        ? Math.ceil((waiting + this.#backlog()) / this.threads)
+        : Math.ceil(waiting / (this.threads - this.#inFlight));
+      const size = Math.min(this.#batch(this.#avgMs.get(kindKey(first.req))), share);
+      const batch = takeBatch(this.#queue, first, size, (p) => p.req.memoryMb === first.req.memoryMb && this.#batchable(p));
+      for (const p of batch) p.queued = false;
       if (batch.length === 1) void this.#runOne(first);
       else void this.#runBatch(batch);
     }
@@ -244,8 +235,9 @@ export class Runner {
     let overMemory = false;
     const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; controller.abort(new Error('timeout')); }, req.timeoutMs) : undefined;
     const stopForMemory = () => { overMemory = true; controller.abort(new Error('memory ceiling')); };
-    this.#watchMemory(stopForMemory);
+    const unwatch = this.#ceiling.watch(stopForMemory);
     this.#inFlight++;
+    req.onStart?.();
     let outcome: RunOutcome;
     try {
       const task: ThreadTask = { kind: req.kind, input: ownBytes(req.input), ...(req.codePath && { codePath: req.codePath }) };
@@ -262,7 +254,7 @@ export class Runner {
       else outcome = failure(err, cpuMs);
     } finally {
       this.#inFlight--;
-      this.#live.delete(stopForMemory);
+      unwatch();
       if (timer) clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
     }
@@ -280,8 +272,9 @@ export class Runner {
     // Only the memory ceiling stops a batch; its tasks then run again alone, where it is judged.
     const controller = new AbortController();
     const stopForMemory = () => controller.abort(new Error('memory ceiling'));
-    this.#watchMemory(stopForMemory);
+    const unwatch = this.#ceiling.watch(stopForMemory);
     let results: ThreadResult[] | undefined;
+    for (const p of batch) p.req.onStart?.();
     try {
       const call = packBatch(batch.map((p) => p.req));
       results = (await this.#pool(batch[0]!.req.memoryMb).run(call, { transferList: [call.inputs.buffer as ArrayBuffer], signal: controller.signal })) as ThreadResult[];
@@ -289,7 +282,12 @@ export class Runner {
       results = undefined;
     } finally {
       this.#inFlight--;
-      this.#live.delete(stopForMemory);
+      unwatch();
+    }
+    // One sample per kind per batch, its mean: the slowest of many tasks (a thread descheduled
+    // for a moment) would otherwise set the estimate, and with it the next batch sizes.
+    if (results) {
+      for (const { item, mean } of meansByKey(batch, results.map((r) => r.cpuMs), (p) => kindKey(p.req))) this.#observe(item.req, mean);
     }
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
@@ -300,9 +298,7 @@ export class Runner {
         this.#queue.unshift(p);
         continue;
       }
-      const result = results[i]!;
-      this.#observe(p.req, result.cpuMs);
-      p.resolve(toOutcome(result));
+      p.resolve(toOutcome(results[i]!));
     }
     if (this.#closing) for (const p of this.#queue.splice(0)) p.resolve(aborted(0));
     this.#pump();
@@ -314,7 +310,7 @@ export class Runner {
   }
 
   close(): Promise<void> {
-    clearInterval(this.#rssTimer);
+    this.#ceiling.close();
     this.#closing ??= (async () => {
       for (const p of this.#queue.splice(0)) p.resolve(aborted(0));
       await Promise.all([...this.#pools.values()].map((pool) => pool.destroy()));

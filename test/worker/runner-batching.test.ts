@@ -53,6 +53,21 @@ describe('runner batching', () => {
     expect(outcomes.filter((o) => o.ok)).toHaveLength(48);
   });
 
+  it('reports when each task enters a thread: until then it can be handed back unrun', async () => {
+    runner = new Runner({ threads: 1, maxBatch: 4 });
+    await runner.run({ kind: 'echo', input: echoInput(0), timeoutMs: 0, memoryMb: 0 });
+    const started = new Set<number>();
+    const controllers = Array.from({ length: 40 }, () => new AbortController());
+    const runs = controllers.map((c, i) => runner!.run({ kind: 'echo', input: echoInput(i), timeoutMs: 0, memoryMb: 0, signal: c.signal, onStart: () => started.add(i) }));
+    await Promise.resolve(); // the first call (4 tasks) has left; the rest wait in the runner
+    expect([...started].sort((a, b) => a - b)).toEqual([0, 1, 2, 3]);
+    for (let i = 20; i < 40; i++) controllers[i]!.abort(); // handed back, as a pause does
+    const outcomes = await Promise.all(runs);
+    expect(outcomes.slice(20).every((o) => !o.ok && o.errorCode === 'aborted')).toBe(true);
+    expect(outcomes.slice(0, 20).every((o) => o.ok)).toBe(true);
+    for (let i = 20; i < 40; i++) expect(started.has(i)).toBe(false);
+  });
+
   it('keeps tasks with a time limit out of batches: the limit stops the one task, not its neighbours', async () => {
     runner = new Runner({ threads: 1, batchMs: 1000 });
     await runner.run({ kind: 'pi', input: encodeInput({ seed: 1, samples: 1000 }), timeoutMs: 0, memoryMb: 0 });
