@@ -8,9 +8,15 @@ import type { Store } from './store.js';
 /** The reason prefix a worker uses when it does not trust this coordinator's code. */
 const UNTRUSTED = 'GRID_ERR_UNTRUSTED_CODE';
 
+/**
+ * Remembers a decline of a custom kind registered here. Any other name (a built-in kind, which
+ * needs no trust, or a kind this coordinator does not have) holds for the session only: a buggy
+ * or hostile client must not leave rows behind that bar a volunteer from work for good.
+ */
 export function recordDecline(store: Store, worker: string, kind: string, reason: string): void {
-  store.defer(() => store.stmt(`INSERT INTO declines (worker, kind, reason, at) VALUES (?, ?, ?, ?)
-    ON CONFLICT (worker, kind) DO UPDATE SET reason = excluded.reason, at = excluded.at`).run(worker, kind, reason.slice(0, 1000), Date.now()));
+  store.defer(() => store.stmt(`INSERT INTO declines (worker, kind, reason, at)
+    SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM kinds WHERE name = ?)
+    ON CONFLICT (worker, kind) DO UPDATE SET reason = excluded.reason, at = excluded.at`).run(worker, kind, reason.slice(0, 1000), Date.now(), kind));
 }
 
 /**

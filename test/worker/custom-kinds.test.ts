@@ -53,6 +53,15 @@ describe('custom kinds in the coordinator', () => {
   });
 
   it('remembers declines per worker, forgets untrusted ones once the worker trusts, and all on new code', async () => {
+    // Only custom kinds registered here are remembered: a decline of a built-in or unknown kind
+    // lasts for its session.
+    recordDecline(store, 'w1', 'pi', 'GRID_ERR_UNTRUSTED_CODE: …');
+    recordDecline(store, 'w1', 'nonesuch', 'GRID_ERR_UNTRUSTED_CODE: …');
+    store.flush();
+    expect(declinedKinds(store, 'w1', false)).toEqual([]);
+    for (const name of ['collatz', 'other']) {
+      store.stmt(`INSERT OR IGNORE INTO kinds (name, version, code_hash, code, signature, added_at) VALUES (?, '1.0.0', x'00', x'00', x'00', 0)`).run(name);
+    }
     recordDecline(store, 'w1', 'collatz', 'GRID_ERR_UNTRUSTED_CODE: custom job kind collatz@1.0.0 …');
     recordDecline(store, 'w1', 'other', 'GRID_ERR_CODE_HASH_MISMATCH: …');
     store.flush();
