@@ -5,14 +5,17 @@
  *
  * Rules it enforces: no worker identity ever gets two tasks of one work unit; optionally no two
  * tasks of one work unit to one network address; a task that throws is an error, not a vote;
- * nothing is acknowledged to a worker before it is committed.
+ * nothing is acknowledged to a worker before it is committed. Verdicts are carried out by
+ * verdicts.ts; the feeder's query is in feeder.ts.
  */
+import { BatchCounters } from './batch-counters.js';
 import { type BatchRuntime, dequeueAt, enqueue, removeFromReady } from './batch-runtime.js';
-import { digestOf, type HotUnit, hydrateUnit, newUnit, tallyOf } from './hot-unit.js';
+import { nextChunk } from './feeder.js';
+import { digestOf, type HotUnit, hydrateUnit } from './hot-unit.js';
 import { Leases } from './leases.js';
 import { Reputation } from './reputation.js';
 import type { Store } from './store.js';
-import { judge, type Verdict } from './validator.js';
+import { Verdicts } from './verdicts.js';
 import type { WorkerHandle } from './worker-handle.js';
 import type { swarmgrid } from '../proto/codec.js';
 
@@ -50,24 +53,28 @@ export class Scheduler {
   readonly stats = { issued: 0, results: 0, errors: 0, expired: 0, abandoned: 0, validated: 0, failed: 0 };
   #opts: Required<Omit<SchedulerOptions, 'random'>>;
   #random: () => number;
-  #events: SchedulerEvents;
   #nextTaskId: number;
   #dispatchScheduled = false;
   #rotation = 0;
-  #reopening = new Set<number>();
   /** Units decided in this tick: the store still says 'pending' until the commit. */
   #decidedUncommitted = new Set<number>();
-  /** Batch counters (validated, issued) of this tick, written once per batch per commit. */
-  #counts: Map<string, [number, number]> | undefined;
+  #counters: BatchCounters;
+  #verdicts: Verdicts;
 
   constructor(store: Store, options: SchedulerOptions = {}, events: SchedulerEvents = {}) {
     this.store = store;
     this.reputation = new Reputation(store);
     this.#opts = { refillChunk: 1000, maxHotPerBatch: 20_000, scanLimit: 256, sweepMs: 250, ...options };
     this.#random = options.random ?? Math.random;
-    this.#events = events;
     this.#nextTaskId = store.maxTaskId();
     this.leases = new Leases(this.#opts.sweepMs, (taskId) => this.#expire(taskId));
+    this.#counters = new BatchCounters(store);
+    this.#verdicts = new Verdicts({
+      store, reputation: this.reputation, leases: this.leases, batches: this.batches, workers: this.workers,
+      counters: this.#counters, stats: this.stats, decidedUncommitted: this.#decidedUncommitted,
+      scheduleDispatch: () => this.scheduleDispatch(),
+      onBatchDecided: (batch) => events.onBatchDecided?.(batch),
+    });
     // Leases outstanding when the coordinator stopped stay valid: their workers may come back.
     for (const t of store.leasedTasks()) this.leases.add(t.id, t.wu_id, t.worker, t.deadline);
   }
@@ -141,23 +148,10 @@ export class Scheduler {
   /** The feeder: loads the next chunk of pending units of a batch from the store. */
   #refill(batch: BatchRuntime): void {
     if (batch.exhausted || batch.hot.size >= this.#opts.maxHotPerBatch) return;
-    // One query per chunk, inputs included: only units that already had tasks (after a restart,
-    // or reopened) are rebuilt from their task rows. Two point queries per unit were a sixth of
-    // the coordinator's CPU per task on the echo benchmark (BENCHMARKS.md).
-    const rows = this.store.stmt(`SELECT w.id, w.seq, w.input, EXISTS (SELECT 1 FROM tasks t WHERE t.wu_id = w.id) AS started
-      FROM work_units w WHERE w.batch_id = ? AND w.state = 'pending' AND w.id > ? ORDER BY w.id LIMIT ?`)
-      .all(batch.id, batch.cursor, this.#opts.refillChunk) as { id: number; seq: number; input: Buffer; started: number }[];
-    if (rows.length < this.#opts.refillChunk) batch.exhausted = true;
-    for (const row of rows) {
-      batch.cursor = row.id;
-      if (batch.hot.has(row.id) || this.#decidedUncommitted.has(row.id)) continue;
-      const unit = row.started
-        ? hydrateUnit(this.store, row.id, batch.policy.quorum)
-        : newUnit(row.id, batch.id, row.seq, row.input, 0, batch.policy.quorum);
-      if (!unit) continue;
+    for (const unit of nextChunk(this.store, batch, this.#opts.refillChunk, (id) => this.#decidedUncommitted.has(id))) {
       if (unit.issued === 0) unit.want = batch.policy.replication;
       batch.hot.set(unit.id, unit);
-      if (unit.issued > 0) this.#apply(batch, unit, judge(tallyOf(unit), this.#rules(batch, unit), batch.agree));
+      if (unit.issued > 0) this.#verdicts.judge(batch, unit);
       else enqueue(batch, unit);
     }
   }
@@ -184,43 +178,12 @@ export class Scheduler {
     this.stats.issued++;
     const row = { id: taskId, wuId: unit.id, worker: worker.key, address: worker.address, runtime: worker.runtime, provisional, issuedAt: now, deadline: now + leaseMs };
     this.store.defer(() => this.store.insertTask(row));
-    this.#count(batch.id, 0, 1);
+    this.#counters.add(batch.id, 0, 1);
     return {
       taskId, batchId: batch.id, seq: unit.seq, kind: batch.kind.name, kindVersion: batch.kind.version,
       codeHash: batch.codeHash ?? new Uint8Array(0), input: unit.input, leaseMs,
       timeoutMs: Math.round(batch.policy.timeout * 1000), memoryMb: batch.policy.memoryMb,
     };
-  }
-
-  /**
-   * Adds to a batch's validated / issued counters in this tick's transaction: one UPDATE per batch
-   * per commit instead of two per task (they were 6% of the coordinator's time per task). Called
-   * outside deferred writes, never from one, so that the sums land in the same commit.
-   */
-  #count(batchId: string, validated: number, issued: number): void {
-    let acc = this.#counts;
-    if (!acc) {
-      const fresh = new Map<string, [number, number]>();
-      acc = this.#counts = fresh;
-      this.store.defer(() => {
-        if (this.#counts === fresh) this.#counts = undefined;
-        for (const [id, [v, i]] of fresh) this.store.bumpBatchCounts(id, v, 0, i);
-      });
-      // Queued after the store's flush: if that transaction failed before reaching the write
-      // above, later counts must not pile up in a map nothing will write.
-      setImmediate(() => {
-        if (this.#counts === fresh) this.#counts = undefined;
-      });
-    }
-    const c = acc.get(batchId);
-    if (c) {
-      c[0] += validated;
-      c[1] += issued;
-    } else acc.set(batchId, [validated, issued]);
-  }
-
-  #rules(batch: BatchRuntime, unit: HotUnit) {
-    return { quorum: unit.quorum, maxTasks: batch.policy.maxTasks, maxErrors: batch.policy.maxErrors };
   }
 
   #unit(batchOrId: BatchRuntime | undefined, wuId: number): { batch: BatchRuntime; unit: HotUnit } | undefined {
@@ -287,130 +250,7 @@ export class Scheduler {
         unit.quorum = batch.policy.quorum;
       }
     }
-    this.#apply(batch, unit, judge(tallyOf(unit), this.#rules(batch, unit), batch.agree));
-  }
-
-  /** Acts on a verdict: decide the unit, or ask for more tasks. */
-  #apply(batch: BatchRuntime, unit: HotUnit, verdict: Verdict): void {
-    switch (verdict.type) {
-      case 'wait':
-        return;
-      case 'issue':
-        unit.want += verdict.count;
-        enqueue(batch, unit);
-        this.scheduleDispatch();
-        return;
-      case 'accept': {
-        this.#decide(batch, unit, 'validated');
-        for (const v of verdict.agreeing) this.reputation.record(v.worker, 'valid');
-        for (const v of verdict.disagreeing) this.#caught(v.worker);
-        this.store.defer(() => {
-          this.store.finishWorkUnit(unit.id, 'validated', verdict.canonical.taskId, verdict.agreeing.length, null);
-          for (const v of verdict.agreeing) this.store.setTaskState(v.taskId, 'valid');
-          // Agreement with another identity confirms a single copy that was being re-checked.
-          if (verdict.agreeing.length > 1) for (const v of verdict.agreeing) this.store.setTaskProvisional(v.taskId, false);
-          for (const v of verdict.disagreeing) this.store.setTaskState(v.taskId, 'invalid');
-        });
-        this.#count(batch.id, 1, 0);
-        batch.validated++;
-        this.stats.validated++;
-        break;
-      }
-      case 'fail':
-        this.#decide(batch, unit, 'failed');
-        this.store.defer(() => {
-          this.store.finishWorkUnit(unit.id, 'failed', null, 0, verdict.reason);
-          this.store.bumpBatchCounts(batch.id, 0, 1, 0);
-        });
-        batch.failed++;
-        this.stats.failed++;
-        break;
-    }
-    if (batch.state === 'running' && batch.validated + batch.failed >= batch.total) this.#events.onBatchDecided?.(batch);
-  }
-
-  /** Marks a unit decided, withdraws its outstanding tasks and forgets it. */
-  #decide(batch: BatchRuntime, unit: HotUnit, _state: 'validated' | 'failed'): void {
-    unit.done = true;
-    // Until the decision is committed, the store would hand the unit back as pending to a
-    // refill or a late result in this same tick: keep it out of reach till then.
-    this.#decidedUncommitted.add(unit.id);
-    this.store.afterCommit(() => this.#decidedUncommitted.delete(unit.id));
-    removeFromReady(batch, unit);
-    batch.hot.delete(unit.id);
-    this.#withdraw([...unit.outstanding], 'work unit already decided');
-    unit.outstanding.clear();
-  }
-
-  /** Cancels tasks at their workers and releases their leases. */
-  #withdraw(taskIds: number[], reason: string): void {
-    const byWorker = new Map<string, number[]>();
-    for (const id of taskIds) {
-      const lease = this.leases.get(id);
-      if (!lease) continue;
-      this.leases.delete(id);
-      byWorker.set(lease.worker, [...(byWorker.get(lease.worker) ?? []), id]);
-      this.store.defer(() => this.store.setTaskState(id, 'cancelled'));
-    }
-    for (const [key, ids] of byWorker) {
-      for (const w of this.workers) if (w.key === key) this.store.afterCommit(() => w.sendCancel(ids, reason));
-    }
-  }
-
-  /**
-   * A worker returned a result that lost to a quorum. Besides the reputation hit, every single
-   * copy it was trusted with in a running batch is checked again under the batch's full quorum:
-   * adaptive replication must never let a worker that turned bad keep its unchecked results.
-   * Its old vote stays (it may well be right) and is judged with the new ones.
-   */
-  #caught(workerKey: string): void {
-    this.reputation.record(workerKey, 'invalid');
-    const rows = this.store.stmt(`SELECT t.id, t.wu_id, w.batch_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
-      WHERE t.worker = ? AND t.provisional = 1 AND t.state = 'valid' AND w.state = 'validated'`).all(workerKey) as { id: number; wu_id: number; batch_id: string }[];
-    for (const row of rows) {
-      const batch = this.batches.get(row.batch_id);
-      // Several verdicts against one worker can land in one tick, before the first reopening
-      // is committed: reopen each unit once.
-      if (!batch || batch.state !== 'running' || this.#reopening.has(row.wu_id)) continue;
-      this.#reopening.add(row.wu_id);
-      this.store.defer(() => {
-        this.store.reopenWorkUnit(row.wu_id);
-        this.store.bumpBatchCounts(batch.id, -1, 0, 0);
-      });
-      batch.validated--;
-      this.store.afterCommit(() => {
-        this.#reopening.delete(row.wu_id);
-        this.#recheck(batch, row.wu_id);
-      });
-    }
-  }
-
-  /** Puts a reopened unit back in play with the batch's full quorum. */
-  #recheck(batch: BatchRuntime, wuId: number): void {
-    const unit = hydrateUnit(this.store, wuId, batch.policy.quorum);
-    if (!unit || batch.hot.has(unit.id)) return;
-    batch.hot.set(unit.id, unit);
-    this.#apply(batch, unit, judge(tallyOf(unit), this.#rules(batch, unit), batch.agree));
-  }
-
-  /**
-   * Before an adaptive batch closes: every accepted single copy whose worker has had no
-   * quorum-checked valid result since is sent out again under the batch's full quorum (its own
-   * vote stays and counts). Returns how many work units were reopened.
-   */
-  auditSingleCopies(batch: BatchRuntime): number {
-    const rows = this.store.stmt(`SELECT t.wu_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
-      WHERE w.batch_id = ? AND w.state = 'validated' AND t.provisional = 1 AND t.state = 'valid'
-      AND NOT EXISTS (SELECT 1 FROM tasks v WHERE v.worker = t.worker AND v.provisional = 0 AND v.state = 'valid' AND v.id > t.id)`)
-      .all(batch.id) as { wu_id: number }[];
-    if (rows.length === 0) return 0;
-    this.store.transaction(() => {
-      for (const row of rows) this.store.reopenWorkUnit(row.wu_id);
-      this.store.bumpBatchCounts(batch.id, -rows.length, 0, 0);
-    });
-    batch.validated -= rows.length;
-    for (const row of rows) this.#recheck(batch, row.wu_id);
-    return rows.length;
+    this.#verdicts.judge(batch, unit);
   }
 
   #expire(taskId: number): void {
@@ -456,7 +296,7 @@ export class Scheduler {
     const found = this.#unit(undefined, wuId);
     if (!found || found.unit.done) return;
     found.unit.outstanding.delete(taskId);
-    this.#apply(found.batch, found.unit, judge(tallyOf(found.unit), this.#rules(found.batch, found.unit), found.batch.agree));
+    this.#verdicts.judge(found.batch, found.unit);
   }
 
   /** Withdraws everything of a batch (cancel, or failed ingest). */
@@ -468,9 +308,14 @@ export class Scheduler {
     this.store.flush();
     const ids = (this.store.stmt(`SELECT t.id FROM tasks t JOIN work_units w ON w.id = t.wu_id
       WHERE w.batch_id = ? AND t.state = 'leased'`).all(batchId) as { id: number }[]).map((r) => r.id);
-    this.#withdraw(ids, reason);
+    this.#verdicts.withdraw(ids, reason);
     for (const unit of batch.hot.values()) unit.done = true;
     this.batches.delete(batchId);
+  }
+
+  /** See Verdicts.auditSingleCopies: before an adaptive batch closes. */
+  auditSingleCopies(batch: BatchRuntime): number {
+    return this.#verdicts.auditSingleCopies(batch);
   }
 
   close(): void {

@@ -1,0 +1,30 @@
+/**
+ * The feeder: loads the next chunk of a batch's pending work units from the store into memory.
+ * One query per chunk, inputs included: only units that already had tasks (after a restart, or
+ * reopened) are rebuilt from their task rows. (Two point queries per unit were a sixth of the
+ * coordinator's CPU per task on the echo benchmark, BENCHMARKS.md.)
+ */
+import type { BatchRuntime } from './batch-runtime.js';
+import { type HotUnit, hydrateUnit, newUnit } from './hot-unit.js';
+import type { Store } from './store.js';
+
+/**
+ * Units past the batch's cursor, which it advances; sets `exhausted` when the store has no more.
+ * Units already hot, or for which `skip` says so, are left out.
+ */
+export function nextChunk(store: Store, batch: BatchRuntime, limit: number, skip: (wuId: number) => boolean): HotUnit[] {
+  const rows = store.stmt(`SELECT w.id, w.seq, w.input, EXISTS (SELECT 1 FROM tasks t WHERE t.wu_id = w.id) AS started
+    FROM work_units w WHERE w.batch_id = ? AND w.state = 'pending' AND w.id > ? ORDER BY w.id LIMIT ?`)
+    .all(batch.id, batch.cursor, limit) as { id: number; seq: number; input: Buffer; started: number }[];
+  if (rows.length < limit) batch.exhausted = true;
+  const units: HotUnit[] = [];
+  for (const row of rows) {
+    batch.cursor = row.id;
+    if (batch.hot.has(row.id) || skip(row.id)) continue;
+    const unit = row.started
+      ? hydrateUnit(store, row.id, batch.policy.quorum)
+      : newUnit(row.id, batch.id, row.seq, row.input, 0, batch.policy.quorum);
+    if (unit) units.push(unit);
+  }
+  return units;
+}
