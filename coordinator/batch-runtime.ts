@@ -27,6 +27,8 @@ export interface BatchRuntime {
   hot: Map<number, HotUnit>;
   /** Units with want > 0, re-issues first. */
   ready: HotUnit[];
+  /** Moving average of the time its tasks take at workers, in ms (unknown until a result). */
+  taskMs?: number;
 }
 
 /** Puts a unit in the ready list: at the front when it was already started (finish what's begun). */

@@ -28,6 +28,14 @@ export interface SchedulerOptions {
   scanLimit?: number;
   /** Lease sweep period in ms. @defaultValue 250 */
   sweepMs?: number;
+  /**
+   * Work buffer: how much of one batch a worker may hold per thread, in ms of its tasks' average
+   * time (at least 2 tasks per thread; 2 per thread until the batch's first result tells how long
+   * its tasks take). A worker's credit is a count of tasks sized by the tasks it ran last: one
+   * coming from tiny tasks must not take a whole batch of long ones and leave the others idle.
+   * @defaultValue 2000
+   */
+  workBufferMs?: number;
   /** Random source for spot checks (tests pass a seeded one). */
   random?: () => number;
 }
@@ -64,7 +72,7 @@ export class Scheduler {
   constructor(store: Store, options: SchedulerOptions = {}, events: SchedulerEvents = {}) {
     this.store = store;
     this.reputation = new Reputation(store);
-    this.#opts = { refillChunk: 1000, maxHotPerBatch: 20_000, scanLimit: 256, sweepMs: 250, ...options };
+    this.#opts = { refillChunk: 1000, maxHotPerBatch: 20_000, scanLimit: 256, sweepMs: 250, workBufferMs: 2000, ...options };
     this.#random = options.random ?? Math.random;
     this.#nextTaskId = store.maxTaskId();
     this.leases = new Leases(this.#opts.sweepMs, (taskId) => this.#expire(taskId));
@@ -76,7 +84,7 @@ export class Scheduler {
       onBatchDecided: (batch) => events.onBatchDecided?.(batch),
     });
     // Leases outstanding when the coordinator stopped stay valid: their workers may come back.
-    for (const t of store.leasedTasks()) this.leases.add(t.id, t.wu_id, t.worker, t.deadline);
+    for (const t of store.leasedTasks()) this.leases.add(t.id, t.wu_id, t.batch_id, t.worker, t.deadline);
   }
 
   addBatch(batch: BatchRuntime): void {
@@ -120,7 +128,8 @@ export class Scheduler {
     const tasks: swarmgrid.ITask[] = [];
     for (const batch of order) {
       if (!worker.canRun(batch.kind.name, batch.kind.version, batch.codeHash !== null)) continue;
-      while (worker.credit > 0) {
+      let room = this.#buffer(batch, worker) - this.leases.heldBy(worker.key, batch.id);
+      while (worker.credit > 0 && room-- > 0) {
         const unit = this.#pick(batch, worker);
         if (!unit) break;
         tasks.push(this.#issue(batch, unit, worker));
@@ -129,6 +138,12 @@ export class Scheduler {
       if (worker.credit <= 0) break;
     }
     if (tasks.length > 0) this.store.afterCommit(() => worker.sendTasks(tasks));
+  }
+
+  /** Most tasks of a batch one worker may hold (SchedulerOptions.workBufferMs). */
+  #buffer(batch: BatchRuntime, worker: WorkerHandle): number {
+    const perThread = batch.taskMs === undefined ? 2 : Math.max(2, Math.ceil(this.#opts.workBufferMs / Math.max(batch.taskMs, 0.001)));
+    return Math.max(1, worker.threads) * perThread;
   }
 
   #pick(batch: BatchRuntime, worker: WorkerHandle): HotUnit | undefined {
@@ -174,7 +189,7 @@ export class Scheduler {
     unit.workers.add(worker.key);
     unit.addresses.add(worker.address);
     if (unit.want <= 0) removeFromReady(batch, unit);
-    this.leases.add(taskId, unit.id, worker.key, now + leaseMs);
+    this.leases.add(taskId, unit.id, batch.id, worker.key, now + leaseMs);
     this.stats.issued++;
     const row = { id: taskId, wuId: unit.id, worker: worker.key, address: worker.address, runtime: worker.runtime, provisional, issuedAt: now, deadline: now + leaseMs };
     this.store.defer(() => this.store.insertTask(row));
@@ -232,6 +247,8 @@ export class Scheduler {
     }
     const { batch, unit } = found;
     if (unit.settled.has(outcome.taskId)) return; // a second copy of a result already counted
+    // Halfway to each sample: a batch whose tasks turn out long shrinks its work buffer at once.
+    batch.taskMs = batch.taskMs === undefined ? outcome.cpuMs : (batch.taskMs + outcome.cpuMs) / 2;
     unit.settled.add(outcome.taskId);
     unit.outstanding.delete(outcome.taskId);
     if (outcome.errorCode) {

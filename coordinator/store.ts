@@ -297,8 +297,9 @@ export class Store {
     return this.stmt('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
   }
 
-  leasedTasks(): Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'deadline'>[] {
-    return this.stmt(`SELECT id, wu_id, worker, deadline FROM tasks WHERE state = 'leased'`).all() as Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'deadline'>[];
+  leasedTasks(): (Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'deadline'> & { batch_id: string })[] {
+    return this.stmt(`SELECT t.id, t.wu_id, t.worker, t.deadline, w.batch_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
+      WHERE t.state = 'leased'`).all() as (Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'deadline'> & { batch_id: string })[];
   }
 
   setTaskResult(id: number, state: TaskState, output: Uint8Array | null, digest: Uint8Array | null, error: string | null, cpuMs: number): void {

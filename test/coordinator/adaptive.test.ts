@@ -17,6 +17,8 @@ import type { swarmgrid } from '../../proto/codec.js';
 
 class FakeWorker implements WorkerHandle {
   credit = 0;
+  /** Many threads: the scheduler's work buffer (2 per thread for a new batch) never binds here. */
+  threads = 64;
   inbox: swarmgrid.ITask[] = [];
   lie = 0;
   /** Lie only on work units from this seq on (the last ones a batch issues). */

@@ -17,6 +17,8 @@ import type { swarmgrid } from '../../proto/codec.js';
 
 class FakeWorker implements WorkerHandle {
   credit = 0;
+  /** Many threads: the scheduler's work buffer (2 per thread for a new batch) never binds here. */
+  threads = 64;
   tasks: swarmgrid.ITask[] = [];
   cancelled: number[] = [];
   constructor(readonly key: string, readonly address = '10.0.0.1', readonly runtime: 'node' | 'browser' = 'node') {}
@@ -95,6 +97,28 @@ describe('scheduler', () => {
     // and n3, on n2's address, gets none of them.
     expect(await pull(n2, 10)).toHaveLength(2);
     expect(await pull(n3, 10)).toHaveLength(0);
+  });
+
+  it("caps what one worker holds of a batch by the batch's task time: big credit from tiny tasks takes no lump of long ones", async () => {
+    await batches.create({ kind: 'pi', params: { workUnits: 12, samplesPerUnit: 100 }, policy: { replication: 1, quorum: 1 } });
+    const a = new FakeWorker('a');
+    const b = new FakeWorker('b');
+    a.threads = b.threads = 1;
+    for (const w of [a, b]) sched.attach(w);
+    // Unknown task time: two per thread, whatever the credit.
+    const first = await pull(a, 100);
+    expect(first).toHaveLength(2);
+    // They took 1.5 s each: a 2 s buffer holds 2 per thread; a has room again once they are back.
+    sched.results(a, first.map((t) => ({ ...answer(t), cpuMs: 1500 })));
+    await settle();
+    expect(a.tasks).toHaveLength(4);
+    // b, with plenty of credit too, gets its own share rather than nothing.
+    expect(await pull(b, 100)).toHaveLength(2);
+    // Tiny tasks: the buffer no longer binds and the rest goes at once.
+    sched.results(a, a.tasks.slice(2).map((t) => ({ ...answer(t), cpuMs: 0.01 })));
+    sched.results(b, b.tasks.map((t) => ({ ...answer(t), cpuMs: 0.01 })));
+    await settle();
+    expect(a.tasks.length + b.tasks.length).toBe(12);
   });
 
   it('issues another task on disagreement, marks the loser invalid, and cancels nothing still useful', async () => {

@@ -145,7 +145,9 @@ describe('cross-checking', () => {
     };
     const fixed = await run(60, 1, { ...policy, adaptive: false });
     await run(60, 2, policy); // warm-up: workers earn trust
-    const honest = await run(300, 3, policy);
+    // The closing audit re-checks each trusted worker's single copies since its last spot check
+    // (about 1/spotCheck of them per worker): a fixed cost per batch, spread here over 600 units.
+    const honest = await run(600, 3, policy);
     expect(turncoat.events.some((e) => e.event === 'tampered')).toBe(false);
     turncoat.proc.kill('SIGUSR2');
     await turncoat.waitFor('fault-armed');

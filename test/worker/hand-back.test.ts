@@ -20,6 +20,8 @@ import type { swarmgrid } from '../../proto/codec.js';
 
 class FakeWorker implements WorkerHandle {
   credit = 0;
+  /** Many threads: the scheduler's work buffer (2 per thread for a new batch) never binds here. */
+  threads = 64;
   tasks: swarmgrid.ITask[] = [];
   constructor(readonly key: string, readonly address = '10.0.0.1', readonly runtime: 'node' | 'browser' = 'node') {}
   canRun() { return true; }
