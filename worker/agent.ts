@@ -190,14 +190,15 @@ export class WorkerAgent implements LinkHost {
   pump(): void {
     // runner.slots = threads, or more while tasks are short and the runner batches them.
     while (!this.paused && this.#active < this.runner.slots) {
-      const candidates = [...this.links.values()]
-        .filter((l) => [...l.held.values()].some((h) => h.state === 'queued'))
-        .map((l) => ({ key: l.key, weight: this.#weight(l.key) }));
-      const key = this.#share.pick(candidates);
+      const next = new Map<string, [number, HeldTask]>();
+      for (const l of this.links.values()) {
+        const q = firstQueued(l);
+        if (q) next.set(l.key, q);
+      }
+      const key = this.#share.pick([...next.keys()].map((k) => ({ key: k, weight: this.#weight(k) })));
       if (key === undefined) return;
-      const link = this.links.get(key)!;
-      const [id, held] = [...link.held].find(([, h]) => h.state === 'queued')!;
-      void this.#run(link, id, held);
+      const [id, held] = next.get(key)!;
+      void this.#run(this.links.get(key)!, id, held);
     }
   }
 
@@ -224,6 +225,7 @@ export class WorkerAgent implements LinkHost {
         memoryMb: t.memoryMb ?? 0,
         signal: held.controller.signal,
         onStart: () => { held.state = 'running'; },
+        onWait: () => { held.state = 'handed'; },
         ...(codePath && { codePath }),
       });
       if (outcome.ok === false && outcome.errorCode === 'aborted') return;
@@ -304,4 +306,10 @@ export class WorkerAgent implements LinkHost {
     })();
     return this.#closing;
   }
+}
+
+/** The oldest task a link holds that was not handed to the runner yet (no copies of the map). */
+function firstQueued(link: CoordinatorLink): [number, HeldTask] | undefined {
+  for (const entry of link.held) if (entry[1].state === 'queued') return entry;
+  return undefined;
 }

@@ -31,16 +31,22 @@ export function takeBatch<T>(queue: T[], first: T, size: number, fits: (item: T)
   return batch;
 }
 
-/** The mean of `ms` per key over one batch, with the first item of each key. */
-export function meansByKey<T>(items: T[], ms: number[], key: (item: T) => string): { item: T; mean: number }[] {
-  const sums = new Map<string, { item: T; total: number; n: number }>();
+/**
+ * The mean and the longest of `ms` per key over one batch, with the first item of each key.
+ * Entries with `ms` undefined (tasks that never ran: rejected input) are left out.
+ */
+export function timesByKey<T>(items: T[], ms: (number | undefined)[], key: (item: T) => string): { item: T; mean: number; max: number }[] {
+  const sums = new Map<string, { item: T; total: number; n: number; max: number }>();
   items.forEach((item, i) => {
+    const t = ms[i];
+    if (t === undefined) return;
     const k = key(item);
-    const sum = sums.get(k) ?? sums.set(k, { item, total: 0, n: 0 }).get(k)!;
-    sum.total += ms[i]!;
+    const sum = sums.get(k) ?? sums.set(k, { item, total: 0, n: 0, max: 0 }).get(k)!;
+    sum.total += t;
     sum.n++;
+    sum.max = Math.max(sum.max, t);
   });
-  return [...sums.values()].map(({ item, total, n }) => ({ item, mean: total / n }));
+  return [...sums.values()].map(({ item, total, n, max }) => ({ item, mean: total / n, max }));
 }
 
 /**

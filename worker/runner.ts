@@ -17,7 +17,7 @@
  * stopped batch runs again task by task, so that only the culprit is reported).
  */
 import { Piscina } from 'piscina';
-import { batchSize, meansByKey, ownBytes, packBatch, smooth, takeBatch } from './batching.js';
+import { batchSize, ownBytes, packBatch, smooth, takeBatch, timesByKey } from './batching.js';
 import { MemoryCeiling } from './memory-ceiling.js';
 import { aborted, failure, type RunOutcome, toOutcome } from './outcomes.js';
 import type { ThreadResult, ThreadTask } from './task-thread.js';
@@ -58,6 +58,8 @@ export interface RunRequest extends ThreadTask {
   signal?: AbortSignal;
   /** Called when the task enters a thread (until then it may be handed back unrun). */
   onStart?: () => void;
+  /** Called when it leaves its thread unfinished to wait here again (its batch failed as a whole). */
+  onWait?: () => void;
 }
 
 interface Pending {
@@ -284,10 +286,17 @@ export class Runner {
       this.#inFlight--;
       unwatch();
     }
-    // One sample per kind per batch, its mean: the slowest of many tasks (a thread descheduled
-    // for a moment) would otherwise set the estimate, and with it the next batch sizes.
+    // One sample per kind per batch: its mean, so that one task whose thread was descheduled for
+    // a moment does not set the batch sizes; but a task too long to batch at all (over half of
+    // batchMs) stops batching of its kind at once, as its neighbours waited behind it.
     if (results) {
-      for (const { item, mean } of meansByKey(batch, results.map((r) => r.cpuMs), (p) => kindKey(p.req))) this.#observe(item.req, mean);
+      const ms = results.map((r) => ('errorCode' in r && r.cpuMs === 0 ? undefined : r.cpuMs));
+      for (const { item, mean, max } of timesByKey(batch, ms, (p) => kindKey(p.req))) {
+        if (max * 2 >= this.#opts.batchMs) {
+          this.#avgMs.set(kindKey(item.req), max);
+          this.#recentMs = Math.max(this.#recentMs ?? 0, max);
+        } else this.#observe(item.req, mean);
+      }
     }
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
@@ -295,6 +304,7 @@ export class Runner {
       if (!results) {
         p.alone = true;
         p.queued = true;
+        p.req.onWait?.();
         this.#queue.unshift(p);
         continue;
       }
