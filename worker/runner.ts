@@ -214,7 +214,8 @@ export class Runner {
       }
       // Up to a batch's worth of work per call, and no more than a fair share of what waits: of
       // all the caller holds when it says (the last calls of a burst shrink and end together),
-      // else of what is queued here, between the idle threads.
+      // else of what is queued here, between the idle threads. (Credit in transit is not in the
+      // backlog: over a round trip longer than a batch, sizes shrink a little. Not on loopback.)
       const waiting = this.#queue.length + 1;
       const share = this.#backlog
         ? Math.ceil((waiting + this.#backlog()) / this.threads)

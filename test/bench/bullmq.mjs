@@ -1,9 +1,11 @@
 // 3. A peer: the same trivial workload on BullMQ with a real Redis, against swarmgrid, interleaved.
-// Like with like: the same jobs ({ value: i }, echoed back), the same number of worker processes,
-// jobs added in bulk, every result kept and read back by the submitter at the end (swarmgrid's
-// reducer reads every canonical output from SQLite; here every returnvalue from Redis).
-// BullMQ runs at its own best concurrency from `--concurrency` (its processor is inline; swarmgrid's
-// worker runs one task at a time per thread, batched).
+// Like with like, from the submitter's side of a network protocol on both: 20,000 jobs
+// ({ value: i }, echoed back) sent by a client (swarmgrid: one NDJSON POST /v1/batches through
+// GridClient; BullMQ: addBulk of 1,000 at a time), completion polled every 20 ms (GET
+// /v1/batches/:id; getJobCountByTypes), then every result read back and checked (GET
+// /v1/batches/:id/results; getJobs with return values). Two worker processes on each side, both
+// warm and kept across rounds. BullMQ runs at its best concurrency from `--concurrency` (its
+// processor is inline; swarmgrid's worker runs tasks in a Piscina thread, batched).
 //   node test/bench/bullmq.mjs [--jobs N] [--runs N] [--workers N] [--concurrency 1,16]
 //   node test/bench/bullmq.mjs --worker PORT QUEUE CONCURRENCY   (a BullMQ worker process)
 import { parseArgs } from 'node:util';
@@ -12,6 +14,7 @@ import { emit, JsonProcess, LocalGrid, log, sleep, summary } from './lib.mjs';
 import { ensureRedisServer, startRedis } from './redis.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
+const POLL_MS = 20;
 
 /** A BullMQ worker process: echoes every job's data. */
 async function workerMain(port, queueName, concurrency) {
@@ -30,58 +33,84 @@ async function workerMain(port, queueName, concurrency) {
   });
 }
 
-async function bullRun({ port, jobs, workers, concurrency, round }) {
+/** A queue and its worker processes at one concurrency, kept for every round. */
+async function bullSide({ port, workers, concurrency }) {
   const { Queue } = await import('bullmq');
-  const name = `bench-${round}-${concurrency}`;
   const connection = { host: '127.0.0.1', port, maxRetriesPerRequest: null };
-  const queue = new Queue(name, { connection });
-  const procs = [];
-  try {
-    await queue.waitUntilReady();
-    for (let i = 0; i < workers; i++) procs.push(new JsonProcess([SELF, '--worker', String(port), name, String(concurrency)]));
-    await Promise.all(procs.map((p) => p.waitFor('ready')));
-    const t0 = performance.now();
-    for (let i = 0; i < jobs; i += 1000) {
-      const chunk = [];
-      for (let k = i; k < Math.min(jobs, i + 1000); k++) chunk.push({ name: 'echo', data: { value: k } });
-      await queue.addBulk(chunk);
-    }
-    while ((await queue.getJobCountByTypes('completed')) < jobs) await sleep(20);
-    const processedMs = performance.now() - t0;
-    let collected = 0;
-    for (let start = 0; start < jobs; start += 1000) {
-      const page = await queue.getJobs(['completed'], start, start + 999, true);
-      for (const job of page) if (job.returnvalue && typeof job.returnvalue.value === 'number') collected++;
-    }
-    const ms = performance.now() - t0;
-    if (collected !== jobs) throw new Error(`BullMQ: ${collected}/${jobs} results collected`);
-    return { ms, processedMs };
-  } finally {
-    await Promise.all(procs.map((p) => p.stop()));
-    await queue.obliterate({ force: true }).catch(() => {});
-    await queue.close();
+  const queue = new Queue(`bench-c${concurrency}`, { connection });
+  await queue.waitUntilReady();
+  const procs = Array.from({ length: workers }, () => new JsonProcess([SELF, '--worker', String(port), queue.name, String(concurrency)]));
+  await Promise.all(procs.map((p) => p.waitFor('ready')));
+  return {
+    async run(jobs) {
+      const t0 = performance.now();
+      for (let i = 0; i < jobs; i += 1000) {
+        const chunk = [];
+        for (let k = i; k < Math.min(jobs, i + 1000); k++) chunk.push({ name: 'echo', data: { value: k } });
+        await queue.addBulk(chunk);
+      }
+      while ((await queue.getJobCountByTypes('completed')) < jobs) await sleep(POLL_MS);
+      const processedMs = performance.now() - t0;
+      let collected = 0;
+      for (let start = 0; start < jobs; start += 1000) {
+        const page = await queue.getJobs(['completed'], start, start + 999, true);
+        for (const job of page) if (job.returnvalue && job.returnvalue.value === job.data.value) collected++;
+      }
+      const ms = performance.now() - t0;
+      if (collected !== jobs) throw new Error(`BullMQ: ${collected}/${jobs} results collected`);
+      await queue.clean(0, 0, 'completed'); // the next round starts from an empty queue
+      return { ms, processedMs };
+    },
+    async close() {
+      await Promise.all(procs.map((p) => p.stop()));
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+    },
+  };
+}
+
+/** The same through swarmgrid's HTTP API. */
+async function gridRun(client, jobs) {
+  const t0 = performance.now();
+  const inputs = function* () {
+    for (let i = 0; i < jobs; i++) yield { value: i };
+  };
+  const { id } = await client.submitNdjson({ kind: 'echo', policy: { replication: 1, quorum: 1 } }, inputs());
+  let state;
+  while ((state = (await client.status(id)).state) !== 'completed') {
+    if (state === 'failed' || state === 'cancelled') throw new Error(`swarmgrid batch ended ${state}`);
+    await sleep(POLL_MS);
   }
+  const processedMs = performance.now() - t0;
+  let collected = 0;
+  for await (const line of client.results(id)) if (line.state === 'validated' && line.output?.value === line.seq) collected++;
+  const ms = performance.now() - t0;
+  if (collected !== jobs) throw new Error(`swarmgrid: ${collected}/${jobs} results collected`);
+  return { ms, processedMs };
 }
 
 export async function bullmq({ jobs = 20_000, runs = 3, workers = 2, concurrencies = [1, 16] } = {}) {
   const bin = ensureRedisServer();
   if (!bin) return { error: 'redis-server is not installed and could not be installed (needs root and apt-get)' };
   const redis = await startRedis(bin);
-  const grid = await LocalGrid.start();
+  const grid = await LocalGrid.start({ http: true });
+  const sides = [];
   try {
     for (let i = 0; i < workers; i++) await grid.worker({ threads: 1 });
-    const spec = { kind: 'echo', params: { workUnits: jobs }, policy: { replication: 1, quorum: 1 } };
-    await grid.runBatch({ ...spec, params: { workUnits: 2000 } }); // warm-up
-    await bullRun({ port: redis.port, jobs: 2000, workers, concurrency: concurrencies.at(-1), round: 'warm' });
+    for (const c of concurrencies) sides.push(await bullSide({ port: redis.port, workers, concurrency: c }));
+    // Warm-up of both: JIT, connections, SQLite, the workers' prefetch estimates.
+    await gridRun(grid.client, 2000);
+    for (const side of sides) await side.run(2000);
     const sg = [];
+    const sgProcessed = [];
     const bull = Object.fromEntries(concurrencies.map((c) => [c, []]));
     const processed = Object.fromEntries(concurrencies.map((c) => [c, []]));
     for (let r = 0; r < runs; r++) {
-      const { ms, row } = await grid.runBatch(spec);
-      if (row.state !== 'completed') throw new Error(`swarmgrid batch ended ${row.state}`);
-      sg.push((jobs / ms) * 1000);
-      for (const c of concurrencies) {
-        const { ms, processedMs } = await bullRun({ port: redis.port, jobs, workers, concurrency: c, round: r });
+      const g = await gridRun(grid.client, jobs);
+      sg.push((jobs / g.ms) * 1000);
+      sgProcessed.push((jobs / g.processedMs) * 1000);
+      for (const [i, c] of concurrencies.entries()) {
+        const { ms, processedMs } = await sides[i].run(jobs);
         bull[c].push((jobs / ms) * 1000);
         processed[c].push((jobs / processedMs) * 1000);
       }
@@ -89,18 +118,22 @@ export async function bullmq({ jobs = 20_000, runs = 3, workers = 2, concurrenci
     }
     const best = Math.max(...concurrencies.map((c) => summary(bull[c]).median));
     const bestC = concurrencies.find((c) => summary(bull[c]).median === best);
-    // Per round: swarmgrid against BullMQ at its best concurrency in the same round.
+    // Per round: swarmgrid against BullMQ at its best concurrency in the same round, both with
+    // results read back, and both up to the last job done (before reading back).
     const ratios = sg.map((s, r) => s / bull[bestC][r]);
+    const processedRatios = sgProcessed.map((s, r) => s / processed[bestC][r]);
     return {
       jobs, workers, redis: (await import('node:child_process')).execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim().split(' ').slice(0, 3).join(' '),
       swarmgrid: summary(sg),
+      swarmgridProcessed: summary(sgProcessed),
       bullmq: Object.fromEntries(concurrencies.map((c) => [c, summary(bull[c])])),
-      // The same runs up to the last job completed, before its results were read back.
       bullmqProcessed: Object.fromEntries(concurrencies.map((c) => [c, summary(processed[c])])),
       bestConcurrency: bestC,
       ratio: summary(ratios),
+      processedRatio: summary(processedRatios),
     };
   } finally {
+    for (const side of sides) await side.close();
     await grid.close();
     await redis.stop();
   }

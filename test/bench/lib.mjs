@@ -1,6 +1,6 @@
 // Shared helpers of the benchmarks: statistics, the machine, a local grid (private DHT, an
 // in-process coordinator, worker child processes), CPU and memory probes. Plain ESM over dist/.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -125,16 +125,23 @@ export class JsonProcess {
  * `process.cpuUsage()`), and worker child processes from the built CLI.
  */
 export class LocalGrid {
-  static async start({ coordinator = {} } = {}) {
+  /** With `http`, the HTTP API listens on a free loopback port and `client` is a GridClient with a token. */
+  static async start({ coordinator = {}, http = false } = {}) {
     const { startBootstrap } = await dist('proto/discovery.js');
     const { Coordinator } = await dist('coordinator/coordinator.js');
     const g = new LocalGrid();
     g.dht = await startBootstrap({ port: 0, host: '127.0.0.1' });
     g.name = `bench-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     g.dataDir = tempDir('swarmgrid-bench-coord-');
+    // The token is created before the coordinator takes its lock on the data directory.
+    const token = http ? execFileSync(process.execPath, [CLI, 'token', 'create', '--data', g.dataDir], { encoding: 'utf8' }).trim() : undefined;
     g.coordinator = await Coordinator.start({
-      dataDir: g.dataDir, grid: g.name, bootstrap: [{ host: '127.0.0.1', port: g.dht.port }], ...coordinator,
+      dataDir: g.dataDir, grid: g.name, bootstrap: [{ host: '127.0.0.1', port: g.dht.port }], ...(http && { httpPort: 0, httpHost: '127.0.0.1' }), ...coordinator,
     });
+    if (http) {
+      const { GridClient } = await dist('coordinator/client/grid-client.js');
+      g.client = new GridClient({ url: g.coordinator.httpUrl, token });
+    }
     g.workers = [];
     return g;
   }

@@ -41,16 +41,17 @@ export function rows(results) {
   else if (b) {
     const best = b.bullmq[b.bestConcurrency];
     const others = Object.entries(b.bullmq).map(([c, s]) => `c${c} ${int(s.median)}`).join(', ');
-    out.push(['3 BullMQ', `echo ${int(b.jobs)} jobs, ${b.workers} worker processes: swarmgrid ${int(b.swarmgrid.median)} jobs/s, BullMQ ${int(best.median)} jobs/s (concurrency ${b.bestConcurrency}; ${others})`,
+    out.push(['3 BullMQ', `echo ${int(b.jobs)} jobs over each one's client protocol, ${b.workers} worker processes, results read back: swarmgrid ${int(b.swarmgrid.median)} jobs/s, BullMQ ${int(best.median)} jobs/s (concurrency ${b.bestConcurrency}; ${others})`,
       `swarmgrid / BullMQ ${spread(b.ratio, (x) => `${fix(x)}×`)}`,
-      `target ≥ 2×: ${b.ratio.median >= 2 ? 'met' : 'MISSED'}; BullMQ before reading results back: ${int(b.bullmqProcessed?.[b.bestConcurrency]?.median)} jobs/s; ${b.redis}`]);
+      `target ≥ 2×: ${b.ratio.median >= 2 ? 'met' : 'MISSED'}; up to the last job done, before reading back: swarmgrid ${int(b.swarmgridProcessed?.median)}, BullMQ ${int(b.bullmqProcessed?.[b.bestConcurrency]?.median)} jobs/s, ${b.processedRatio ? `${fix(b.processedRatio.median)}×` : 'n/a'}; ${b.redis}`]);
   }
   const m = results.memory;
   if (m?.error) err('4 memory', m);
   else if (m) {
     out.push(['4 memory', 'coordinator RSS with queued work units (no worker)', m.queued.map((q) => `${int(q.units)}: ${fix(q.rssMiB, 0)} MiB`).join(', '), '']);
     for (const [tr, w] of Object.entries(m.perWorker)) {
-      out.push(['4 memory', `RSS per connected worker, ${w.workers} over ${tr}`, `${int(w.perWorkerKiB)} KiB`, `JS heap ${int(w.heapPerWorkerKiB)} KiB per worker; errors ${m.errors}`]);
+      const held = (w.heapPerWorkerKiB ?? 0) + (w.externalPerWorkerKiB ?? 0);
+      out.push(['4 memory', `memory per connected worker, ${w.workers} over ${tr}, on a fresh coordinator`, `${int(held)} KiB (JS heap + external)`, `JS heap ${int(w.heapPerWorkerKiB)} KiB + external ${int(w.externalPerWorkerKiB)} KiB; RSS ${int(w.perWorkerKiB)} KiB (RSS moves in coarse steps); errors ${w.errors ?? m.errors}`]);
     }
   }
   const s = results.storm;
