@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { DataDirLock } from './store-lock.js';
 import type { BatchRow, OutcomeRow, ResultRow, TaskRow, WorkerRow, WorkUnitRow } from './store-rows.js';
+import type { WorkerTally } from './reputation.js';
 import type { BatchState, TaskState, WorkUnitState } from './states.js';
 
 export type { BatchRow, OutcomeRow, ResultRow, TaskRow, WorkerRow, WorkUnitRow } from './store-rows.js';
@@ -332,15 +333,12 @@ export class Store {
     return this.stmt('SELECT * FROM workers ORDER BY last_seen DESC LIMIT ?').all(limit) as WorkerRow[];
   }
 
-  /** Applies one reputation event. */
-  bumpWorker(key: string, event: 'valid' | 'invalid' | 'error' | 'timeout', cpuMs = 0): void {
-    const sql = {
-      valid: 'UPDATE workers SET valid = valid + 1, consecutive_valid = consecutive_valid + 1, tasks_done = tasks_done + 1, cpu_ms = cpu_ms + ? WHERE key = ?',
-      invalid: 'UPDATE workers SET invalid = invalid + 1, consecutive_valid = 0, tasks_done = tasks_done + 1, cpu_ms = cpu_ms + ? WHERE key = ?',
-      error: 'UPDATE workers SET errors = errors + 1, tasks_done = tasks_done + 1, cpu_ms = cpu_ms + ? WHERE key = ?',
-      timeout: 'UPDATE workers SET timeouts = timeouts + 1 + 0 * ? WHERE key = ?',
-    }[event];
-    this.stmt(sql).run(cpuMs, key);
+  /** Applies a worker's reputation events of one tick (reputation.ts). */
+  bumpWorker(key: string, t: WorkerTally): void {
+    this.stmt(`UPDATE workers SET valid = valid + ?, invalid = invalid + ?, errors = errors + ?, timeouts = timeouts + ?,
+      tasks_done = tasks_done + ?, cpu_ms = cpu_ms + ?,
+      consecutive_valid = CASE WHEN ? THEN ? ELSE consecutive_valid + ? END WHERE key = ?`)
+      .run(t.valid, t.invalid, t.errors, t.timeouts, t.tasksDone, t.cpuMs, t.reset ? 1 : 0, t.validSinceReset, t.validSinceReset, key);
   }
 
 }

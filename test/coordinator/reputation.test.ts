@@ -1,0 +1,49 @@
+/**
+ * Reputation events are summed per tick and written once per worker per commit: the stored row
+ * must equal applying the events one by one, in order (an invalid result resets the run of
+ * consecutive valid ones), within a tick and across ticks.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Reputation } from '../../coordinator/reputation.js';
+import { Store } from '../../coordinator/store.js';
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+let dir: string;
+let store: Store;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'swarmgrid-rep-'));
+  store = new Store({ dataDir: dir });
+});
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('reputation', () => {
+  it('stores what the events one by one would, in one write per worker per tick', async () => {
+    const rep = new Reputation(store);
+    rep.seen('a', 'node', '10.0.0.1');
+    rep.seen('b', 'node', '10.0.0.2');
+    await tick();
+    const commits = store.commits;
+    for (const e of ['valid', 'valid', 'invalid', 'valid', 'error', 'valid', 'timeout'] as const) rep.record('a', e, 10);
+    rep.record('b', 'valid', 5);
+    rep.record('b', 'valid', 5);
+    await tick();
+    expect(store.commits - commits).toBe(1);
+    expect(store.getWorker('a')).toMatchObject({ valid: 4, invalid: 1, errors: 1, timeouts: 1, tasks_done: 6, cpu_ms: 60, consecutive_valid: 2 });
+    expect(store.getWorker('b')).toMatchObject({ valid: 2, invalid: 0, consecutive_valid: 2, cpu_ms: 10 });
+    // Across ticks the run goes on, and the in-memory view agrees with the store.
+    rep.record('a', 'valid');
+    rep.record('b', 'invalid');
+    await tick();
+    expect(store.getWorker('a')!.consecutive_valid).toBe(3);
+    expect(store.getWorker('b')!.consecutive_valid).toBe(0);
+    expect(rep.consecutiveValid('a')).toBe(3);
+    expect(rep.consecutiveValid('b')).toBe(0);
+  });
+});
