@@ -126,14 +126,15 @@ export class Runner {
 
   /**
    * Tasks worth holding (queued + running) for `threads` threads: `perThread` each, or enough
-   * to cover `prefetchMs` of work per thread when tasks are short, so that a round trip to the
-   * coordinator never leaves a thread idle.
+   * to cover `prefetchMs` of work per thread when tasks are short (at most four batches), so
+   * that a round trip to the coordinator never leaves a thread idle. (Tiny tasks hit that cap:
+   * 128 held per thread was round-trip bound on echo, 256 is 10–25 % faster, BENCHMARKS.md.)
    */
   prefetch(perThread = 2): number {
     if (this.#recentMs === undefined) return this.threads * perThread;
     const cover = Math.ceil(this.#opts.prefetchMs / Math.max(this.#recentMs, 0.001));
     // Two batches per thread: one running, the next one already here when it ends.
-    return this.threads * Math.max(perThread, 2 * this.#batch(this.#recentMs), Math.min(cover, 2 * this.#opts.maxBatch));
+    return this.threads * Math.max(perThread, 2 * this.#batch(this.#recentMs), Math.min(cover, 4 * this.#opts.maxBatch));
   }
 
   #pool(memoryMb: number): Piscina {

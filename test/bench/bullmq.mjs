@@ -1,5 +1,7 @@
 // 3. A peer: the same trivial workload on BullMQ with a real Redis, against swarmgrid, interleaved.
-// Like with like, from the submitter's side of a network protocol on both: 20,000 jobs
+// Like with like: the server in its own process on both sides (redis-server; `swarmgrid
+// coordinator`), two worker processes each, and the submitter in this process speaking each
+// one's client protocol: 20,000 jobs
 // ({ value: i }, echoed back) sent by a client (swarmgrid: one NDJSON POST /v1/batches through
 // GridClient; BullMQ: addBulk of 1,000 at a time), completion polled every 20 ms (GET
 // /v1/batches/:id; getJobCountByTypes), then every result read back and checked (GET
@@ -10,7 +12,8 @@
 //   node test/bench/bullmq.mjs --worker PORT QUEUE CONCURRENCY   (a BullMQ worker process)
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { emit, JsonProcess, LocalGrid, log, sleep, summary } from './lib.mjs';
+import { execFileSync } from 'node:child_process';
+import { CLI, dist, emit, JsonProcess, log, removeDir, sleep, summary, tempDir } from './lib.mjs';
 import { ensureRedisServer, startRedis } from './redis.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -69,6 +72,36 @@ async function bullSide({ port, workers, concurrency }) {
   };
 }
 
+/** A coordinator process, its workers, and a GridClient: swarmgrid's side. */
+async function gridSide(workers) {
+  const { startBootstrap } = await dist('proto/discovery.js');
+  const { GridClient } = await dist('coordinator/client/grid-client.js');
+  const dht = await startBootstrap({ port: 0, host: '127.0.0.1' });
+  const dataDir = tempDir('swarmgrid-bench-bullmq-');
+  const grid = `bench-bullmq-${process.pid}`;
+  const bootstrap = `127.0.0.1:${dht.port}`;
+  const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--data', dataDir], { encoding: 'utf8' }).trim();
+  // BENCH_COORD_PROF=DIR: a CPU profile of the coordinator process (node --cpu-prof).
+  const nodeArgs = process.env.BENCH_COORD_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_COORD_PROF] : [];
+  const coord = new JsonProcess([CLI, 'coordinator', '--data', dataDir, '--grid', grid, '--bootstrap', bootstrap, '--http-port', '0', '--json'], { nodeArgs });
+  const procs = [];
+  const close = async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    await coord.stop();
+    await dht.destroy();
+    removeDir(dataDir);
+  };
+  try {
+    const ready = await coord.waitFor('coordinator-ready');
+    for (let i = 0; i < workers; i++) procs.push(new JsonProcess([CLI, 'worker', '--grid', grid, '--bootstrap', bootstrap, '--threads', '1', '--json']));
+    await Promise.all(procs.map((p) => p.waitFor('coordinator-joined')));
+    return { client: new GridClient({ url: ready.http, token }), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
 /** The same through swarmgrid's HTTP API. */
 async function gridRun(client, jobs) {
   const t0 = performance.now();
@@ -76,8 +109,16 @@ async function gridRun(client, jobs) {
     for (let i = 0; i < jobs; i++) yield { value: i };
   };
   const { id } = await client.submitNdjson({ kind: 'echo', policy: { replication: 1, quorum: 1 } }, inputs());
+  const submittedMs = performance.now() - t0;
   let state;
-  while ((state = (await client.status(id)).state) !== 'completed') {
+  let polls = 0;
+  let pollMs = 0;
+  for (;;) {
+    const p0 = performance.now();
+    state = (await client.status(id)).state;
+    pollMs += performance.now() - p0;
+    polls++;
+    if (state === 'completed') break;
     if (state === 'failed' || state === 'cancelled') throw new Error(`swarmgrid batch ended ${state}`);
     await sleep(POLL_MS);
   }
@@ -86,6 +127,7 @@ async function gridRun(client, jobs) {
   for await (const line of client.results(id)) if (line.state === 'validated' && line.output?.value === line.seq) collected++;
   const ms = performance.now() - t0;
   if (collected !== jobs) throw new Error(`swarmgrid: ${collected}/${jobs} results collected`);
+  if (process.env.BENCH_PHASES) log(`swarmgrid phases: submitted ${submittedMs.toFixed(0)} ms, done ${processedMs.toFixed(0)} ms, read back ${ms.toFixed(0)} ms; ${polls} polls, ${(pollMs / polls).toFixed(1)} ms each`);
   return { ms, processedMs };
 }
 
@@ -93,10 +135,10 @@ export async function bullmq({ jobs = 20_000, runs = 3, workers = 2, concurrenci
   const bin = ensureRedisServer();
   if (!bin) return { error: 'redis-server is not installed and could not be installed (needs root and apt-get)' };
   const redis = await startRedis(bin);
-  const grid = await LocalGrid.start({ http: true });
   const sides = [];
+  let grid;
   try {
-    for (let i = 0; i < workers; i++) await grid.worker({ threads: 1 });
+    grid = await gridSide(workers);
     for (const c of concurrencies) sides.push(await bullSide({ port: redis.port, workers, concurrency: c }));
     // Warm-up of both: JIT, connections, SQLite, the workers' prefetch estimates.
     await gridRun(grid.client, 2000);
@@ -134,7 +176,7 @@ export async function bullmq({ jobs = 20_000, runs = 3, workers = 2, concurrenci
     };
   } finally {
     for (const side of sides) await side.close();
-    await grid.close();
+    await grid?.close();
     await redis.stop();
   }
 }
