@@ -50,20 +50,24 @@ async function calibrate(pool, taskMs) {
 }
 
 export async function efficiency({ units = 600, runs = 3, threads = availableParallelism(), taskMs = 10 } = {}) {
-  const pool = rawPool(threads);
+  const calibration = rawPool(threads);
+  const samples = await calibrate(calibration, taskMs);
+  await calibration.destroy();
   const grid = await LocalGrid.start();
   try {
-    const samples = await calibrate(pool, taskMs);
-    await grid.worker({ threads });
     const spec = { kind: 'pi', params: { workUnits: units, samplesPerUnit: samples, seed: 1 }, policy: { replication: 1, quorum: 1 } };
-    // Warm-up of both (JIT in the threads, SQLite, the worker's prefetch estimate).
-    await grid.runBatch({ ...spec, params: { ...spec.params, workUnits: 4 * threads } });
-    await runRaw(pool, 4 * threads, samples);
     const gridMs = [];
     const rawMs = [];
     const ratios = [];
     const cpuRatios = [];
     for (let r = 0; r < runs; r++) {
+      // A fresh worker process and a fresh raw pool for every pair, each warmed with the same
+      // 36 tasks: how fast a thread's JIT-compiled kernel runs varies by a few per cent from one
+      // process to the next, and one process for every pair would fix that draw for the section.
+      await grid.worker({ threads });
+      await grid.runBatch({ ...spec, params: { ...spec.params, workUnits: 36 } });
+      const pool = rawPool(threads);
+      await runRaw(pool, 36, samples);
       // Alternate which goes first, so that drift in the machine's load favours neither.
       const order = r % 2 ? ['raw', 'grid'] : ['grid', 'raw'];
       const t = {};
@@ -83,6 +87,8 @@ export async function efficiency({ units = 600, runs = 3, threads = availablePar
           cpu.raw = cpuMicros() - c0; // this process: the raw pool's threads and the folding
         }
       }
+      await pool.destroy();
+      await grid.stopWorkers();
       gridMs.push(t.grid);
       rawMs.push(t.raw);
       ratios.push(t.grid / t.raw);
@@ -93,7 +99,6 @@ export async function efficiency({ units = 600, runs = 3, threads = availablePar
     return { units, threads, samplesPerUnit: samples, taskMs: taskMsMeasured, gridMs: summary(gridMs), rawMs: summary(rawMs), ratio: summary(ratios), cpuRatio: summary(cpuRatios) };
   } finally {
     await grid.close();
-    await pool.destroy();
   }
 }
 

@@ -160,6 +160,12 @@ export class LocalGrid {
     return w;
   }
 
+  /** Stops every worker process and waits until the coordinator has let their sessions go. */
+  async stopWorkers() {
+    await Promise.all(this.workers.splice(0).map((w) => w.stop()));
+    await until(() => this.coordinator.sessions.size === 0, 30_000);
+  }
+
   /** Submits a batch in-process and resolves with its wall time once it is final. */
   async runBatch(spec) {
     const { batches } = this.coordinator;
