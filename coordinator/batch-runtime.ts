@@ -5,6 +5,7 @@
 import type { JobKind } from '../jobs/types.js';
 import type { HotUnit } from './hot-unit.js';
 import type { ResolvedPolicy } from './policy.js';
+import type { RateMeter } from './rate-meter.js';
 import type { BatchState } from './states.js';
 import type { Agree } from './validator.js';
 
@@ -29,6 +30,8 @@ export interface BatchRuntime {
   ready: HotUnit[];
   /** Moving average of the time its tasks take at workers, in ms (unknown until a result). */
   taskMs?: number;
+  /** Units decided over the last minute: the rate and ETA the API shows. */
+  rate: RateMeter;
 }
 
 /** Puts a unit in the ready list: at the front when it was already started (finish what's begun). */

@@ -12,6 +12,7 @@ import type { BatchRuntime } from './batch-runtime.js';
 import { CoordinatorErrors } from './errors.js';
 import { agreeFor, type KindCatalog } from './kind-catalog.js';
 import { resolvePolicy, type ResolvedPolicy } from './policy.js';
+import { RateMeter } from './rate-meter.js';
 import type { Scheduler } from './scheduler.js';
 import { isFinalBatchState } from './states.js';
 import type { BatchRow, Store } from './store.js';
@@ -142,7 +143,7 @@ export class BatchManager {
     const entry = this.#catalog.get(kindName)!;
     return {
       id, kind: entry.kind, codeHash: entry.codeHash, policy, agree: agreeFor(entry.kind), state, createdAt,
-      total: 0, validated: 0, failed: 0, cursor: 0, exhausted: false, hot: new Map(), ready: [],
+      total: 0, validated: 0, failed: 0, cursor: 0, exhausted: false, hot: new Map(), ready: [], rate: new RateMeter(),
     };
   }
 

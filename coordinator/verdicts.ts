@@ -79,6 +79,7 @@ export class Verdicts {
         this.#ctx.stats.failed++;
         break;
     }
+    batch.rate.note(Date.now(), batch.validated + batch.failed);
     if (batch.state === 'running' && batch.validated + batch.failed >= batch.total) this.#ctx.onBatchDecided?.(batch);
   }
 

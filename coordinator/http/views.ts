@@ -17,8 +17,12 @@ export function batchView(row: BatchRow, runtime: BatchRuntime | undefined) {
   }
   const undecided = Math.max(0, row.total - decided);
   const pending = row.state === 'cancelled' ? 0 : undecided;
-  const elapsed = ((row.finished_at ?? Date.now()) - row.created_at) / 1000;
-  const rate = elapsed > 0 ? decided / elapsed : 0;
+  const now = Date.now();
+  const elapsed = ((row.finished_at ?? now) - row.created_at) / 1000;
+  // Running: the rate over the last minute (rate-meter.ts), once it spans two seconds; else, and
+  // once finished, the average since submission.
+  const recent = row.state === 'running' ? runtime?.rate.perSecond(now, decided) : undefined;
+  const rate = recent ?? (elapsed > 0 ? decided / elapsed : 0);
   const state = row.state === 'running' && runtime && runtime.state !== 'running' ? 'finishing' : row.state;
   return {
     id: row.id,

@@ -1,0 +1,34 @@
+/**
+ * A batch's recent progress rate: samples of (time, units decided), at most one a second, kept
+ * for a minute. The rate is taken over that window, so a batch's ETA follows what the grid does
+ * now (workers joining, leaving, a slow start) instead of the average since submission; a batch
+ * nothing has happened to for a minute has rate 0 (no ETA).
+ */
+export class RateMeter {
+  readonly windowMs: number;
+  #samples: { t: number; decided: number }[] = [];
+
+  constructor(windowMs = 60_000) {
+    this.windowMs = windowMs;
+  }
+
+  /** Notes the count of decided units at `now` (ms); cheap enough to call on every decision. */
+  note(now: number, decided: number): void {
+    const last = this.#samples.at(-1);
+    if (last && now - last.t < 1000) return;
+    this.#samples.push({ t: now, decided });
+    while (this.#samples.length > 2 && now - this.#samples[0]!.t > this.windowMs) this.#samples.shift();
+  }
+
+  /**
+   * Units decided per second over the window ending at `now`, with `decided` the count now;
+   * undefined until the window spans at least `minSpanMs` (the caller falls back to an average).
+   */
+  perSecond(now: number, decided: number, minSpanMs = 2000): number | undefined {
+    const first = this.#samples.find((s) => now - s.t <= this.windowMs);
+    if (!first) return this.#samples.length > 0 ? 0 : undefined; // nothing decided for a whole window
+    const span = now - first.t;
+    if (span < minSpanMs) return undefined;
+    return ((decided - first.decided) * 1000) / span;
+  }
+}
