@@ -1,22 +1,36 @@
-import { createToken } from '../../coordinator/http/auth.js';
+import { createToken, listTokens, revokeToken } from '../../coordinator/http/auth.js';
 import { Store } from '../../coordinator/store.js';
 import { type Command, usageError } from '../cli.js';
 
 export const token: Command = {
   name: 'token',
-  summary: 'create a bearer token for submitters',
-  usage: 'swarmgrid token create --data DIR [--name NAME]',
+  summary: 'create, list and revoke bearer tokens for submitters',
+  usage: 'swarmgrid token create|list|revoke ID --data DIR [--name NAME] [--json]',
   options: {
     data: { type: 'string', value: 'DIR', description: "the coordinator's data directory; required" },
-    name: { type: 'string', value: 'NAME', default: 'default', description: 'a label for the token' },
+    name: { type: 'string', value: 'NAME', default: 'default', description: 'create: a label for the token' },
+    json: { type: 'boolean', description: 'list: one JSON object per line' },
   },
-  notes: 'The token is printed once; only its SHA-256 hash is stored. It works while the coordinator runs.',
+  notes: [
+    'create prints the token once; only its SHA-256 hash is stored.',
+    'list shows each token by id (the first 12 hex digits of its hash), name and creation time.',
+    'revoke ID (an id from list, 8 digits or more, or the token itself) deletes it.',
+    'All three work while the coordinator runs, and take effect at once.',
+  ].join('\n'),
   async run(v, positionals) {
-    if (positionals[0] !== 'create') throw usageError("expected 'swarmgrid token create'");
+    const [action, arg] = positionals;
+    if (action !== 'create' && action !== 'list' && action !== 'revoke') throw usageError("expected 'swarmgrid token create', 'list' or 'revoke ID'");
+    if (action === 'revoke' && !arg) throw usageError('swarmgrid token revoke needs the token id (see swarmgrid token list)');
     if (!v.data) throw usageError('--data DIR is required');
     const store = new Store({ dataDir: v.data as string });
     try {
-      process.stdout.write(createToken(store, (v.name as string | undefined) ?? 'default') + '\n');
+      if (action === 'create') process.stdout.write(createToken(store, (v.name as string | undefined) ?? 'default') + '\n');
+      else if (action === 'list') {
+        for (const t of listTokens(store)) process.stdout.write(v.json ? JSON.stringify(t) + '\n' : `${t.id}  ${t.createdAt}  ${t.name}\n`);
+      } else {
+        const t = revokeToken(store, arg!);
+        process.stdout.write(v.json ? JSON.stringify({ revoked: t }) + '\n' : `revoked ${t.id} (${t.name}, created ${t.createdAt})\n`);
+      }
     } finally {
       store.close();
     }

@@ -3,6 +3,7 @@
  * rate limit on submissions per token.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { CoordinatorErrors } from '../errors.js';
 import type { Store } from '../store.js';
 
 export function hashToken(token: string): string {
@@ -14,6 +15,33 @@ export function createToken(store: Store, name: string): string {
   const token = `sg_${randomBytes(24).toString('base64url')}`;
   store.stmt('INSERT INTO tokens (hash, name, created_at) VALUES (?, ?, ?)').run(hashToken(token), name, Date.now());
   return token;
+}
+
+export interface TokenInfo {
+  /** The first 12 hex digits of the token's hash: enough to name it, useless to forge it. */
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export function listTokens(store: Store): TokenInfo[] {
+  const rows = store.stmt('SELECT hash, name, created_at FROM tokens ORDER BY created_at, hash').all() as { hash: string; name: string; created_at: number }[];
+  return rows.map((r) => ({ id: r.hash.slice(0, 12), name: r.name, createdAt: new Date(r.created_at).toISOString() }));
+}
+
+/**
+ * Revokes a token named by its id (a prefix of its hash, 8 hex digits or more, as `listTokens`
+ * shows) or given whole. It stops working at once, also on a running coordinator (every request
+ * is checked against the store). Throws when nothing or more than one token matches.
+ */
+export function revokeToken(store: Store, idOrToken: string): TokenInfo {
+  const hash = /^[0-9a-f]{8,64}$/.test(idOrToken) ? idOrToken : hashToken(idOrToken);
+  const rows = store.stmt("SELECT hash, name, created_at FROM tokens WHERE substr(hash, 1, length(?)) = ?").all(hash, hash) as { hash: string; name: string; created_at: number }[];
+  if (rows.length === 0) throw CoordinatorErrors.TOKEN_NOT_FOUND(hash === idOrToken ? `with id ${idOrToken}` : 'like that');
+  if (rows.length > 1) throw CoordinatorErrors.TOKEN_AMBIGUOUS(rows.length, idOrToken);
+  const row = rows[0]!;
+  store.stmt('DELETE FROM tokens WHERE hash = ?').run(row.hash);
+  return { id: row.hash.slice(0, 12), name: row.name, createdAt: new Date(row.created_at).toISOString() };
 }
 
 /** Returns the token's name when valid. */

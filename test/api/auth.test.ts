@@ -70,6 +70,30 @@ describe('tokens', () => {
     const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--data', closed.dataDir], { encoding: 'utf8' }).trim();
     expect((await request(closed, 'GET', '/v1/batches', { token })).status).toBe(200);
   });
+
+  it('`swarmgrid token list` names tokens by id; `token revoke ID` stops one at once on a running coordinator', async () => {
+    const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, 'token', ...args, '--data', closed.dataDir], { encoding: 'utf8' });
+    const token = cli('create', '--name', 'bob').trim();
+    expect((await request(closed, 'GET', '/v1/batches', { token })).status).toBe(200);
+    const listed = cli('list', '--json').trim().split('\n').map((l) => JSON.parse(l) as { id: string; name: string; createdAt: string });
+    const id = createHash('sha256').update(token).digest('hex').slice(0, 12);
+    expect(listed).toContainEqual({ id, name: 'bob', createdAt: expect.any(String) });
+    expect(JSON.stringify(listed)).not.toContain(token);
+    expect(cli('revoke', id.slice(0, 8))).toMatch(new RegExp(`^revoked ${id} \\(bob, created `));
+    expect401(await request(closed, 'GET', '/v1/batches', { token }));
+    expect((await request(closed, 'GET', '/v1/batches', { token: closed.token })).status).toBe(200); // the others still work
+    // An unknown id, a token never issued and a missing id are refused with a code, exit status 2.
+    for (const [arg, code] of [[id, 'GRID_ERR_TOKEN_NOT_FOUND'], ['sg_never-issued', 'GRID_ERR_TOKEN_NOT_FOUND'], ['abc', 'GRID_ERR_INVALID_OPTION']] as const) {
+      let failed: { status: number; stderr: string } | undefined;
+      try {
+        cli('revoke', ...(arg === 'abc' ? [] : [arg]));
+      } catch (err) {
+        failed = err as { status: number; stderr: string };
+      }
+      expect(failed?.status).toBe(2);
+      expect(String(failed?.stderr)).toContain(code);
+    }
+  });
 });
 
 describe('reading', () => {
