@@ -108,11 +108,18 @@ export class Session implements WorkerHandle {
         this.#scheduler.store.afterCommit(() => this.channel.send({ ack: { taskIds: ids } }));
         return;
       }
-      case 'goodbye':
-        this.#scheduler.abandon(this, frame.goodbye.returnedTaskIds);
-        this.#opts.log?.('worker-goodbye', { worker: this.key, returned: frame.goodbye.returnedTaskIds.length, reason: frame.goodbye.reason });
+      case 'goodbye': {
+        // Frames arrive in order, so every result sent before the Goodbye is in already: what
+        // this worker still holds a lease on and did not return was never received (an Assign
+        // crossing the Goodbye on the wire). It will not run either: re-issue it now too,
+        // rather than after its lease.
+        const returned = new Set(frame.goodbye.returnedTaskIds.map(Number));
+        const unreceived = this.#scheduler.leases.ofWorker(this.key).filter((id) => !returned.has(id));
+        this.#scheduler.abandon(this, [...returned, ...unreceived]);
+        this.#opts.log?.('worker-goodbye', { worker: this.key, returned: returned.size, unreceived: unreceived.length, reason: frame.goodbye.reason });
         this.channel.close();
         return;
+      }
       case 'decline': {
         const { kind, reason, taskIds } = frame.decline;
         // A decline without a kind means "paused": hand back and take no more until new Credit.

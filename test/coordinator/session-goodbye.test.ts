@@ -1,0 +1,63 @@
+/**
+ * Goodbye hands back at once not only what the worker says it held, but also an Assign that
+ * crossed the Goodbye on the wire (leased here, never received there): a real Session over an
+ * in-memory channel, a real scheduler and SQLite store.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { BatchManager } from '../../coordinator/batches.js';
+import { KindCatalog } from '../../coordinator/kind-catalog.js';
+import { Scheduler } from '../../coordinator/scheduler.js';
+import { Session } from '../../coordinator/session.js';
+import { Store } from '../../coordinator/store.js';
+import { BaseChannel } from '../../proto/channel.js';
+import { decodeFrame, encodeFrame, type Frame, type FrameInit, PROTOCOL_VERSION, Runtime } from '../../proto/codec.js';
+
+class MemoryChannel extends BaseChannel {
+  readonly remoteKey = 'cd'.repeat(32);
+  readonly remoteAddress = '127.0.0.1';
+  readonly sent: Frame[] = [];
+  protected writeBytes(bytes: Uint8Array): void { this.sent.push(decodeFrame(bytes)); }
+  protected destroyTransport(): void {}
+  deliver(frame: FrameInit): void { this.receiveFrameBytes(encodeFrame(frame)); }
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 10));
+let dir: string;
+let store: Store;
+let sched: Scheduler;
+let batches: BatchManager;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'swarmgrid-session-'));
+  store = new Store({ dataDir: dir });
+  let mgr: BatchManager | undefined;
+  sched = new Scheduler(store, {}, { onBatchDecided: (b) => mgr?.batchDecided(b) });
+  batches = mgr = new BatchManager(store, sched, new KindCatalog());
+});
+afterEach(() => {
+  sched.close();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('a Goodbye also hands back the tasks assigned to the worker that it never received', async () => {
+  const id = await batches.create({ kind: 'echo', inputs: [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }], policy: { replication: 1, quorum: 1 } });
+  const channel = new MemoryChannel();
+  const events: { event: string; fields: Record<string, unknown> }[] = [];
+  new Session(channel, sched, { coordinatorKey: new Uint8Array(32), version: 'test', maxFrameBytes: 1 << 20, log: (event, fields) => events.push({ event, fields }) });
+  channel.deliver({ hello: { protocolVersion: PROTOCOL_VERSION, runtime: Runtime.RUNTIME_BROWSER, threads: 1, kinds: ['echo@1.0.0'], clientVersion: 'test' } });
+  channel.deliver({ credit: { tasks: 2 } });
+  await settle();
+  const assigned = channel.sent.flatMap((f) => (f.kind === 'assign' ? f.assign.tasks.map((t) => Number(t.taskId)) : []));
+  expect(assigned).toHaveLength(2);
+  // The worker received only the first before it left.
+  channel.deliver({ goodbye: { returnedTaskIds: [assigned[0]!], reason: 'tab closed' } });
+  await settle();
+  const states = store.stmt(`SELECT t.id, t.state FROM tasks t JOIN work_units w ON w.id = t.wu_id WHERE w.batch_id = ? ORDER BY t.id`).all(id);
+  expect(states).toEqual(assigned.map((taskId) => ({ id: taskId, state: 'abandoned' })));
+  expect(sched.leases.size).toBe(0);
+  expect(events.find((e) => e.event === 'worker-goodbye')?.fields).toMatchObject({ returned: 1, unreceived: 1 });
+});
