@@ -244,9 +244,14 @@ export class BatchManager {
     }
     for (const row of this.#store.batchesInState('running')) {
       if (!this.#catalog.get(row.kind)) {
-        this.#log('batch-stalled', { batch: row.id, reason: `job kind ${row.kind} is no longer available` });
+        // Not scheduled, and said so where its submitter looks (`error` in its status): results
+        // can only be judged with the kind's comparator. It resumes after a restart with the kind.
+        const reason = `job kind ${row.kind} is not available on this coordinator (its code is missing or failed its hash check); the batch resumes when it is (swarmgrid kind add, then restart)`;
+        this.#store.setBatchError(row.id, STALLED + reason);
+        this.#log('batch-stalled', { batch: row.id, reason });
         continue;
       }
+      if (row.error?.startsWith(STALLED)) this.#store.setBatchError(row.id, null);
       const runtime = this.#runtime(row.id, row.kind, JSON.parse(row.policy) as ResolvedPolicy, 'running', row.created_at);
       runtime.total = row.total;
       runtime.validated = row.validated;
@@ -256,6 +261,9 @@ export class BatchManager {
     }
   }
 }
+
+/** The error text of a running batch that is not being scheduled. */
+export const STALLED = 'stalled: ';
 
 /**
  * A kind's generator over batch params. Generators check their params when first iterated, not

@@ -190,6 +190,11 @@ export class Store {
     this.stmt('UPDATE batches SET state = ?, finished_at = ?, error = COALESCE(?, error) WHERE id = ?').run(state, finished, error, id);
   }
 
+  /** Sets or clears a batch's error text without changing its state (a stalled running batch). */
+  setBatchError(id: string, error: string | null): void {
+    this.stmt('UPDATE batches SET error = ? WHERE id = ?').run(error, id);
+  }
+
   setBatchTotal(id: string, total: number): void {
     this.stmt('UPDATE batches SET total = ? WHERE id = ?').run(total, id);
   }
