@@ -229,6 +229,7 @@ export class BatchManager {
     this.#store.transaction(() => {
       this.#store.stmt(`UPDATE work_units SET state = 'cancelled' WHERE batch_id = ? AND state = 'pending'`).run(id);
       this.#store.setBatchState(id, 'cancelled');
+      if (row.error?.startsWith(STALLED)) this.#store.setBatchError(id, null);
     });
     const final = this.#store.getBatch(id)!;
     this.#log('batch-cancelled', { batch: id });
@@ -240,6 +241,11 @@ export class BatchManager {
   recover(): void {
     for (const row of this.#store.batchesInState('loading')) {
       this.#log('batch-discarded', { batch: row.id, reason: 'submission interrupted before it was acknowledged' });
+      // Its leases were loaded with the others: forget them, or they would expire into timeouts
+      // charged to the workers that held them.
+      const leased = this.#store.stmt(`SELECT t.id FROM tasks t JOIN work_units w ON w.id = t.wu_id
+        WHERE w.batch_id = ? AND t.state = 'leased'`).all(row.id) as { id: number }[];
+      for (const { id } of leased) this.#scheduler.leases.delete(id);
       this.#store.deleteBatch(row.id);
     }
     for (const row of this.#store.batchesInState('running')) {

@@ -1,20 +1,24 @@
 /**
  * Leases on tasks out at workers. A periodic sweep expires the overdue ones; the scheduler then
  * re-issues their work units. Sweeping a map is O(outstanding tasks), which credit-based flow
- * control keeps to about two per worker thread. Leases are also counted per worker and batch:
- * the scheduler's work buffer (scheduler.ts) caps them.
+ * control keeps to about two per worker thread. A lease names the worker identity (whose result
+ * counts) and, when issued in this run, the session (`holder`) it was sent to: one identity may
+ * have several sessions (browser tabs share their volunteer id). Leases are counted per holder
+ * and batch for the scheduler's work buffer (scheduler.ts).
  */
 export interface Lease {
   wuId: number;
   batchId: string;
   worker: string;
   deadline: number;
+  /** The session the task was sent to; none for leases recovered after a restart. */
+  holder?: object;
 }
 
 export class Leases {
   #leases = new Map<number, Lease>();
-  /** Leases per worker and batch (key: worker NUL batch). */
-  #held = new Map<string, number>();
+  /** Leases per holder and batch. */
+  #held = new Map<object, Map<string, number>>();
   #timer: NodeJS.Timeout;
   #onExpire: (taskId: number) => void;
 
@@ -28,11 +32,13 @@ export class Leases {
     return this.#leases.size;
   }
 
-  add(taskId: number, wuId: number, batchId: string, worker: string, deadline: number): void {
+  add(taskId: number, wuId: number, batchId: string, worker: string, deadline: number, holder?: object): void {
     if (this.#leases.has(taskId)) this.delete(taskId);
-    this.#leases.set(taskId, { wuId, batchId, worker, deadline });
-    const k = `${worker}\0${batchId}`;
-    this.#held.set(k, (this.#held.get(k) ?? 0) + 1);
+    this.#leases.set(taskId, { wuId, batchId, worker, deadline, ...(holder && { holder }) });
+    if (!holder) return;
+    let perBatch = this.#held.get(holder);
+    if (!perBatch) this.#held.set(holder, (perBatch = new Map()));
+    perBatch.set(batchId, (perBatch.get(batchId) ?? 0) + 1);
   }
 
   get(taskId: number): Lease | undefined {
@@ -43,21 +49,23 @@ export class Leases {
     const lease = this.#leases.get(taskId);
     if (!lease) return;
     this.#leases.delete(taskId);
-    const k = `${lease.worker}\0${lease.batchId}`;
-    const n = (this.#held.get(k) ?? 1) - 1;
-    if (n > 0) this.#held.set(k, n);
-    else this.#held.delete(k);
+    const perBatch = lease.holder && this.#held.get(lease.holder);
+    if (!perBatch) return;
+    const n = (perBatch.get(lease.batchId) ?? 1) - 1;
+    if (n > 0) perBatch.set(lease.batchId, n);
+    else perBatch.delete(lease.batchId);
+    if (perBatch.size === 0) this.#held.delete(lease.holder!);
   }
 
-  /** Tasks of one batch leased to one worker. */
-  heldBy(worker: string, batchId: string): number {
-    return this.#held.get(`${worker}\0${batchId}`) ?? 0;
+  /** Tasks of one batch leased through one session. */
+  heldBy(holder: object, batchId: string): number {
+    return this.#held.get(holder)?.get(batchId) ?? 0;
   }
 
-  /** Task ids leased to one worker. */
-  ofWorker(worker: string): number[] {
+  /** Task ids leased through one session. */
+  ofHolder(holder: object): number[] {
     const ids: number[] = [];
-    for (const [id, lease] of this.#leases) if (lease.worker === worker) ids.push(id);
+    for (const [id, lease] of this.#leases) if (lease.holder === holder) ids.push(id);
     return ids;
   }
 

@@ -17,7 +17,8 @@ export class RateMeter {
     const last = this.#samples.at(-1);
     if (last && now - last.t < 1000) return;
     this.#samples.push({ t: now, decided });
-    while (this.#samples.length > 2 && now - this.#samples[0]!.t > this.windowMs) this.#samples.shift();
+    // Keeps one sample from before the window: the base of the rate over it.
+    while (this.#samples.length > 2 && now - this.#samples[1]!.t > this.windowMs) this.#samples.shift();
   }
 
   /**
@@ -25,10 +26,14 @@ export class RateMeter {
    * undefined until the window spans at least `minSpanMs` (the caller falls back to an average).
    */
   perSecond(now: number, decided: number, minSpanMs = 2000): number | undefined {
-    const first = this.#samples.find((s) => now - s.t <= this.windowMs);
-    if (!first) return this.#samples.length > 0 ? 0 : undefined; // nothing decided for a whole window
-    const span = now - first.t;
+    const inWindow = this.#samples.findIndex((s) => now - s.t <= this.windowMs);
+    if (inWindow < 0) return this.#samples.length > 0 ? 0 : undefined; // nothing decided for a whole window
+    // The base: the last sample from before the window when there is one (a sample already
+    // counts the decision it was taken at), else the first inside it.
+    const base = this.#samples[inWindow > 0 ? inWindow - 1 : 0]!;
+    const span = now - base.t;
     if (span < minSpanMs) return undefined;
-    return ((decided - first.decided) * 1000) / span;
+    // Units reopened for a re-check (decided goes down) are not negative progress.
+    return Math.max(0, ((decided - base.decided) * 1000) / span);
   }
 }

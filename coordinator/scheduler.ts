@@ -128,7 +128,7 @@ export class Scheduler {
     const tasks: swarmgrid.ITask[] = [];
     for (const batch of order) {
       if (!worker.canRun(batch.kind.name, batch.kind.version, batch.codeHash !== null)) continue;
-      let room = this.#buffer(batch, worker) - this.leases.heldBy(worker.key, batch.id);
+      let room = this.#buffer(batch, worker) - this.leases.heldBy(worker, batch.id);
       while (worker.credit > 0 && room-- > 0) {
         const unit = this.#pick(batch, worker);
         if (!unit) break;
@@ -140,7 +140,19 @@ export class Scheduler {
     if (tasks.length > 0) this.store.afterCommit(() => worker.sendTasks(tasks));
   }
 
-  /** Most tasks of a batch one worker may hold (SchedulerOptions.workBufferMs). */
+  /**
+   * Halfway to each sample: a batch whose tasks turn out long shrinks its work buffer at once.
+   * Tasks that never ran (rejected at once, 0 ms) say nothing of it; a sample is at most the
+   * batch's time limit (or its lease), so that no worker's report can stretch it without bound.
+   */
+  #noteTaskMs(batch: BatchRuntime, outcome: TaskOutcome): void {
+    if (outcome.errorCode && !(outcome.cpuMs > 0)) return;
+    const ceiling = (batch.policy.timeout > 0 ? batch.policy.timeout : batch.policy.lease) * 1000;
+    const ms = Math.min(Math.max(0, outcome.cpuMs || 0), ceiling);
+    batch.taskMs = batch.taskMs === undefined ? ms : (batch.taskMs + ms) / 2;
+  }
+
+  /** Most tasks of a batch one session may hold (SchedulerOptions.workBufferMs). */
   #buffer(batch: BatchRuntime, worker: WorkerHandle): number {
     const perThread = batch.taskMs === undefined ? 2 : Math.max(2, Math.ceil(this.#opts.workBufferMs / Math.max(batch.taskMs, 0.001)));
     return Math.max(1, worker.threads) * perThread;
@@ -189,7 +201,7 @@ export class Scheduler {
     unit.workers.add(worker.key);
     unit.addresses.add(worker.address);
     if (unit.want <= 0) removeFromReady(batch, unit);
-    this.leases.add(taskId, unit.id, batch.id, worker.key, now + leaseMs);
+    this.leases.add(taskId, unit.id, batch.id, worker.key, now + leaseMs, worker);
     this.stats.issued++;
     const row = { id: taskId, wuId: unit.id, worker: worker.key, address: worker.address, runtime: worker.runtime, provisional, issuedAt: now, deadline: now + leaseMs };
     this.store.defer(() => this.store.insertTask(row));
@@ -247,8 +259,7 @@ export class Scheduler {
     }
     const { batch, unit } = found;
     if (unit.settled.has(outcome.taskId)) return; // a second copy of a result already counted
-    // Halfway to each sample: a batch whose tasks turn out long shrinks its work buffer at once.
-    batch.taskMs = batch.taskMs === undefined ? outcome.cpuMs : (batch.taskMs + outcome.cpuMs) / 2;
+    this.#noteTaskMs(batch, outcome);
     unit.settled.add(outcome.taskId);
     unit.outstanding.delete(outcome.taskId);
     if (outcome.errorCode) {
@@ -319,13 +330,13 @@ export class Scheduler {
   /** Withdraws everything of a batch (cancel, or failed ingest). */
   dropBatch(batchId: string, reason: string): void {
     const batch = this.batches.get(batchId);
-    if (!batch) return;
-    // From the store, not the hot set: leases recovered after a restart may belong to cold units.
+    // From the store (also for a stalled batch, which has no runtime), not the hot set: leases recovered after a restart may belong to cold units.
     // Flushed first, so that tasks issued in this very tick are found (and cancelled) too.
     this.store.flush();
     const ids = (this.store.stmt(`SELECT t.id FROM tasks t JOIN work_units w ON w.id = t.wu_id
       WHERE w.batch_id = ? AND t.state = 'leased'`).all(batchId) as { id: number }[]).map((r) => r.id);
     this.#verdicts.withdraw(ids, reason);
+    if (!batch) return;
     for (const unit of batch.hot.values()) unit.done = true;
     this.batches.delete(batchId);
   }

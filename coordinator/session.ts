@@ -109,12 +109,12 @@ export class Session implements WorkerHandle {
         return;
       }
       case 'goodbye': {
-        // Frames arrive in order, so every result sent before the Goodbye is in already: what
-        // this worker still holds a lease on and did not return was never received (an Assign
-        // crossing the Goodbye on the wire). It will not run either: re-issue it now too,
+        // Frames arrive in order, so every result sent before the Goodbye is in already: what was
+        // sent through this session, is still leased and was not returned was never received (an
+        // Assign crossing the Goodbye on the wire); another tab with the same id keeps its own. It will not run either: re-issue it now too,
         // rather than after its lease.
         const returned = new Set(frame.goodbye.returnedTaskIds.map(Number));
-        const unreceived = this.#scheduler.leases.ofWorker(this.key).filter((id) => !returned.has(id));
+        const unreceived = this.#scheduler.leases.ofHolder(this).filter((id) => !returned.has(id));
         this.#scheduler.abandon(this, [...returned, ...unreceived]);
         this.#opts.log?.('worker-goodbye', { worker: this.key, returned: returned.size, unreceived: unreceived.length, reason: frame.goodbye.reason });
         this.channel.close();

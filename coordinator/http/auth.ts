@@ -35,10 +35,13 @@ export function listTokens(store: Store): TokenInfo[] {
  * is checked against the store). Throws when nothing or more than one token matches.
  */
 export function revokeToken(store: Store, idOrToken: string): TokenInfo {
-  const hash = /^[0-9a-f]{8,64}$/.test(idOrToken) ? idOrToken : hashToken(idOrToken);
+  const given = idOrToken.trim();
+  const lower = given.toLowerCase();
+  if (/^[0-9a-f]{1,7}$/.test(lower)) throw CoordinatorErrors.TOKEN_NOT_FOUND(`with id ${given}: give at least 8 hex digits of the id`);
+  const hash = /^[0-9a-f]{8,64}$/.test(lower) ? lower : hashToken(given);
   const rows = store.stmt("SELECT hash, name, created_at FROM tokens WHERE substr(hash, 1, length(?)) = ?").all(hash, hash) as { hash: string; name: string; created_at: number }[];
-  if (rows.length === 0) throw CoordinatorErrors.TOKEN_NOT_FOUND(hash === idOrToken ? `with id ${idOrToken}` : 'like that');
-  if (rows.length > 1) throw CoordinatorErrors.TOKEN_AMBIGUOUS(rows.length, idOrToken);
+  if (rows.length === 0) throw CoordinatorErrors.TOKEN_NOT_FOUND(hash === lower ? `with id ${given}` : 'like that');
+  if (rows.length > 1) throw CoordinatorErrors.TOKEN_AMBIGUOUS(rows.length, given);
   const row = rows[0]!;
   store.stmt('DELETE FROM tokens WHERE hash = ?').run(row.hash);
   return { id: row.hash.slice(0, 12), name: row.name, createdAt: new Date(row.created_at).toISOString() };

@@ -21,7 +21,8 @@ export function batchView(row: BatchRow, runtime: BatchRuntime | undefined) {
   const elapsed = ((row.finished_at ?? now) - row.created_at) / 1000;
   // Running: the rate over the last minute (rate-meter.ts), once it spans two seconds; else, and
   // once finished, the average since submission.
-  const recent = row.state === 'running' ? runtime?.rate.perSecond(now, decided) : undefined;
+  // A running batch without a runtime is stalled (its kind is missing): no progress, no ETA.
+  const recent = row.state === 'running' ? (runtime ? runtime.rate.perSecond(now, decided) : 0) : undefined;
   const rate = recent ?? (elapsed > 0 ? decided / elapsed : 0);
   const state = row.state === 'running' && runtime && runtime.state !== 'running' ? 'finishing' : row.state;
   return {

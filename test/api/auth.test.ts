@@ -83,7 +83,7 @@ describe('tokens', () => {
     expect401(await request(closed, 'GET', '/v1/batches', { token }));
     expect((await request(closed, 'GET', '/v1/batches', { token: closed.token })).status).toBe(200); // the others still work
     // An unknown id, a token never issued and a missing id are refused with a code, exit status 2.
-    for (const [arg, code] of [[id, 'GRID_ERR_TOKEN_NOT_FOUND'], ['sg_never-issued', 'GRID_ERR_TOKEN_NOT_FOUND'], ['abc', 'GRID_ERR_INVALID_OPTION']] as const) {
+    for (const [arg, code] of [[id, 'GRID_ERR_TOKEN_NOT_FOUND'], ['sg_never-issued', 'GRID_ERR_TOKEN_NOT_FOUND'], ['ABCD', 'at least 8 hex digits'], ['abc', 'GRID_ERR_INVALID_OPTION']] as const) {
       let failed: { status: number; stderr: string } | undefined;
       try {
         cli('revoke', ...(arg === 'abc' ? [] : [arg]));

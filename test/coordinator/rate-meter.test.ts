@@ -26,4 +26,15 @@ describe('rate meter', () => {
     m.note(1000, 1000);
     expect(m.perSecond(2500, 2500)).toBeCloseTo(1000, 0);
   });
+
+  it('is never negative (units reopened for a re-check) and reads sparse progress right', () => {
+    const m = new RateMeter(60_000);
+    m.note(0, 50);
+    m.note(10_000, 40); // ten units reopened by the closing audit
+    expect(m.perSecond(10_000, 40)).toBe(0);
+    // One unit every 20 s: the base is the last sample before the window, not the first inside.
+    const sparse = new RateMeter(60_000);
+    for (let t = 0; t <= 200_000; t += 20_000) sparse.note(t, t / 20_000);
+    expect(sparse.perSecond(200_000, 10)).toBeCloseTo(0.05, 3);
+  });
 });

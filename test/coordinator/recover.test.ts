@@ -10,6 +10,7 @@ import { afterEach, expect, it } from 'vitest';
 import { BatchManager, STALLED } from '../../coordinator/batches.js';
 import { KindCatalog } from '../../coordinator/kind-catalog.js';
 import { Scheduler } from '../../coordinator/scheduler.js';
+import { batchView } from '../../coordinator/http/views.js';
 import { Store } from '../../coordinator/store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'swarmgrid-recover-'));
@@ -42,6 +43,7 @@ it('marks a running batch whose kind is missing as stalled, and clears it once t
   batches.recover();
   expect(sched.batches.has(id)).toBe(false);
   expect(store.getBatch(id)).toMatchObject({ state: 'running', error: expect.stringMatching(new RegExp(`^${STALLED}job kind gone is not available`)) });
+  expect(batchView(store.getBatch(id)!, undefined)).toMatchObject({ state: 'running', ratePerSecond: 0, etaSeconds: null });
   store.stmt(`UPDATE batches SET kind = 'echo' WHERE id = ?`).run(id);
   sched.close();
   store.close();
@@ -51,4 +53,45 @@ it('marks a running batch whose kind is missing as stalled, and clears it once t
   batches.recover();
   expect(sched.batches.has(id)).toBe(true);
   expect(store.getBatch(id)!.error).toBeNull();
+});
+
+it('cancelling a stalled batch clears its note and withdraws its tasks', async () => {
+  let { store, sched, batches } = start();
+  const id = await batches.create({ kind: 'echo', inputs: [{ a: 1 }, { a: 2 }], policy: { replication: 1, quorum: 1 } });
+  const worker = { key: 'w', address: '10.0.0.1', runtime: 'node' as const, threads: 1, credit: 2, canRun: () => true, sendTasks: () => {}, sendCancel: () => {} };
+  sched.attach(worker);
+  sched.dispatch(worker);
+  store.flush();
+  store.stmt(`UPDATE batches SET kind = 'gone' WHERE id = ?`).run(id);
+  sched.close();
+  store.close();
+  open.splice(0);
+
+  ({ store, sched, batches } = start());
+  batches.recover();
+  expect(sched.leases.size).toBe(2); // still valid: their worker may come back
+  batches.cancel(id);
+  expect(store.getBatch(id)).toMatchObject({ state: 'cancelled', error: null });
+  expect(sched.leases.size).toBe(0);
+  const states = store.stmt(`SELECT t.state FROM tasks t JOIN work_units w ON w.id = t.wu_id WHERE w.batch_id = ?`).all(id);
+  expect(states).toEqual([{ state: 'cancelled' }, { state: 'cancelled' }]);
+});
+
+it('forgets the leases of a submission interrupted while streaming in (it is deleted at restart)', async () => {
+  let { store, sched, batches } = start();
+  const id = await batches.create({ kind: 'echo', inputs: [{ a: 1 }, { a: 2 }], policy: { replication: 1, quorum: 1 } });
+  const worker = { key: 'w', address: '10.0.0.1', runtime: 'node' as const, threads: 1, credit: 2, canRun: () => true, sendTasks: () => {}, sendCancel: () => {} };
+  sched.attach(worker);
+  sched.dispatch(worker);
+  store.flush();
+  store.stmt(`UPDATE batches SET state = 'loading' WHERE id = ?`).run(id); // as if killed mid-upload
+  sched.close();
+  store.close();
+  open.splice(0);
+
+  ({ store, sched, batches } = start());
+  expect(sched.leases.size).toBe(2);
+  batches.recover();
+  expect(store.getBatch(id)).toBeUndefined();
+  expect(sched.leases.size).toBe(0);
 });

@@ -114,11 +114,31 @@ describe('scheduler', () => {
     expect(a.tasks).toHaveLength(4);
     // b, with plenty of credit too, gets its own share rather than nothing.
     expect(await pull(b, 100)).toHaveLength(2);
+    // Results of tasks that never ran (rejected at once, 0 ms) say nothing of the task time.
+    const before = b.tasks.length;
+    sched.results(b, b.tasks.map((t) => ({ taskId: Number(t.taskId), errorCode: 'invalid_input', cpuMs: 0 })));
+    await settle();
+    expect(b.tasks.length - before).toBe(2); // its buffer is still 2 (a halved estimate would open it wide)
     // Tiny tasks: the buffer no longer binds and the rest goes at once.
     sched.results(a, a.tasks.slice(2).map((t) => ({ ...answer(t), cpuMs: 0.01 })));
-    sched.results(b, b.tasks.map((t) => ({ ...answer(t), cpuMs: 0.01 })));
+    sched.results(b, b.tasks.slice(before).map((t) => ({ ...answer(t), cpuMs: 0.01 })));
     await settle();
-    expect(a.tasks.length + b.tasks.length).toBe(12);
+    await settle();
+    // Every undecided unit has a task out.
+    const waiting = store.stmt(`SELECT count(*) AS n FROM work_units w WHERE w.state = 'pending'
+      AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.wu_id = w.id AND t.state = 'leased')`).get() as { n: number };
+    expect(waiting.n).toBe(0);
+  });
+
+  it('sizes the work buffer per session: two tabs with one volunteer id each get their share', async () => {
+    await batches.create({ kind: 'pi', params: { workUnits: 20, samplesPerUnit: 100 }, policy: { replication: 1, quorum: 1 } });
+    const tabs = [new FakeWorker('one-id'), new FakeWorker('one-id')];
+    for (const t of tabs) {
+      t.threads = 2;
+      sched.attach(t);
+    }
+    const got = [await pull(tabs[0]!, 100), await pull(tabs[1]!, 100)];
+    expect(got.map((g) => g.length)).toEqual([4, 4]);
   });
 
   it('issues another task on disagreement, marks the loser invalid, and cancels nothing still useful', async () => {

@@ -16,7 +16,7 @@ import { BaseChannel } from '../../proto/channel.js';
 import { decodeFrame, encodeFrame, type Frame, type FrameInit, PROTOCOL_VERSION, Runtime } from '../../proto/codec.js';
 
 class MemoryChannel extends BaseChannel {
-  readonly remoteKey = 'cd'.repeat(32);
+  readonly remoteKey = 'cd'.repeat(32); // every channel here: tabs of one browser share an id
   readonly remoteAddress = '127.0.0.1';
   readonly sent: Frame[] = [];
   protected writeBytes(bytes: Uint8Array): void { this.sent.push(decodeFrame(bytes)); }
@@ -60,4 +60,23 @@ it('a Goodbye also hands back the tasks assigned to the worker that it never rec
   expect(states).toEqual(assigned.map((taskId) => ({ id: taskId, state: 'abandoned' })));
   expect(sched.leases.size).toBe(0);
   expect(events.find((e) => e.event === 'worker-goodbye')?.fields).toMatchObject({ returned: 1, unreceived: 1 });
+});
+
+it("a tab's Goodbye leaves alone the tasks of another tab with the same volunteer id", async () => {
+  const id = await batches.create({ kind: 'echo', inputs: Array.from({ length: 8 }, (_, i) => ({ a: i })), policy: { replication: 1, quorum: 1 } });
+  const tabs = [new MemoryChannel(), new MemoryChannel()];
+  for (const channel of tabs) {
+    new Session(channel, sched, { coordinatorKey: new Uint8Array(32), version: 'test', maxFrameBytes: 1 << 20 });
+    channel.deliver({ hello: { protocolVersion: PROTOCOL_VERSION, runtime: Runtime.RUNTIME_BROWSER, threads: 1, kinds: ['echo@1.0.0'], clientVersion: 'test' } });
+    channel.deliver({ credit: { tasks: 2 } });
+  }
+  await settle();
+  const [a, b] = tabs.map((channel) => channel.sent.flatMap((f) => (f.kind === 'assign' ? f.assign.tasks.map((t) => Number(t.taskId)) : [])));
+  expect([a!.length, b!.length]).toEqual([2, 2]);
+  tabs[0]!.deliver({ goodbye: { returnedTaskIds: a!, reason: 'tab closed' } });
+  await settle();
+  const state = (taskId: number) => (store.stmt('SELECT state FROM tasks WHERE id = ?').get(taskId) as { state: string }).state;
+  expect(a!.map(state)).toEqual(['abandoned', 'abandoned']);
+  expect(b!.map(state)).toEqual(['leased', 'leased']);
+  expect(store.getBatch(id)!.state).toBe('running');
 });
