@@ -30,44 +30,48 @@ function start() {
   return { store, sched, batches: new BatchManager(store, sched, new KindCatalog()) };
 }
 
+/** Stops the coordinator's parts and starts them again on the same store, as a restart does. */
+function restart() {
+  for (const { store, sched } of open.splice(0)) {
+    sched.close();
+    store.close();
+  }
+  return start();
+}
+
+/** A two-unit echo batch whose two tasks are out at a worker that never answers, committed. */
+async function batchWithLeases(parts: ReturnType<typeof start>): Promise<string> {
+  const id = await parts.batches.create({ kind: 'echo', inputs: [{ a: 1 }, { a: 2 }], policy: { replication: 1, quorum: 1 } });
+  const worker = { key: 'w', address: '10.0.0.1', runtime: 'node' as const, threads: 1, credit: 2, canRun: () => true, sendTasks: () => {}, sendCancel: () => {} };
+  parts.sched.attach(worker);
+  parts.sched.dispatch(worker);
+  parts.store.flush();
+  return id;
+}
+
 it('marks a running batch whose kind is missing as stalled, and clears it once the kind is back', async () => {
   let { store, sched, batches } = start();
   const id = await batches.create({ kind: 'echo', inputs: [{ a: 1 }, { a: 2 }], policy: { replication: 1, quorum: 1 } });
   // As if the kind had been a custom one whose code is gone at the next start.
   store.stmt(`UPDATE batches SET kind = 'gone' WHERE id = ?`).run(id);
-  sched.close();
-  store.close();
-  open.splice(0);
-
-  ({ store, sched, batches } = start());
+  ({ store, sched, batches } = restart());
   batches.recover();
   expect(sched.batches.has(id)).toBe(false);
   expect(store.getBatch(id)).toMatchObject({ state: 'running', error: expect.stringMatching(new RegExp(`^${STALLED}job kind gone is not available`)) });
   expect(batchView(store.getBatch(id)!, undefined)).toMatchObject({ state: 'running', ratePerSecond: 0, etaSeconds: null });
   store.stmt(`UPDATE batches SET kind = 'echo' WHERE id = ?`).run(id);
-  sched.close();
-  store.close();
-  open.splice(0);
-
-  ({ store, sched, batches } = start());
+  ({ store, sched, batches } = restart());
   batches.recover();
   expect(sched.batches.has(id)).toBe(true);
   expect(store.getBatch(id)!.error).toBeNull();
 });
 
 it('cancelling a stalled batch clears its note and withdraws its tasks', async () => {
-  let { store, sched, batches } = start();
-  const id = await batches.create({ kind: 'echo', inputs: [{ a: 1 }, { a: 2 }], policy: { replication: 1, quorum: 1 } });
-  const worker = { key: 'w', address: '10.0.0.1', runtime: 'node' as const, threads: 1, credit: 2, canRun: () => true, sendTasks: () => {}, sendCancel: () => {} };
-  sched.attach(worker);
-  sched.dispatch(worker);
-  store.flush();
+  const parts = start();
+  const id = await batchWithLeases(parts);
+  let { store, sched, batches } = parts;
   store.stmt(`UPDATE batches SET kind = 'gone' WHERE id = ?`).run(id);
-  sched.close();
-  store.close();
-  open.splice(0);
-
-  ({ store, sched, batches } = start());
+  ({ store, sched, batches } = restart());
   batches.recover();
   expect(sched.leases.size).toBe(2); // still valid: their worker may come back
   batches.cancel(id);
@@ -78,18 +82,11 @@ it('cancelling a stalled batch clears its note and withdraws its tasks', async (
 });
 
 it('forgets the leases of a submission interrupted while streaming in (it is deleted at restart)', async () => {
-  let { store, sched, batches } = start();
-  const id = await batches.create({ kind: 'echo', inputs: [{ a: 1 }, { a: 2 }], policy: { replication: 1, quorum: 1 } });
-  const worker = { key: 'w', address: '10.0.0.1', runtime: 'node' as const, threads: 1, credit: 2, canRun: () => true, sendTasks: () => {}, sendCancel: () => {} };
-  sched.attach(worker);
-  sched.dispatch(worker);
-  store.flush();
+  const parts = start();
+  const id = await batchWithLeases(parts);
+  let { store, sched, batches } = parts;
   store.stmt(`UPDATE batches SET state = 'loading' WHERE id = ?`).run(id); // as if killed mid-upload
-  sched.close();
-  store.close();
-  open.splice(0);
-
-  ({ store, sched, batches } = start());
+  ({ store, sched, batches } = restart());
   expect(sched.leases.size).toBe(2);
   batches.recover();
   expect(store.getBatch(id)).toBeUndefined();
