@@ -16,6 +16,7 @@ import { Leases } from './leases.js';
 import { Reputation } from './reputation.js';
 import type { Store } from './store.js';
 import { Verdicts } from './verdicts.js';
+import { bufferSize, noteTaskMs } from './work-buffer.js';
 import type { WorkerHandle } from './worker-handle.js';
 import type { swarmgrid } from '../proto/codec.js';
 
@@ -28,13 +29,7 @@ export interface SchedulerOptions {
   scanLimit?: number;
   /** Lease sweep period in ms. @defaultValue 250 */
   sweepMs?: number;
-  /**
-   * Work buffer: how much of one batch a worker may hold per thread, in ms of its tasks' average
-   * time (at least 2 tasks per thread; 2 per thread until the batch's first result tells how long
-   * its tasks take). A worker's credit is a count of tasks sized by the tasks it ran last: one
-   * coming from tiny tasks must not take a whole batch of long ones and leave the others idle.
-   * @defaultValue 2000
-   */
+  /** Work buffer: ms of a batch's tasks one connection may hold per thread (work-buffer.ts). @defaultValue 2000 */
   workBufferMs?: number;
   /** Random source for spot checks (tests pass a seeded one). */
   random?: () => number;
@@ -128,7 +123,7 @@ export class Scheduler {
     const tasks: swarmgrid.ITask[] = [];
     for (const batch of order) {
       if (!worker.canRun(batch.kind.name, batch.kind.version, batch.codeHash !== null)) continue;
-      let room = this.#buffer(batch, worker) - this.leases.heldBy(worker, batch.id);
+      let room = bufferSize(batch, worker.threads, this.#opts.workBufferMs) - this.leases.heldBy(worker, batch.id);
       while (worker.credit > 0 && room-- > 0) {
         const unit = this.#pick(batch, worker);
         if (!unit) break;
@@ -138,24 +133,6 @@ export class Scheduler {
       if (worker.credit <= 0) break;
     }
     if (tasks.length > 0) this.store.afterCommit(() => worker.sendTasks(tasks));
-  }
-
-  /**
-   * Halfway to each sample: a batch whose tasks turn out long shrinks its work buffer at once.
-   * Tasks that never ran (rejected at once, 0 ms) say nothing of it; a sample is at most the
-   * batch's time limit (or its lease), so that no worker's report can stretch it without bound.
-   */
-  #noteTaskMs(batch: BatchRuntime, outcome: TaskOutcome): void {
-    if (outcome.errorCode && !(outcome.cpuMs > 0)) return;
-    const ceiling = (batch.policy.timeout > 0 ? batch.policy.timeout : batch.policy.lease) * 1000;
-    const ms = Math.min(Math.max(0, outcome.cpuMs || 0), ceiling);
-    batch.taskMs = batch.taskMs === undefined ? ms : (batch.taskMs + ms) / 2;
-  }
-
-  /** Most tasks of a batch one session may hold (SchedulerOptions.workBufferMs). */
-  #buffer(batch: BatchRuntime, worker: WorkerHandle): number {
-    const perThread = batch.taskMs === undefined ? 2 : Math.max(2, Math.ceil(this.#opts.workBufferMs / Math.max(batch.taskMs, 0.001)));
-    return Math.max(1, worker.threads) * perThread;
   }
 
   #pick(batch: BatchRuntime, worker: WorkerHandle): HotUnit | undefined {
@@ -259,7 +236,7 @@ export class Scheduler {
     }
     const { batch, unit } = found;
     if (unit.settled.has(outcome.taskId)) return; // a second copy of a result already counted
-    this.#noteTaskMs(batch, outcome);
+    noteTaskMs(batch, outcome.cpuMs, !!outcome.errorCode);
     unit.settled.add(outcome.taskId);
     unit.outstanding.delete(outcome.taskId);
     if (outcome.errorCode) {

@@ -1,0 +1,26 @@
+/**
+ * The work buffer: how many of a batch's tasks one connection may hold. A worker asks for work by
+ * credit, a count of tasks sized by how long *its* last tasks took; one coming from tiny tasks
+ * with a large credit must not take a whole batch of long ones while others sit idle. So a
+ * connection holds at most `bufferMs` of the batch's tasks per thread (at least 2), by the time
+ * its tasks take at workers — 2 per thread until the first result says.
+ */
+import type { BatchRuntime } from './batch-runtime.js';
+
+/** Most tasks of `batch` a connection with `threads` threads may hold. */
+export function bufferSize(batch: BatchRuntime, threads: number, bufferMs: number): number {
+  const perThread = batch.taskMs === undefined ? 2 : Math.max(2, Math.ceil(bufferMs / Math.max(batch.taskMs, 0.001)));
+  return Math.max(1, threads) * perThread;
+}
+
+/**
+ * Notes a result's task time, halfway to each sample: a batch whose tasks turn out long shrinks
+ * its buffer at once. Tasks that never ran (rejected at once, 0 ms) say nothing; a sample is at
+ * most the batch's time limit (or its lease), so that no worker's report stretches it unbounded.
+ */
+export function noteTaskMs(batch: BatchRuntime, cpuMs: number, failed: boolean): void {
+  if (failed && !(cpuMs > 0)) return;
+  const ceiling = (batch.policy.timeout > 0 ? batch.policy.timeout : batch.policy.lease) * 1000;
+  const ms = Math.min(Math.max(0, cpuMs || 0), ceiling);
+  batch.taskMs = batch.taskMs === undefined ? ms : (batch.taskMs + ms) / 2;
+}
