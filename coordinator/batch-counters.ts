@@ -1,38 +1,17 @@
-/**
- * A batch's validated / issued counters, summed over one tick and written once per batch in that
- * tick's transaction: one UPDATE per batch per commit instead of two per task (they were 6 % of
- * the coordinator's time per task on the echo benchmark, BENCHMARKS.md).
- */
+/** A batch's validated / issued counters, summed per tick and written once per commit (tick-sums.ts). */
 import type { Store } from './store.js';
+import { TickSums } from './tick-sums.js';
 
 export class BatchCounters {
-  #store: Store;
-  #tick: Map<string, [number, number]> | undefined;
+  #sums: TickSums<[number, number]>;
 
   constructor(store: Store) {
-    this.#store = store;
+    this.#sums = new TickSums(store, () => [0, 0], (id, [validated, issued]) => store.bumpBatchCounts(id, validated, 0, issued));
   }
 
-  /** Called outside deferred writes, never from one, so that the sums land in the same commit. */
   add(batchId: string, validated: number, issued: number): void {
-    let acc = this.#tick;
-    if (!acc) {
-      const fresh = new Map<string, [number, number]>();
-      acc = this.#tick = fresh;
-      this.#store.defer(() => {
-        if (this.#tick === fresh) this.#tick = undefined;
-        for (const [id, [v, i]] of fresh) this.#store.bumpBatchCounts(id, v, 0, i);
-      });
-      // Queued after the store's flush: if that transaction failed before reaching the write
-      // above, later counts must not pile up in a map nothing will write.
-      setImmediate(() => {
-        if (this.#tick === fresh) this.#tick = undefined;
-      });
-    }
-    const c = acc.get(batchId);
-    if (c) {
-      c[0] += validated;
-      c[1] += issued;
-    } else acc.set(batchId, [validated, issued]);
+    const sum = this.#sums.of(batchId);
+    sum[0] += validated;
+    sum[1] += issued;
   }
 }

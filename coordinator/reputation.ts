@@ -4,16 +4,18 @@
  * valid results; one invalid result resets it.
  */
 import type { Store, WorkerRow } from './store.js';
+import { TickSums } from './tick-sums.js';
 
 export type ReputationEvent = 'valid' | 'invalid' | 'error' | 'timeout';
 
 export class Reputation {
   #store: Store;
   #cache = new Map<string, WorkerRow>();
-  #tick: Map<string, WorkerTally> | undefined;
+  #tally: TickSums<WorkerTally>;
 
   constructor(store: Store) {
     this.#store = store;
+    this.#tally = new TickSums(store, () => new WorkerTally(), (key, t) => store.bumpWorker(key, t));
   }
 
   #row(key: string): WorkerRow | undefined {
@@ -48,30 +50,8 @@ export class Reputation {
       if (event === 'error') { row.errors++; row.tasks_done++; row.cpu_ms += cpuMs; }
       if (event === 'timeout') row.timeouts++;
     }
-    this.#tally(key).add(event, cpuMs);
-  }
-
-  /**
-   * This tick's events per worker, written as one UPDATE per worker in the tick's transaction
-   * (one per task was 2 % of the coordinator's time on the echo benchmark). Reset after the
-   * store's flush either way, so a failed transaction cannot strand them.
-   */
-  #tally(key: string): WorkerTally {
-    let tick = this.#tick;
-    if (!tick) {
-      const fresh = new Map<string, WorkerTally>();
-      tick = this.#tick = fresh;
-      this.#store.defer(() => {
-        if (this.#tick === fresh) this.#tick = undefined;
-        for (const [k, t] of fresh) this.#store.bumpWorker(k, t);
-      });
-      setImmediate(() => {
-        if (this.#tick === fresh) this.#tick = undefined;
-      });
-    }
-    let t = tick.get(key);
-    if (!t) tick.set(key, (t = new WorkerTally()));
-    return t;
+    // The store gets this tick's events as one UPDATE per worker (tick-sums.ts).
+    this.#tally.of(key).add(event, cpuMs);
   }
 }
 

@@ -111,8 +111,8 @@ export class Session implements WorkerHandle {
       case 'goodbye': {
         // Frames arrive in order, so every result sent before the Goodbye is in already: what was
         // sent through this session, is still leased and was not returned was never received (an
-        // Assign crossing the Goodbye on the wire); another tab with the same id keeps its own. It will not run either: re-issue it now too,
-        // rather than after its lease.
+        // Assign crossing the Goodbye on the wire). It will not run either: re-issue it now, not
+        // after its lease. Another tab with the same volunteer id keeps its own tasks.
         const returned = new Set(frame.goodbye.returnedTaskIds.map(Number));
         const unreceived = this.#scheduler.leases.ofHolder(this).filter((id) => !returned.has(id));
         this.#scheduler.abandon(this, [...returned, ...unreceived]);

@@ -12,10 +12,9 @@ export function batchSize(avgMs: number | undefined, batchMs: number, maxBatch: 
 }
 
 /**
- * A moving average that halves the distance to each sample: a much slower sample dominates at
- * once (a kind turning slow stops being batched), while the jitter of a busy machine (a thread
- * descheduled for a moment) moves batch sizes only a little. A batch's sample is already the
- * mean of its tasks.
+ * A moving average that halves the distance to each sample. A batch's sample is already the mean
+ * of its tasks, so the jitter of a busy machine (a thread descheduled for a moment) moves batch
+ * sizes only a little; a task too long to batch at all is handled apart, at once (runner.ts).
  */
 export function smooth(prev: number | undefined, sample: number): number {
   return prev === undefined ? sample : (prev + sample) / 2;

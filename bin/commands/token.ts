@@ -9,7 +9,7 @@ export const token: Command = {
   options: {
     data: { type: 'string', value: 'DIR', description: "the coordinator's data directory; required" },
     name: { type: 'string', value: 'NAME', default: 'default', description: 'create: a label for the token' },
-    json: { type: 'boolean', description: 'list: one JSON object per line' },
+    json: { type: 'boolean', description: 'list, revoke: JSON lines instead of text' },
   },
   notes: [
     'create prints the token once; only its SHA-256 hash is stored.',

@@ -2,18 +2,15 @@
  * Adaptive replication, in-process with a real store: trusted workers get single copies, spot
  * checks catch a worker that turns bad, and its unchecked results are reopened.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BatchManager } from '../../coordinator/batches.js';
-import { KindCatalog } from '../../coordinator/kind-catalog.js';
-import { Scheduler } from '../../coordinator/scheduler.js';
-import { Store } from '../../coordinator/store.js';
+import type { BatchManager } from '../../coordinator/batches.js';
+import type { Scheduler } from '../../coordinator/scheduler.js';
+import type { Store } from '../../coordinator/store.js';
 import type { WorkerHandle } from '../../coordinator/worker-handle.js';
 import { decodeInput, decodeJson, encodeOutput } from '../../jobs/codec.js';
 import { pi } from '../../jobs/pi.js';
 import type { swarmgrid } from '../../proto/codec.js';
+import { type CoordinatorParts, coordinatorParts } from '../helpers/coordinator-parts.js';
 
 class FakeWorker implements WorkerHandle {
   credit = 0;
@@ -30,25 +27,18 @@ class FakeWorker implements WorkerHandle {
 }
 
 const settle = () => new Promise((r) => setImmediate(r));
-let dir: string;
+let parts: CoordinatorParts;
 let store: Store;
 let sched: Scheduler;
 let batches: BatchManager;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'swarmgrid-adaptive-'));
-  store = new Store({ dataDir: dir });
-  let mgr: BatchManager | undefined;
   let s = 42;
   const random = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  sched = new Scheduler(store, { sweepMs: 1000, random }, { onBatchDecided: (b) => mgr?.batchDecided(b) });
-  batches = mgr = new BatchManager(store, sched, new KindCatalog());
+  parts = coordinatorParts({ scheduler: { sweepMs: 1000, random } });
+  ({ store, sched, batches } = parts);
 });
-afterEach(() => {
-  sched.close();
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => parts.close());
 
 /** Lets every worker pull and answer, round after round, until the batch is final. */
 async function drive(id: string, workers: FakeWorker[]): Promise<void> {

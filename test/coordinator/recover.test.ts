@@ -7,40 +7,32 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { BatchManager, STALLED } from '../../coordinator/batches.js';
-import { KindCatalog } from '../../coordinator/kind-catalog.js';
-import { Scheduler } from '../../coordinator/scheduler.js';
+import { STALLED } from '../../coordinator/batches.js';
 import { batchView } from '../../coordinator/http/views.js';
-import { Store } from '../../coordinator/store.js';
+import { type CoordinatorParts, coordinatorParts } from '../helpers/coordinator-parts.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'swarmgrid-recover-'));
-const open: { store: Store; sched: Scheduler }[] = [];
+let dir = '';
+let current: CoordinatorParts | undefined;
 afterEach(() => {
-  for (const { store, sched } of open.splice(0)) {
-    sched.close();
-    store.close();
-  }
+  current?.close();
+  current = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = '';
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function start() {
-  const store = new Store({ dataDir: dir });
-  const sched = new Scheduler(store);
-  open.push({ store, sched });
-  return { store, sched, batches: new BatchManager(store, sched, new KindCatalog()) };
+function start(): CoordinatorParts {
+  dir ||= mkdtempSync(join(tmpdir(), 'swarmgrid-recover-'));
+  return (current = coordinatorParts({ dir }));
 }
 
 /** Stops the coordinator's parts and starts them again on the same store, as a restart does. */
-function restart() {
-  for (const { store, sched } of open.splice(0)) {
-    sched.close();
-    store.close();
-  }
+function restart(): CoordinatorParts {
+  current?.close();
   return start();
 }
 
 /** A two-unit echo batch whose two tasks are out at a worker that never answers, committed. */
-async function batchWithLeases(parts: ReturnType<typeof start>): Promise<string> {
+async function batchWithLeases(parts: CoordinatorParts): Promise<string> {
   const id = await parts.batches.create({ kind: 'echo', inputs: [{ a: 1 }, { a: 2 }], policy: { replication: 1, quorum: 1 } });
   const worker = { key: 'w', address: '10.0.0.1', runtime: 'node' as const, threads: 1, credit: 2, canRun: () => true, sendTasks: () => {}, sendCancel: () => {} };
   parts.sched.attach(worker);

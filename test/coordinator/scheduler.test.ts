@@ -2,18 +2,15 @@
  * Scheduler rules, driven in-process: a real SQLite store in a temp dir, fake worker handles
  * that record what they are sent, and the real validator.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BatchManager } from '../../coordinator/batches.js';
-import { KindCatalog } from '../../coordinator/kind-catalog.js';
-import { Scheduler } from '../../coordinator/scheduler.js';
-import { Store } from '../../coordinator/store.js';
+import type { BatchManager } from '../../coordinator/batches.js';
+import type { Scheduler } from '../../coordinator/scheduler.js';
+import type { Store } from '../../coordinator/store.js';
 import type { WorkerHandle } from '../../coordinator/worker-handle.js';
 import { decodeInput, encodeOutput } from '../../jobs/codec.js';
 import { pi } from '../../jobs/pi.js';
 import type { swarmgrid } from '../../proto/codec.js';
+import { type CoordinatorParts, coordinatorParts } from '../helpers/coordinator-parts.js';
 
 class FakeWorker implements WorkerHandle {
   credit = 0;
@@ -28,26 +25,19 @@ class FakeWorker implements WorkerHandle {
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 5));
-let dir: string;
+let parts: CoordinatorParts;
 let store: Store;
 let sched: Scheduler;
 let batches: BatchManager;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'swarmgrid-sched-'));
-  store = new Store({ dataDir: dir });
-  let mgr: BatchManager | undefined;
   let n = 0;
   // A seeded random source: spot checks are reproducible.
   const random = () => ((n = (Math.imul(n + 0x6d2b79f5, 1) >>> 0)), ((n * 2654435761) >>> 0) / 2 ** 32);
-  sched = new Scheduler(store, { sweepMs: 20, random }, { onBatchDecided: (b) => mgr?.batchDecided(b) });
-  batches = mgr = new BatchManager(store, sched, new KindCatalog());
+  parts = coordinatorParts({ scheduler: { sweepMs: 20, random } });
+  ({ store, sched, batches } = parts);
 });
-afterEach(() => {
-  sched.close();
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => parts.close());
 
 /** Runs the real π job for a task, optionally lying. */
 function answer(task: swarmgrid.ITask, lie = 0) {
@@ -237,11 +227,8 @@ describe('scheduler', () => {
 
   it('an adaptive single copy handed back goes out again under the full quorum', async () => {
     let draws = [0.9, 0.0]; // first draw: single copy; second: a spot check
-    const dir2 = mkdtempSync(join(tmpdir(), 'swarmgrid-sched-'));
-    const store2 = new Store({ dataDir: dir2 });
-    let mgr: BatchManager | undefined;
-    const sched2 = new Scheduler(store2, { sweepMs: 20, random: () => draws.shift() ?? 0.5 }, { onBatchDecided: (b) => mgr?.batchDecided(b) });
-    mgr = new BatchManager(store2, sched2, new KindCatalog());
+    const own = coordinatorParts({ scheduler: { sweepMs: 20, random: () => draws.shift() ?? 0.5 } });
+    const { store: store2, sched: sched2, batches: mgr } = own;
     try {
       const id = await mgr.create({ kind: 'pi', params: { workUnits: 1, samplesPerUnit: 100 }, policy: { adaptive: true, trustAfter: 1, spotCheck: 0.5 } });
       const w = new FakeWorker('w');
@@ -265,9 +252,7 @@ describe('scheduler', () => {
       expect(store2.getTask(Number(tx.taskId))!.state).toBe('returned');
     } finally {
       draws = [];
-      sched2.close();
-      store2.close();
-      rmSync(dir2, { recursive: true, force: true });
+      own.close();
     }
   });
 });

@@ -3,17 +3,14 @@
  * crossed the Goodbye on the wire (leased here, never received there): a real Session over an
  * in-memory channel, a real scheduler and SQLite store.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { BatchManager } from '../../coordinator/batches.js';
-import { KindCatalog } from '../../coordinator/kind-catalog.js';
-import { Scheduler } from '../../coordinator/scheduler.js';
+import type { BatchManager } from '../../coordinator/batches.js';
+import type { Scheduler } from '../../coordinator/scheduler.js';
 import { Session } from '../../coordinator/session.js';
-import { Store } from '../../coordinator/store.js';
+import type { Store } from '../../coordinator/store.js';
 import { BaseChannel } from '../../proto/channel.js';
 import { decodeFrame, encodeFrame, type Frame, type FrameInit, PROTOCOL_VERSION, Runtime } from '../../proto/codec.js';
+import { type CoordinatorParts, coordinatorParts } from '../helpers/coordinator-parts.js';
 
 class MemoryChannel extends BaseChannel {
   readonly remoteKey = 'cd'.repeat(32); // every channel here: tabs of one browser share an id
@@ -25,23 +22,16 @@ class MemoryChannel extends BaseChannel {
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 10));
-let dir: string;
+let parts: CoordinatorParts;
 let store: Store;
 let sched: Scheduler;
 let batches: BatchManager;
 
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'swarmgrid-session-'));
-  store = new Store({ dataDir: dir });
-  let mgr: BatchManager | undefined;
-  sched = new Scheduler(store, {}, { onBatchDecided: (b) => mgr?.batchDecided(b) });
-  batches = mgr = new BatchManager(store, sched, new KindCatalog());
+  parts = coordinatorParts();
+  ({ store, sched, batches } = parts);
 });
-afterEach(() => {
-  sched.close();
-  store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => parts.close());
 
 it('a Goodbye also hands back the tasks assigned to the worker that it never received', async () => {
   const id = await batches.create({ kind: 'echo', inputs: [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }], policy: { replication: 1, quorum: 1 } });
