@@ -24,8 +24,11 @@ function main(): void {
   const cores = Math.max(1, navigator.hardwareConcurrency || 1);
   const threads = initialThreads(cores);
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  // A --private coordinator admits volunteers with a join key: its operator hands out the page's
+  // link with `?token=…`, passed on to the WebSocket as is (never stored).
+  const token = new URLSearchParams(location.search).get('token');
   const agent = new BrowserAgent({
-    url: `${scheme}//${location.host}/v1/volunteer?id=${id}`,
+    url: `${scheme}//${location.host}/v1/volunteer?id=${id}${token ? `&token=${encodeURIComponent(token)}` : ''}`,
     threads,
     workerUrl: new URL('task-worker.js', location.href).href,
   });

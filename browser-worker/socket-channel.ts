@@ -22,6 +22,7 @@ export class BrowserSocketChannel extends BaseChannel {
   /** The coordinator is identified by the origin that served this page: it is the one we trust. */
   readonly remoteKey: string;
   readonly remoteAddress: string;
+  readonly transport = 'websocket' as const;
   #socket: WebSocket;
   #maxFrameBytes: number;
 

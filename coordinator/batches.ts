@@ -30,6 +30,7 @@ export interface BatchSubmission {
    */
   params?: Json;
   policy?: unknown;
+  /** The submitting token's id (auth.ts), which may cancel the batch; omitted = none. */
   owner?: string;
 }
 

@@ -4,12 +4,14 @@
  */
 import { StreamChannel, toHex, type Channel } from '../proto/channel.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proto/codec.js';
-import { type BootstrapNode, createSwarm, DEFAULT_GRID, gridTopic, type Swarm } from '../proto/discovery.js';
+import { type BootstrapNode, createSwarm, DEFAULT_GRID, gridTopic, isLoopback, type Swarm } from '../proto/discovery.js';
 import { BatchManager } from './batches.js';
 import { declinedKinds, recordDecline } from './declines.js';
+import { verifyToken } from './http/auth.js';
 import { buildHttp } from './http/server.js';
 import { loadOrCreateKeyPair } from './identity.js';
 import { KindCatalog } from './kind-catalog.js';
+import type { NetworkOptions } from './networks.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { Session } from './session.js';
 import { Store } from './store.js';
@@ -31,8 +33,17 @@ export interface CoordinatorOptions {
   httpPort?: number;
   /** @defaultValue '127.0.0.1' */
   httpHost?: string;
-  /** Reading endpoints need a token too. @defaultValue false */
+  /**
+   * A private grid: reading endpoints need a token too, and so do volunteers, a token of any role
+   * (browsers in the WebSocket URL, Hyperswarm workers in their Hello: `swarmgrid worker --join
+   * KEY=TOKEN`). @defaultValue false
+   */
   private?: boolean;
+  /**
+   * Web origins (`https://host[:port]`) besides the coordinator's own page whose pages may open
+   * the volunteer WebSocket. @defaultValue none
+   */
+  allowOrigins?: string[];
   /** Hyperswarm connection cap. @defaultValue 10000 */
   maxPeers?: number;
   /** @defaultValue 8 MiB */
@@ -42,6 +53,12 @@ export interface CoordinatorOptions {
   /** Submissions per minute per token. @defaultValue 60 */
   rateLimit?: number;
   durability?: 'normal' | 'full';
+  /**
+   * Who counts as independent and the quotas per network (coordinator/networks.ts). The default
+   * keeps results of one IPv4 /24 or IPv6 /64 from ever forming a quorum; a local grid (all
+   * volunteers the operator's own) passes `{ independence: 'identity' }`.
+   */
+  networks?: NetworkOptions;
   scheduler?: SchedulerOptions;
   log?: Log;
 }
@@ -80,7 +97,7 @@ export class Coordinator {
     this.store.onCallbackError = (err) => this.#log('callback-error', { error: err.message });
     this.catalog = new KindCatalog({ store: this.store, dataDir: opts.dataDir, log: this.#log });
     let batches: BatchManager | undefined;
-    this.scheduler = new Scheduler(this.store, opts.scheduler, { onBatchDecided: (b) => batches?.batchDecided(b) });
+    this.scheduler = new Scheduler(this.store, { ...opts.scheduler, ...(opts.networks && { networks: opts.networks }) }, { onBatchDecided: (b) => batches?.batchDecided(b) });
     this.batches = batches = new BatchManager(this.store, this.scheduler, this.catalog, this.#log);
   }
 
@@ -108,7 +125,13 @@ export class Coordinator {
 
   /** Serves one worker over any channel (Hyperswarm here, WebSocket for browsers). */
   accept(channel: Channel): Session {
+    // A private coordinator admits Hyperswarm volunteers with a token only (the WebSocket route
+    // checks browsers' tokens before a channel exists).
+    const admit = this.#opts.private && channel.transport === 'hyperswarm'
+      ? (token: string) => token !== '' && verifyToken(this.store, token) !== undefined
+      : undefined;
     const session = new Session(channel, this.scheduler, {
+      ...(admit && { admit }),
       coordinatorKey: this.#keyPair.publicKey,
       version: COORDINATOR_VERSION,
       maxFrameBytes: this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
@@ -134,6 +157,8 @@ export class Coordinator {
       ...(this.#opts.dhtHost && { host: this.#opts.dhtHost }),
       keyPair: this.#keyPair,
       maxPeers: this.#opts.maxPeers ?? 10_000,
+      // On an all-loopback grid (tests, the demo) this node is reachable by definition.
+      ...(this.#opts.bootstrap?.every((b) => isLoopback(b.host)) && { firewalled: false }),
     });
     this.#swarm.swarm.on('connection', (conn) => {
       conn.on('error', () => {}); // surfaced through the channel's close
@@ -161,7 +186,7 @@ export class Coordinator {
       private: this.#opts.private ?? false,
       bodyLimit: this.#opts.bodyLimit ?? 16 * 1024 * 1024,
       rateLimit: this.#opts.rateLimit ?? 60,
-      volunteer: { accept: (channel) => this.accept(channel), maxFrameBytes: this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES },
+      volunteer: { accept: (channel) => this.accept(channel), maxFrameBytes: this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, allowOrigins: this.#opts.allowOrigins ?? [] },
     });
     const host = this.#opts.httpHost ?? '127.0.0.1';
     await this.#http.listen({ port: this.#opts.httpPort, host });

@@ -17,11 +17,13 @@ export const CoordinatorErrors = {
   NO_ARTIFACT: createError('GRID_ERR_NO_ARTIFACT', 'batch %s has no artifact yet (state: %s)', 409),
   BATCH_FINISHED: createError('GRID_ERR_BATCH_FINISHED', 'batch %s is already %s', 409),
   UNAUTHORIZED: createError('GRID_ERR_UNAUTHORIZED', 'a valid bearer token is required', 401),
+  FORBIDDEN: createError('GRID_ERR_FORBIDDEN', 'this %s token may not %s', 403),
   TOKEN_NOT_FOUND: createError('GRID_ERR_TOKEN_NOT_FOUND', 'no token %s (swarmgrid token list shows them)', 404),
   TOKEN_AMBIGUOUS: createError('GRID_ERR_TOKEN_AMBIGUOUS', '%s tokens have ids starting %s: give more digits', 400),
   RATE_LIMITED: createError('GRID_ERR_RATE_LIMITED', 'too many submissions; retry in %s s', 429),
   NOT_FOUND: createError('GRID_ERR_NOT_FOUND', 'route %s %s not found', 404),
   INTERNAL: createError('GRID_ERR_INTERNAL', 'internal error: %s', 500),
+  ORIGIN: createError('GRID_ERR_ORIGIN', 'the volunteer WebSocket refuses pages from origin %s: only the page of this coordinator or an --allow-origin value', 403),
   VOLUNTEER_ID: createError('GRID_ERR_VOLUNTEER_ID', 'the volunteer id must be 64 lowercase hex characters (a 32-byte key)', 400),
   STORE_LOCKED: createError('GRID_ERR_STORE_LOCKED', 'data directory %s is in use by another coordinator (one coordinator per --data)', 500),
 } as const;

@@ -5,14 +5,14 @@
  * coordinator's CPU per task on the echo benchmark, BENCHMARKS.md.)
  */
 import type { BatchRuntime } from './batch-runtime.js';
-import { type HotUnit, hydrateUnit, newUnit } from './hot-unit.js';
+import { type HotUnit, hydrateUnit, type NetworkOf, newUnit } from './hot-unit.js';
 import type { Store } from './store.js';
 
 /**
  * Units past the batch's cursor, which it advances; sets `exhausted` when the store has no more.
  * Units already hot, or for which `skip` says so, are left out.
  */
-export function nextChunk(store: Store, batch: BatchRuntime, limit: number, skip: (wuId: number) => boolean): HotUnit[] {
+export function nextChunk(store: Store, batch: BatchRuntime, limit: number, skip: (wuId: number) => boolean, networkOf: NetworkOf): HotUnit[] {
   const rows = store.stmt(`SELECT w.id, w.seq, w.input, EXISTS (SELECT 1 FROM tasks t WHERE t.wu_id = w.id) AS started
     FROM work_units w WHERE w.batch_id = ? AND w.state = 'pending' AND w.id > ? ORDER BY w.id LIMIT ?`)
     .all(batch.id, batch.cursor, limit) as { id: number; seq: number; input: Buffer; started: number }[];
@@ -22,7 +22,7 @@ export function nextChunk(store: Store, batch: BatchRuntime, limit: number, skip
     batch.cursor = row.id;
     if (batch.hot.has(row.id) || skip(row.id)) continue;
     const unit = row.started
-      ? hydrateUnit(store, row.id, batch.policy.quorum)
+      ? hydrateUnit(store, row.id, batch.policy.quorum, networkOf)
       : newUnit(row.id, batch.id, row.seq, row.input, 0, batch.policy.quorum);
     if (unit) units.push(unit);
   }

@@ -16,12 +16,14 @@ export interface HotUnit {
   want: number;
   /** Tasks ever issued. */
   issued: number;
-  errors: number;
+  /** Networks whose task of this unit threw: one network's errors count once toward maxErrors. */
+  errorNetworks: Set<string>;
   /** Quorum for this unit: the batch's, or 1 for an adaptive single copy. */
   quorum: number;
   outstanding: Set<number>;
   workers: Set<string>;
-  addresses: Set<string>;
+  /** Networks that hold or held a task of this unit (networks.ts): never two tasks to one. */
+  networks: Set<string>;
   votes: Vote[];
   /** Tasks whose result or error is in: a second copy of one (a resend, a replay) is ignored. */
   settled: Set<number>;
@@ -33,8 +35,8 @@ export interface HotUnit {
 export function newUnit(id: number, batchId: string, seq: number, input: Uint8Array, want: number, quorum: number): HotUnit {
   return {
     id, batchId, seq, input, want, quorum,
-    issued: 0, errors: 0,
-    outstanding: new Set(), workers: new Set(), addresses: new Set(), votes: [], settled: new Set(),
+    issued: 0, errorNetworks: new Set(),
+    outstanding: new Set(), workers: new Set(), networks: new Set(), votes: [], settled: new Set(),
     queued: false, done: false,
   };
 }
@@ -43,21 +45,24 @@ export function digestOf(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** The network of a task's worker, from the address and identity stored with the task (networks.ts). */
+export type NetworkOf = (address: string, worker: string) => string;
+
 /** Rebuilds a pending unit and its tasks from the store. `want` is left 0: the validator decides. */
-export function hydrateUnit(store: Store, id: number, quorum: number): HotUnit | undefined {
+export function hydrateUnit(store: Store, id: number, quorum: number, networkOf: NetworkOf): HotUnit | undefined {
   const row = store.getWorkUnit(id);
   if (!row || row.state !== 'pending') return undefined;
   const unit = newUnit(row.id, row.batch_id, row.seq, row.input, 0, quorum);
-  for (const task of store.tasksOf(id)) applyTaskRow(unit, task);
+  for (const task of store.tasksOf(id)) applyTaskRow(unit, task, networkOf(task.address, task.worker));
   return unit;
 }
 
-function applyTaskRow(unit: HotUnit, task: TaskRow): void {
+function applyTaskRow(unit: HotUnit, task: TaskRow, network: string): void {
   // Handed back unrun (Goodbye, pause): not an attempt, and no bar on that worker (scheduler.abandon).
   if (task.state === 'abandoned') return;
   unit.issued++;
   unit.workers.add(task.worker);
-  unit.addresses.add(task.address);
+  unit.networks.add(network);
   switch (task.state) {
     case 'leased':
       unit.outstanding.add(task.id);
@@ -66,7 +71,7 @@ function applyTaskRow(unit: HotUnit, task: TaskRow): void {
     case 'valid':
       unit.settled.add(task.id);
       if (task.output && task.digest) {
-        unit.votes.push({ taskId: task.id, worker: task.worker, digest: task.digest.toString('hex'), output: task.output });
+        unit.votes.push({ taskId: task.id, worker: task.worker, network, cpuMs: task.cpu_ms ?? 0, digest: task.digest.toString('hex'), output: task.output });
       }
       break;
     case 'invalid':
@@ -74,7 +79,7 @@ function applyTaskRow(unit: HotUnit, task: TaskRow): void {
       break;
     case 'error':
       unit.settled.add(task.id);
-      unit.errors++;
+      unit.errorNetworks.add(network);
       break;
     default:
       break;
@@ -82,5 +87,5 @@ function applyTaskRow(unit: HotUnit, task: TaskRow): void {
 }
 
 export function tallyOf(unit: HotUnit): Tally {
-  return { votes: unit.votes, errors: unit.errors, issued: unit.issued, outstanding: unit.outstanding.size, want: unit.want };
+  return { votes: unit.votes, errors: unit.errorNetworks.size, issued: unit.issued, outstanding: unit.outstanding.size, want: unit.want };
 }

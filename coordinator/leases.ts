@@ -4,13 +4,21 @@
  * control keeps to about two per worker thread. A lease names the worker identity (whose result
  * counts) and, when issued in this run, the session (`holder`) it was sent to: one identity may
  * have several sessions (browser tabs share their volunteer id). Leases are counted per holder
- * and batch for the scheduler's work buffer (scheduler.ts).
+ * and batch for the scheduler's work buffer (scheduler.ts), per holder for the session's credit
+ * cap, and per network for the network's quota (networks.ts).
  */
 export interface Lease {
   wuId: number;
   batchId: string;
   worker: string;
+  /** The worker's network (networks.ts) when the task was issued. */
+  network: string;
   deadline: number;
+  /**
+   * Set for a task issued to a network not yet seen validated (networks.ts): when it was issued,
+   * for the scheduler's probation deadline. Recovered leases have none.
+   */
+  probationFrom?: number;
   /** The session the task was sent to; none for leases recovered after a restart. */
   holder?: object;
 }
@@ -19,11 +27,22 @@ export class Leases {
   #leases = new Map<number, Lease>();
   /** Leases per holder and batch. */
   #held = new Map<object, Map<string, number>>();
+  /** Leases per holder, all batches. */
+  #heldTotal = new Map<object, number>();
+  /** Leases per network. */
+  #inNetwork = new Map<string, number>();
   #timer: NodeJS.Timeout;
   #onExpire: (taskId: number) => void;
 
-  constructor(sweepMs: number, onExpire: (taskId: number) => void) {
+  #overdue: (lease: Lease, now: number) => boolean;
+
+  /**
+   * `overdue` decides at each sweep whether a lease has run out (default: its deadline passed);
+   * the scheduler adds its probation deadline for unproven networks.
+   */
+  constructor(sweepMs: number, onExpire: (taskId: number) => void, overdue: (lease: Lease, now: number) => boolean = (l, now) => l.deadline <= now) {
     this.#onExpire = onExpire;
+    this.#overdue = overdue;
     this.#timer = setInterval(() => this.sweep(Date.now()), sweepMs);
     this.#timer.unref();
   }
@@ -32,10 +51,12 @@ export class Leases {
     return this.#leases.size;
   }
 
-  add(taskId: number, wuId: number, batchId: string, worker: string, deadline: number, holder?: object): void {
+  add(taskId: number, wuId: number, batchId: string, worker: string, network: string, deadline: number, holder?: object, probationFrom?: number): void {
     if (this.#leases.has(taskId)) this.delete(taskId);
-    this.#leases.set(taskId, { wuId, batchId, worker, deadline, ...(holder && { holder }) });
+    this.#leases.set(taskId, { wuId, batchId, worker, network, deadline, ...(holder && { holder }), ...(probationFrom !== undefined && { probationFrom }) });
+    this.#inNetwork.set(network, (this.#inNetwork.get(network) ?? 0) + 1);
     if (!holder) return;
+    this.#heldTotal.set(holder, (this.#heldTotal.get(holder) ?? 0) + 1);
     let perBatch = this.#held.get(holder);
     if (!perBatch) this.#held.set(holder, (perBatch = new Map()));
     perBatch.set(batchId, (perBatch.get(batchId) ?? 0) + 1);
@@ -49,6 +70,14 @@ export class Leases {
     const lease = this.#leases.get(taskId);
     if (!lease) return;
     this.#leases.delete(taskId);
+    const inNetwork = (this.#inNetwork.get(lease.network) ?? 1) - 1;
+    if (inNetwork > 0) this.#inNetwork.set(lease.network, inNetwork);
+    else this.#inNetwork.delete(lease.network);
+    if (lease.holder) {
+      const total = (this.#heldTotal.get(lease.holder) ?? 1) - 1;
+      if (total > 0) this.#heldTotal.set(lease.holder, total);
+      else this.#heldTotal.delete(lease.holder);
+    }
     const perBatch = lease.holder && this.#held.get(lease.holder);
     if (!perBatch) return;
     const n = (perBatch.get(lease.batchId) ?? 1) - 1;
@@ -62,6 +91,16 @@ export class Leases {
     return this.#held.get(holder)?.get(batchId) ?? 0;
   }
 
+  /** Tasks of all batches leased through one session. */
+  heldTotal(holder: object): number {
+    return this.#heldTotal.get(holder) ?? 0;
+  }
+
+  /** Tasks leased to the workers of one network. */
+  heldIn(network: string): number {
+    return this.#inNetwork.get(network) ?? 0;
+  }
+
   /** Task ids leased through one session. */
   ofHolder(holder: object): number[] {
     const ids: number[] = [];
@@ -71,7 +110,7 @@ export class Leases {
 
   sweep(now: number): void {
     const expired: number[] = [];
-    for (const [id, lease] of this.#leases) if (lease.deadline <= now) expired.push(id);
+    for (const [id, lease] of this.#leases) if (this.#overdue(lease, now)) expired.push(id);
     for (const id of expired) this.#onExpire(id);
   }
 

@@ -18,8 +18,6 @@ export interface Policy {
   memoryMb?: number;
   /** Higher runs first. @defaultValue 0 */
   priority?: number;
-  /** No two tasks of a work unit to one network address: 'browser' volunteers only, 'all', 'off'. @defaultValue 'browser' */
-  distinctAddress?: 'browser' | 'all' | 'off';
   /** Adaptive replication (single copies for trusted workers). @defaultValue false */
   adaptive?: boolean;
   /** Consecutive valid results before a worker is trusted with single copies. @defaultValue 10 */
@@ -38,7 +36,6 @@ export const kDefaultPolicy: Readonly<Omit<ResolvedPolicy, 'maxTasks'>> = Object
   timeout: 0,
   memoryMb: 0,
   priority: 0,
-  distinctAddress: 'browser' as const,
   adaptive: false,
   trustAfter: 10,
   spotCheck: 0.1,
@@ -66,6 +63,9 @@ export function resolvePolicy(input: unknown): ResolvedPolicy {
   if (typeof input !== 'object' || Array.isArray(input)) throw CoordinatorErrors.INVALID_POLICY('policy must be an object');
   const p = input as Record<string, unknown>;
   for (const key of Object.keys(p)) {
+    if (key === 'distinctAddress') {
+      throw CoordinatorErrors.INVALID_POLICY('policy.distinctAddress is gone: no two tasks of a work unit ever go to one network (see docs/SECURITY.md); a coordinator for a local grid runs with --local-grid');
+    }
     if (!keys.has(key)) throw CoordinatorErrors.INVALID_POLICY(`unknown field policy.${key}`);
   }
   const d = kDefaultPolicy;
@@ -73,10 +73,6 @@ export function resolvePolicy(input: unknown): ResolvedPolicy {
   const replication = int(p.replication ?? Math.max(d.replication, quorum), 'replication', 1, 16);
   if (replication < quorum) throw CoordinatorErrors.INVALID_POLICY('policy.replication must be >= policy.quorum');
   const maxTasks = int(p.maxTasks ?? replication + 3, 'maxTasks', replication, 64);
-  const distinctAddress = p.distinctAddress ?? d.distinctAddress;
-  if (distinctAddress !== 'browser' && distinctAddress !== 'all' && distinctAddress !== 'off') {
-    throw CoordinatorErrors.INVALID_POLICY("policy.distinctAddress must be 'browser', 'all' or 'off'");
-  }
   const adaptive = p.adaptive ?? d.adaptive;
   if (typeof adaptive !== 'boolean') throw CoordinatorErrors.INVALID_POLICY('policy.adaptive must be a boolean');
   return Object.freeze({
@@ -88,7 +84,6 @@ export function resolvePolicy(input: unknown): ResolvedPolicy {
     timeout: num(p.timeout ?? d.timeout, 'timeout', 0, 86400),
     memoryMb: int(p.memoryMb ?? d.memoryMb, 'memoryMb', 0, 65536),
     priority: int(p.priority ?? d.priority, 'priority', -1000, 1000),
-    distinctAddress,
     adaptive,
     trustAfter: int(p.trustAfter ?? d.trustAfter, 'trustAfter', 1, 1_000_000),
     spotCheck: num(p.spotCheck ?? d.spotCheck, 'spotCheck', 0, 1),

@@ -6,7 +6,12 @@
 import type { Store, WorkerRow } from './store.js';
 import { TickSums } from './tick-sums.js';
 
-export type ReputationEvent = 'valid' | 'invalid' | 'error' | 'timeout';
+/**
+ * What a worker did. CPU time counts for 'valid' only: a wrong result or an error earns nothing.
+ * 'distrust' resets the run of consecutive valid results without counting anything against the
+ * worker (a sibling in its network was caught lying).
+ */
+export type ReputationEvent = 'valid' | 'invalid' | 'error' | 'timeout' | 'distrust';
 
 export class Reputation {
   #store: Store;
@@ -46,9 +51,10 @@ export class Reputation {
     const row = this.#row(key);
     if (row) {
       if (event === 'valid') { row.valid++; row.consecutive_valid++; row.tasks_done++; row.cpu_ms += cpuMs; }
-      if (event === 'invalid') { row.invalid++; row.consecutive_valid = 0; row.tasks_done++; row.cpu_ms += cpuMs; }
-      if (event === 'error') { row.errors++; row.tasks_done++; row.cpu_ms += cpuMs; }
+      if (event === 'invalid') { row.invalid++; row.consecutive_valid = 0; row.tasks_done++; }
+      if (event === 'error') { row.errors++; row.tasks_done++; }
       if (event === 'timeout') row.timeouts++;
+      if (event === 'distrust') row.consecutive_valid = 0;
     }
     // The store gets this tick's events as one UPDATE per worker (tick-sums.ts).
     this.#tally.of(key).add(event, cpuMs);
@@ -72,11 +78,16 @@ export class WorkerTally {
       this.timeouts++;
       return;
     }
+    if (event === 'distrust') {
+      this.reset = true;
+      this.validSinceReset = 0;
+      return;
+    }
     this.tasksDone++;
-    this.cpuMs += cpuMs;
     if (event === 'valid') {
       this.valid++;
       this.validSinceReset++;
+      this.cpuMs += cpuMs;
     } else if (event === 'invalid') {
       this.invalid++;
       this.reset = true;

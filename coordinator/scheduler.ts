@@ -3,16 +3,18 @@
  * results into verdicts through the validator. The store is the truth; memory holds only the
  * hot units (loaded in chunks by the feeder) and the leases out at workers.
  *
- * Rules it enforces: no worker identity ever gets two tasks of one work unit; optionally no two
- * tasks of one work unit to one network address; a task that throws is an error, not a vote;
- * nothing is acknowledged to a worker before it is committed. Verdicts are carried out by
- * verdicts.ts; the feeder's query is in feeder.ts.
+ * Rules it enforces: no network (an address prefix, networks.ts) ever gets two tasks of one work
+ * unit, nor one identity; a network holds no more tasks than its quota, and one it has not seen
+ * validated yet holds them on probation; a task that throws is an error, not a vote;
+ * CPU time reported is capped at the batch's lease; nothing is acknowledged to a worker before
+ * it is committed. Verdicts are carried out by verdicts.ts; the feeder's query is in feeder.ts.
  */
 import { BatchCounters } from './batch-counters.js';
 import { type BatchRuntime, dequeueAt, enqueue, removeFromReady } from './batch-runtime.js';
 import { nextChunk } from './feeder.js';
 import { digestOf, type HotUnit, hydrateUnit } from './hot-unit.js';
-import { Leases } from './leases.js';
+import { type Lease, Leases } from './leases.js';
+import { type NetworkOptions, Networks } from './networks.js';
 import { Reputation } from './reputation.js';
 import type { Store } from './store.js';
 import { Verdicts } from './verdicts.js';
@@ -31,6 +33,15 @@ export interface SchedulerOptions {
   sweepMs?: number;
   /** Work buffer: ms of a batch's tasks one connection may hold per thread (work-buffer.ts). @defaultValue 2000 */
   workBufferMs?: number;
+  /** Who counts as independent, and per-network quotas (networks.ts). */
+  networks?: NetworkOptions;
+  /**
+   * Probation: a task issued to a network with no validated result yet is taken back after
+   * max(this, 10 × the batch's task time + the work buffer) ms (once that task time is known),
+   * unless the network has proven itself meanwhile; never later than its lease. A network that
+   * takes tasks and never answers loses them fast. @defaultValue 10000
+   */
+  probationMs?: number;
   /** Random source for spot checks (tests pass a seeded one). */
   random?: () => number;
 }
@@ -53,8 +64,12 @@ export class Scheduler {
   readonly batches = new Map<string, BatchRuntime>();
   readonly workers = new Set<WorkerHandle>();
   readonly leases: Leases;
+  readonly networks: Networks;
   readonly stats = { issued: 0, results: 0, errors: 0, expired: 0, abandoned: 0, validated: 0, failed: 0 };
-  #opts: Required<Omit<SchedulerOptions, 'random'>>;
+  #opts: Required<Omit<SchedulerOptions, 'random' | 'networks'>>;
+  #networkOf = new WeakMap<WorkerHandle, string>();
+  /** The network of a stored task's worker, as the current options see it. */
+  #storedNetworkOf = (address: string, worker: string): string => this.networks.of(address, worker);
   #random: () => number;
   #nextTaskId: number;
   #dispatchScheduled = false;
@@ -67,19 +82,21 @@ export class Scheduler {
   constructor(store: Store, options: SchedulerOptions = {}, events: SchedulerEvents = {}) {
     this.store = store;
     this.reputation = new Reputation(store);
-    this.#opts = { refillChunk: 1000, maxHotPerBatch: 20_000, scanLimit: 256, sweepMs: 250, workBufferMs: 2000, ...options };
+    const { networks, random: _random, ...rest } = options;
+    this.#opts = { refillChunk: 1000, maxHotPerBatch: 20_000, scanLimit: 256, sweepMs: 250, workBufferMs: 2000, probationMs: 10_000, ...rest };
+    this.networks = new Networks(networks);
     this.#random = options.random ?? Math.random;
     this.#nextTaskId = store.maxTaskId();
-    this.leases = new Leases(this.#opts.sweepMs, (taskId) => this.#expire(taskId));
+    this.leases = new Leases(this.#opts.sweepMs, (taskId) => this.#expire(taskId), (lease, now) => this.#overdue(lease, now));
     this.#counters = new BatchCounters(store);
     this.#verdicts = new Verdicts({
       store, reputation: this.reputation, leases: this.leases, batches: this.batches, workers: this.workers,
-      counters: this.#counters, stats: this.stats, decidedUncommitted: this.#decidedUncommitted,
+      networks: this.networks, counters: this.#counters, stats: this.stats, decidedUncommitted: this.#decidedUncommitted,
       scheduleDispatch: () => this.scheduleDispatch(),
       onBatchDecided: (batch) => events.onBatchDecided?.(batch),
     });
     // Leases outstanding when the coordinator stopped stay valid: their workers may come back.
-    for (const t of store.leasedTasks()) this.leases.add(t.id, t.wu_id, t.batch_id, t.worker, t.deadline);
+    for (const t of store.leasedTasks()) this.leases.add(t.id, t.wu_id, t.batch_id, t.worker, this.networks.of(t.address, t.worker), t.deadline);
   }
 
   addBatch(batch: BatchRuntime): void {
@@ -92,6 +109,13 @@ export class Scheduler {
     const batch = this.batches.get(batchId);
     if (batch) batch.exhausted = false;
     this.scheduleDispatch();
+  }
+
+  /** The network a worker belongs to (networks.ts), fixed for the life of its session. */
+  networkOf(worker: WorkerHandle): string {
+    let network = this.#networkOf.get(worker);
+    if (network === undefined) this.#networkOf.set(worker, (network = this.networks.of(worker.address, worker.key)));
+    return network;
   }
 
   attach(worker: WorkerHandle): void {
@@ -120,15 +144,22 @@ export class Scheduler {
     // Equal priorities take turns: rotate the starting batch on every call.
     const offset = this.#rotation++ % active.length;
     const order = [...active.slice(offset), ...active.slice(0, offset)].sort((a, b) => b.policy.priority - a.policy.priority);
+    const network = this.networkOf(worker);
+    // The network's quota binds all its sessions together: many sessions from one network
+    // hold no more than one would.
+    let networkRoom = this.networks.quota(network) - this.leases.heldIn(network);
     const tasks: swarmgrid.ITask[] = [];
     for (const batch of order) {
+      if (networkRoom <= 0) break;
       if (!worker.canRun(batch.kind.name, batch.kind.version, batch.codeHash !== null)) continue;
       let room = bufferSize(batch, worker.threads, this.#opts.workBufferMs) - this.leases.heldBy(worker, batch.id);
-      while (worker.credit > 0 && room-- > 0) {
+      while (worker.credit > 0 && room > 0 && networkRoom > 0) {
         const unit = this.#pick(batch, worker);
         if (!unit) break;
         tasks.push(this.#issue(batch, unit, worker));
         worker.credit--;
+        room--;
+        networkRoom--;
       }
       if (worker.credit <= 0) break;
     }
@@ -137,12 +168,11 @@ export class Scheduler {
 
   #pick(batch: BatchRuntime, worker: WorkerHandle): HotUnit | undefined {
     if (batch.ready.length < this.#opts.refillChunk / 2) this.#refill(batch);
-    const distinct = batch.policy.distinctAddress === 'all' || (batch.policy.distinctAddress === 'browser' && worker.runtime === 'browser');
+    const network = this.networkOf(worker);
     const limit = Math.min(batch.ready.length, this.#opts.scanLimit);
     for (let i = 0; i < limit; i++) {
       const unit = batch.ready[i]!;
-      if (unit.workers.has(worker.key)) continue;
-      if (distinct && unit.addresses.has(worker.address)) continue;
+      if (unit.workers.has(worker.key) || unit.networks.has(network)) continue;
       if (unit.want <= 1) dequeueAt(batch, i);
       return unit;
     }
@@ -152,7 +182,7 @@ export class Scheduler {
   /** The feeder: loads the next chunk of pending units of a batch from the store. */
   #refill(batch: BatchRuntime): void {
     if (batch.exhausted || batch.hot.size >= this.#opts.maxHotPerBatch) return;
-    for (const unit of nextChunk(this.store, batch, this.#opts.refillChunk, (id) => this.#decidedUncommitted.has(id))) {
+    for (const unit of nextChunk(this.store, batch, this.#opts.refillChunk, (id) => this.#decidedUncommitted.has(id), this.#storedNetworkOf)) {
       if (unit.issued === 0) unit.want = batch.policy.replication;
       batch.hot.set(unit.id, unit);
       if (unit.issued > 0) this.#verdicts.judge(batch, unit);
@@ -163,6 +193,7 @@ export class Scheduler {
   #issue(batch: BatchRuntime, unit: HotUnit, worker: WorkerHandle): swarmgrid.ITask {
     const taskId = ++this.#nextTaskId;
     const now = Date.now();
+    const network = this.networkOf(worker);
     const leaseMs = Math.round(batch.policy.lease * 1000);
     let provisional = false;
     if (unit.issued === 0 && batch.policy.adaptive && this.reputation.consecutiveValid(worker.key) >= batch.policy.trustAfter
@@ -176,9 +207,9 @@ export class Scheduler {
     unit.issued++;
     unit.outstanding.add(taskId);
     unit.workers.add(worker.key);
-    unit.addresses.add(worker.address);
+    unit.networks.add(network);
     if (unit.want <= 0) removeFromReady(batch, unit);
-    this.leases.add(taskId, unit.id, batch.id, worker.key, now + leaseMs, worker);
+    this.leases.add(taskId, unit.id, batch.id, worker.key, network, now + leaseMs, worker, this.networks.proven(network) ? undefined : now);
     this.stats.issued++;
     const row = { id: taskId, wuId: unit.id, worker: worker.key, address: worker.address, runtime: worker.runtime, provisional, issuedAt: now, deadline: now + leaseMs };
     this.store.defer(() => this.store.insertTask(row));
@@ -188,6 +219,18 @@ export class Scheduler {
       codeHash: batch.codeHash ?? new Uint8Array(0), input: unit.input, leaseMs,
       timeoutMs: Math.round(batch.policy.timeout * 1000), memoryMb: batch.policy.memoryMb,
     };
+  }
+
+  /**
+   * Whether a lease has run out: its deadline passed, or it is on probation (issued to a network
+   * not yet seen validated, which it still is not) for longer than the batch's tasks could take.
+   */
+  #overdue(lease: Lease, now: number): boolean {
+    if (lease.deadline <= now) return true;
+    if (lease.probationFrom === undefined || this.networks.proven(lease.network)) return false;
+    const taskMs = this.batches.get(lease.batchId)?.taskMs;
+    if (taskMs === undefined) return false;
+    return now - lease.probationFrom >= Math.max(this.#opts.probationMs, 10 * taskMs + this.#opts.workBufferMs);
   }
 
   #unit(batchOrId: BatchRuntime | undefined, wuId: number): { batch: BatchRuntime; unit: HotUnit } | undefined {
@@ -200,7 +243,7 @@ export class Scheduler {
     const row = this.store.getWorkUnit(wuId);
     const batch = row && this.batches.get(row.batch_id);
     if (!row || !batch || row.state !== 'pending') return undefined;
-    const unit = hydrateUnit(this.store, wuId, batch.policy.quorum);
+    const unit = hydrateUnit(this.store, wuId, batch.policy.quorum, this.#storedNetworkOf);
     if (!unit) return undefined;
     batch.hot.set(wuId, unit);
     return { batch, unit };
@@ -218,15 +261,20 @@ export class Scheduler {
   #result(worker: WorkerHandle, outcome: TaskOutcome): void {
     const lease = this.leases.get(outcome.taskId);
     let wuId: number;
+    // The vote belongs to the network the task was issued to, which the dispatch rule counted,
+    // even if the worker has moved since.
+    let network: string;
     if (lease) {
       if (lease.worker !== worker.key) return; // not this worker's task: ignore, never a vote
       wuId = lease.wuId;
+      network = lease.network;
       this.leases.delete(outcome.taskId);
     } else {
       // A late result: only an expired task of an undecided unit still counts.
       const task = this.store.getTask(outcome.taskId);
       if (!task || task.worker !== worker.key || task.state !== 'expired') return;
       wuId = task.wu_id;
+      network = this.networks.of(task.address, task.worker);
     }
     const found = this.#unit(undefined, wuId);
     this.stats.results++;
@@ -236,19 +284,24 @@ export class Scheduler {
     }
     const { batch, unit } = found;
     if (unit.settled.has(outcome.taskId)) return; // a second copy of a result already counted
-    noteTaskMs(batch, outcome.cpuMs, !!outcome.errorCode);
+    // A task cannot have used more CPU than its lease allowed: a worker's figure is a claim.
+    const cpuMs = Math.min(Math.max(0, Math.round(outcome.cpuMs) || 0), Math.round(batch.policy.lease * 1000));
+    noteTaskMs(batch, cpuMs, !!outcome.errorCode);
     unit.settled.add(outcome.taskId);
     unit.outstanding.delete(outcome.taskId);
     if (outcome.errorCode) {
-      unit.errors++;
+      // One network's errors count once toward maxErrors: the unit goes to another network
+      // (the dispatch rule) before another error can count.
+      unit.errorNetworks.add(network);
       this.stats.errors++;
-      this.reputation.record(worker.key, 'error', outcome.cpuMs);
-      this.store.defer(() => this.store.setTaskResult(outcome.taskId, 'error', null, null, outcome.errorCode!, outcome.cpuMs));
+      this.reputation.record(worker.key, 'error');
+      this.networks.note(network, 'error');
+      this.store.defer(() => this.store.setTaskResult(outcome.taskId, 'error', null, null, outcome.errorCode!, cpuMs));
     } else {
       const output = outcome.output ?? new Uint8Array(0);
       const digest = digestOf(output);
-      unit.votes.push({ taskId: outcome.taskId, worker: worker.key, digest, output });
-      this.store.defer(() => this.store.setTaskResult(outcome.taskId, 'returned', output, Buffer.from(digest, 'hex'), null, outcome.cpuMs));
+      unit.votes.push({ taskId: outcome.taskId, worker: worker.key, network, cpuMs, digest, output });
+      this.store.defer(() => this.store.setTaskResult(outcome.taskId, 'returned', output, Buffer.from(digest, 'hex'), null, cpuMs));
       // A single copy stands alone only while its worker is still trusted: one caught since
       // the task was issued gets its result checked like anyone else's.
       if (unit.quorum < batch.policy.quorum && this.reputation.consecutiveValid(worker.key) < batch.policy.trustAfter) {
@@ -264,6 +317,7 @@ export class Scheduler {
     this.leases.delete(taskId);
     this.stats.expired++;
     this.reputation.record(lease.worker, 'timeout');
+    this.networks.note(lease.network, 'timeout');
     this.store.defer(() => this.store.setTaskState(taskId, 'expired'));
     this.#release(lease.wuId, taskId);
   }
@@ -282,6 +336,7 @@ export class Scheduler {
       if (found && !found.unit.done) {
         found.unit.issued--;
         found.unit.workers.delete(worker.key);
+        found.unit.networks.delete(lease.network);
         // An adaptive single copy handed back: the unit is fresh again, under the full quorum
         // until a trusted worker draws it anew.
         if (found.unit.issued === 0 && found.unit.votes.length === 0) found.unit.quorum = found.batch.policy.quorum;

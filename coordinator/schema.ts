@@ -1,5 +1,8 @@
-/** The coordinator's SQLite schema. Versioned with PRAGMA user_version. */
-export const SCHEMA_VERSION = 1;
+/**
+ * The coordinator's SQLite schema. Versioned with PRAGMA user_version; a store of an older
+ * version is brought up to date by `MIGRATIONS` (store.ts runs them).
+ */
+export const SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS batches (
@@ -76,7 +79,8 @@ CREATE TABLE IF NOT EXISTS workers (
 CREATE TABLE IF NOT EXISTS tokens (
   hash       TEXT PRIMARY KEY,
   name       TEXT NOT NULL,
-  created_at INTEGER NOT NULL
+  created_at INTEGER NOT NULL,
+  role       TEXT NOT NULL DEFAULT 'submitter' CHECK (role IN ('submitter', 'operator', 'volunteer'))
 );
 
 CREATE TABLE IF NOT EXISTS kinds (
@@ -96,3 +100,19 @@ CREATE TABLE IF NOT EXISTS declines (
   PRIMARY KEY (worker, kind)
 );
 `;
+
+/**
+ * Upgrades, by the version they start from; each runs in one transaction with the version bump.
+ * Run before SCHEMA, which only creates what is missing.
+ */
+export const MIGRATIONS: Readonly<Record<number, string>> = {
+  // 1 → 2: tokens get roles. Every token a version-1 store has could do everything, so it becomes
+  // an operator (an upgrade locks nobody out); new tokens default to submitter. Batches name their
+  // owner by token id from now on: old ones owned by a name exactly one token has are renamed.
+  1: `
+ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'submitter' CHECK (role IN ('submitter', 'operator', 'volunteer'));
+UPDATE tokens SET role = 'operator';
+UPDATE batches SET owner = (SELECT substr(hash, 1, 12) FROM tokens WHERE tokens.name = batches.owner)
+  WHERE owner IN (SELECT name FROM tokens GROUP BY name HAVING count(*) = 1);
+`,
+};

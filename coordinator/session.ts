@@ -5,6 +5,7 @@
 import { type Channel } from '../proto/channel.js';
 import { type Frame, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../proto/codec.js';
 import { ProtoErrors } from '../proto/errors.js';
+import { CoordinatorErrors } from './errors.js';
 import type { Scheduler } from './scheduler.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -12,7 +13,10 @@ export interface SessionOptions {
   coordinatorKey: Uint8Array;
   version: string;
   maxFrameBytes: number;
-  /** Most credit a worker may hold. @defaultValue 256 */
+  /**
+   * Most tasks one connection may have in flight, credit and tasks held together: the figure
+   * Welcome promises. @defaultValue 256 per thread the Hello names, at most 4096
+   */
   maxCredit?: number;
   /** The first frame must be Hello within this many ms. @defaultValue 10000 */
   helloTimeoutMs?: number;
@@ -20,6 +24,12 @@ export interface SessionOptions {
   onDecline?: (worker: string, kind: string, reason: string) => void;
   /** Kinds this worker declined in earlier sessions (asked once, at Hello). */
   declinedKinds?: (worker: string, trustsCoordinator: boolean) => Iterable<string>;
+  /**
+   * Set when this channel must show a join token in its Hello (a --private coordinator's
+   * Hyperswarm volunteers): whether the token is valid. Otherwise the Hello is refused with
+   * GRID_ERR_UNAUTHORIZED before anything is sent.
+   */
+  admit?: (joinToken: string) => boolean;
   /** Serves a code bundle for a custom kind, or undefined if unknown. */
   codeBundle?: (hash: Uint8Array) => swarmgrid.ICodeBundle | undefined;
   log?: (event: string, fields: Record<string, unknown>) => void;
@@ -32,11 +42,21 @@ export interface SessionOptions {
  */
 export const HEARTBEAT_MS = 3000;
 
+/** Bounds on what a Hello may claim: no real volunteer has more threads or kinds. */
+export const MAX_HELLO_THREADS = 1024;
+export const MAX_HELLO_KINDS = 1024;
+/** Default in-flight cap per connection: per thread, and at most (see SessionOptions.maxCredit). */
+const CREDIT_PER_THREAD = 256;
+const MAX_CREDIT = 4096;
+
 export class Session implements WorkerHandle {
   readonly channel: Channel;
   key: string;
   readonly address: string;
-  runtime: 'node' | 'browser' = 'node';
+  /** From the channel, never from Hello: a WebSocket carries a browser, whatever it claims. */
+  readonly runtime: 'node' | 'browser';
+  /** The session's network (coordinator/networks.ts), from its address. */
+  readonly network: string;
   credit = 0;
   threads = 0;
   tasksDone = 0;
@@ -47,12 +67,16 @@ export class Session implements WorkerHandle {
   #declined = new Set<string>();
   #trusts = false;
   #welcomed = false;
+  #joined = false;
+  #maxCredit = 0;
   #helloTimer: NodeJS.Timeout;
 
   constructor(channel: Channel, scheduler: Scheduler, options: SessionOptions) {
     this.channel = channel;
     this.key = channel.remoteKey;
     this.address = channel.remoteAddress;
+    this.runtime = channel.transport === 'websocket' ? 'browser' : 'node';
+    this.network = scheduler.networkOf(this);
     this.#scheduler = scheduler;
     this.#opts = options;
     this.#helloTimer = setTimeout(() => channel.close(ProtoErrors.PROTOCOL('no Hello within the time limit')), options.helloTimeoutMs ?? 10_000);
@@ -90,8 +114,10 @@ export class Session implements WorkerHandle {
       case 'hello':
         return this.#onHello(frame.hello);
       case 'credit': {
-        const max = this.#opts.maxCredit ?? 256;
-        this.credit = Math.min(max, this.credit + frame.credit.tasks);
+        // Credit and tasks held together never exceed what Welcome promised: a worker that
+        // keeps granting credit without answering gets nothing more.
+        const room = Math.max(0, this.#maxCredit - this.#scheduler.leases.heldTotal(this));
+        this.credit = Math.min(room, this.credit + frame.credit.tasks);
         this.#scheduler.dispatch(this);
         return;
       }
@@ -153,8 +179,18 @@ export class Session implements WorkerHandle {
     if (this.#welcomed) throw ProtoErrors.PROTOCOL('Hello sent twice');
     if (hello.protocolVersion !== PROTOCOL_VERSION) throw ProtoErrors.PROTOCOL_VERSION(hello.protocolVersion, PROTOCOL_VERSION);
     clearTimeout(this.#helloTimer);
-    this.runtime = hello.runtime === Runtime.RUNTIME_BROWSER ? 'browser' : 'node';
+    if (this.#opts.admit && !this.#opts.admit(hello.joinToken)) throw CoordinatorErrors.UNAUTHORIZED();
+    if (!(hello.threads >= 1 && hello.threads <= MAX_HELLO_THREADS)) throw ProtoErrors.PROTOCOL(`Hello.threads must be 1 to ${MAX_HELLO_THREADS}, got ${hello.threads}`);
+    if (hello.kinds.length > MAX_HELLO_KINDS) throw ProtoErrors.PROTOCOL(`Hello names more than ${MAX_HELLO_KINDS} kinds`);
+    const claimed = hello.runtime === Runtime.RUNTIME_BROWSER ? 'browser' : 'node';
+    if (claimed !== this.runtime) this.#opts.log?.('runtime-claim-ignored', { worker: this.key, claimed, runtime: this.runtime, address: this.address });
+    const networks = this.#scheduler.networks;
+    if (!networks.join(this.network, this.key)) {
+      throw ProtoErrors.NETWORK_QUOTA(this.network, networks.options.maxSessions);
+    }
+    this.#joined = true;
     this.threads = hello.threads;
+    this.#maxCredit = this.#opts.maxCredit ?? Math.min(MAX_CREDIT, CREDIT_PER_THREAD * this.threads);
     this.#trusts = hello.trustsCoordinator;
     for (const k of hello.kinds) this.#kinds.add(k);
     for (const k of this.#opts.declinedKinds?.(this.key, this.#trusts) ?? []) this.#declined.add(k);
@@ -164,16 +200,24 @@ export class Session implements WorkerHandle {
         coordinatorKey: this.#opts.coordinatorKey,
         maxFrameBytes: this.#opts.maxFrameBytes,
         heartbeatMs: HEARTBEAT_MS,
-        maxCredit: this.#opts.maxCredit ?? 256,
+        maxCredit: this.#maxCredit,
         coordinatorVersion: this.#opts.version,
       },
     });
     this.#scheduler.attach(this);
-    this.#opts.log?.('worker-joined', { worker: this.key, runtime: this.runtime, threads: this.threads, address: this.address });
+    this.#opts.log?.('worker-joined', { worker: this.key, runtime: this.runtime, threads: this.threads, address: this.address, network: this.network });
+    if (networks.options.independence === 'network' && networks.sessions(this.network) === 2) {
+      // The one surprise of the default on a grid of one's own machines: say it once per network.
+      this.#opts.log?.('same-network', {
+        network: this.network,
+        hint: 'volunteers of one network count as one vote: no quorum forms inside it. If every volunteer is yours (one machine, one lab), run the coordinator with --local-grid',
+      });
+    }
   }
 
   #onClose(): void {
     clearTimeout(this.#helloTimer);
+    if (this.#joined) this.#scheduler.networks.leave(this.network);
     if (!this.#welcomed) return;
     // Leases stay: a worker that drops without Goodbye may reconnect and deliver.
     this.#scheduler.detach(this);

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.js';
 import { DataDirLock } from './store-lock.js';
 import type { BatchRow, OutcomeRow, ResultRow, TaskRow, WorkerRow, WorkUnitRow } from './store-rows.js';
 import type { WorkerTally } from './reputation.js';
@@ -73,8 +73,27 @@ export class Store {
     db.pragma('cache_size = -32000');
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw new Error(`store schema ${version} is newer than this coordinator (${SCHEMA_VERSION})`);
+    if (version > 0 && version < SCHEMA_VERSION) Store.#migrate(db);
     db.exec(SCHEMA);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
+
+  /** Brings an older store up to SCHEMA_VERSION, one step per transaction with its version bump. */
+  static #migrate(db: Database.Database): void {
+    for (;;) {
+      // IMMEDIATE, and the version read again inside: a `token create` opening the store while
+      // a coordinator starts on it must not run a step twice.
+      const done = db.transaction(() => {
+        const version = db.pragma('user_version', { simple: true }) as number;
+        if (version >= SCHEMA_VERSION) return true;
+        const step = MIGRATIONS[version];
+        if (step === undefined) throw new Error(`store schema ${version} cannot be upgraded by this coordinator (${SCHEMA_VERSION})`);
+        db.exec(step);
+        db.pragma(`user_version = ${version + 1}`);
+        return false;
+      }).immediate();
+      if (done) return;
+    }
   }
 
   /** Called when a grouped transaction fails (the default logs to stderr). */
@@ -303,9 +322,9 @@ export class Store {
     return this.stmt('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
   }
 
-  leasedTasks(): (Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'deadline'> & { batch_id: string })[] {
-    return this.stmt(`SELECT t.id, t.wu_id, t.worker, t.deadline, w.batch_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
-      WHERE t.state = 'leased'`).all() as (Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'deadline'> & { batch_id: string })[];
+  leasedTasks(): (Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'address' | 'deadline'> & { batch_id: string })[] {
+    return this.stmt(`SELECT t.id, t.wu_id, t.worker, t.address, t.deadline, w.batch_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
+      WHERE t.state = 'leased'`).all() as (Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'address' | 'deadline'> & { batch_id: string })[];
   }
 
   setTaskResult(id: number, state: TaskState, output: Uint8Array | null, digest: Uint8Array | null, error: string | null, cpuMs: number): void {

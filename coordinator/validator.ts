@@ -8,6 +8,10 @@
 export interface Vote {
   taskId: number;
   worker: string;
+  /** The worker's network (networks.ts): a quorum counts networks, not identities. */
+  network: string;
+  /** CPU time the worker reported for the task, at most what its lease allowed (ms). */
+  cpuMs: number;
   /** Hex SHA-256 of the output bytes. */
   digest: string;
   output: Uint8Array;
@@ -15,7 +19,7 @@ export interface Vote {
 
 export interface Tally {
   votes: readonly Vote[];
-  /** Tasks that threw. */
+  /** Networks whose task threw (errors from one network count once). */
   errors: number;
   /** Tasks ever issued for this work unit. */
   issued: number;
@@ -58,8 +62,10 @@ export function groupVotes(votes: readonly Vote[], agree: Agree): Vote[][] {
 
 export function judge(tally: Tally, rules: Rules, agree: Agree = exactAgree): Verdict {
   const groups = groupVotes(tally.votes, agree);
-  // A quorum is of independent identities: two votes of one worker (a replayed result) are one.
-  const size = (g: Vote[]) => new Set(g.map((v) => v.worker)).size;
+  // A quorum is of independent networks: identities are free to mint, so votes from one network
+  // (siblings of one household, or a replayed result) count as one. On a local grid every
+  // identity is its own network (networks.ts).
+  const size = (g: Vote[]) => new Set(g.map((v) => v.network)).size;
   let best: Vote[] = [];
   for (const g of groups) if (size(g) > size(best)) best = g;
   if (size(best) >= rules.quorum) {

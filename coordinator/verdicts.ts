@@ -2,13 +2,15 @@
  * Acting on the validator's verdicts (validator.ts judges; this file carries the judgement out):
  * a unit is decided (canonical result, reputation, outstanding copies withdrawn) or sent out for
  * more tasks. Here too the guard of adaptive replication: a worker caught in a lie has every
- * single copy it was trusted with checked again, and before an adaptive batch closes the single
- * copies nobody has vouched for since are audited.
+ * single copy it was trusted with checked again — and so has every identity seen in its network,
+ * whose trust is reset, since a network must not vouch for itself — and before an adaptive batch
+ * closes the single copies nobody has vouched for since are audited.
  */
 import { type BatchRuntime, enqueue, removeFromReady } from './batch-runtime.js';
 import type { BatchCounters } from './batch-counters.js';
 import { type HotUnit, hydrateUnit, tallyOf } from './hot-unit.js';
 import type { Leases } from './leases.js';
+import type { Networks } from './networks.js';
 import type { Reputation } from './reputation.js';
 import type { Store } from './store.js';
 import { judge, type Verdict } from './validator.js';
@@ -19,6 +21,7 @@ export interface VerdictContext {
   readonly store: Store;
   readonly reputation: Reputation;
   readonly leases: Leases;
+  readonly networks: Networks;
   readonly batches: Map<string, BatchRuntime>;
   readonly workers: Set<WorkerHandle>;
   readonly counters: BatchCounters;
@@ -32,6 +35,8 @@ export interface VerdictContext {
 export class Verdicts {
   #ctx: VerdictContext;
   #reopening = new Set<number>();
+  /** Networks whose identities were re-checked in this tick. */
+  #suspectNetworks = new Set<string>();
 
   constructor(context: VerdictContext) {
     this.#ctx = context;
@@ -55,8 +60,11 @@ export class Verdicts {
         return;
       case 'accept': {
         this.#decide(batch, unit);
-        for (const v of verdict.agreeing) this.#ctx.reputation.record(v.worker, 'valid');
-        for (const v of verdict.disagreeing) this.#caught(v.worker);
+        for (const v of verdict.agreeing) {
+          this.#ctx.reputation.record(v.worker, 'valid', v.cpuMs);
+          this.#ctx.networks.note(v.network, 'valid');
+        }
+        for (const v of verdict.disagreeing) this.#caught(v.worker, v.network);
         store.defer(() => {
           store.finishWorkUnit(unit.id, 'validated', verdict.canonical.taskId, verdict.agreeing.length, null);
           for (const v of verdict.agreeing) store.setTaskState(v.taskId, 'valid');
@@ -116,13 +124,24 @@ export class Verdicts {
    * A worker returned a result that lost to a quorum. Besides the reputation hit, every single
    * copy it was trusted with in a running batch is checked again under the batch's full quorum:
    * adaptive replication must never let a worker that turned bad keep its unchecked results.
-   * Its old vote stays (it may well be right) and is judged with the new ones.
+   * Its old vote stays (it may well be right) and is judged with the new ones. The identities
+   * seen in its network are treated alike (their trust reset, their single copies re-checked):
+   * identities are free, so its siblings may be the same liar.
    */
-  #caught(workerKey: string): void {
-    const { store } = this.#ctx;
-    this.#ctx.reputation.record(workerKey, 'invalid');
-    const rows = store.stmt(`SELECT t.id, t.wu_id, w.batch_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
-      WHERE t.worker = ? AND t.provisional = 1 AND t.state = 'valid' AND w.state = 'validated'`).all(workerKey) as { id: number; wu_id: number; batch_id: string }[];
+  #caught(workerKey: string, network: string): void {
+    const { store, reputation, networks } = this.#ctx;
+    reputation.record(workerKey, 'invalid');
+    networks.note(network, 'invalid');
+    // Many lies of one network are often caught in one tick: its siblings are re-checked once.
+    const suspects = new Set([workerKey]);
+    if (!this.#suspectNetworks.has(network)) {
+      this.#suspectNetworks.add(network);
+      store.afterCommit(() => this.#suspectNetworks.delete(network));
+      for (const key of networks.identities(network)) suspects.add(key);
+    }
+    for (const key of suspects) if (key !== workerKey) reputation.record(key, 'distrust');
+    const rows = [...suspects].flatMap((key) => store.stmt(`SELECT t.id, t.wu_id, w.batch_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
+      WHERE t.worker = ? AND t.provisional = 1 AND t.state = 'valid' AND w.state = 'validated'`).all(key) as { id: number; wu_id: number; batch_id: string }[]);
     for (const row of rows) {
       const batch = this.#ctx.batches.get(row.batch_id);
       // Several verdicts against one worker can land in one tick, before the first reopening
@@ -143,7 +162,7 @@ export class Verdicts {
 
   /** Puts a reopened unit back in play with the batch's full quorum. */
   #recheck(batch: BatchRuntime, wuId: number): void {
-    const unit = hydrateUnit(this.#ctx.store, wuId, batch.policy.quorum);
+    const unit = hydrateUnit(this.#ctx.store, wuId, batch.policy.quorum, (address, worker) => this.#ctx.networks.of(address, worker));
     if (!unit || batch.hot.has(unit.id)) return;
     batch.hot.set(unit.id, unit);
     this.judge(batch, unit);

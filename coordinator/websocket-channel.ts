@@ -28,6 +28,7 @@ export interface WebSocketChannelOptions {
 export class WebSocketChannel extends BaseChannel {
   readonly remoteKey: string;
   readonly remoteAddress: string;
+  readonly transport = 'websocket' as const;
   #socket: WebSocket;
   #closeCode: number = WS_CLOSE.NORMAL;
   #closeReason = '';
@@ -85,8 +86,8 @@ export class WebSocketChannel extends BaseChannel {
 }
 
 /**
- * `::ffff:127.0.0.1` → `127.0.0.1`, so a browser and a node worker on the same host compare equal
- * under the batch policy's distinctAddress rule (Hyperswarm reports plain IPv4).
+ * `::ffff:127.0.0.1` → `127.0.0.1`, so a browser and a node worker on the same host are seen in
+ * the same network (networks.ts; Hyperswarm reports plain IPv4).
  */
 export function normalizeAddress(address: string | undefined): string {
   if (!address) return 'unknown';

@@ -13,8 +13,13 @@ export type CloseListener = (err?: Error) => void;
 export interface Channel {
   /** Hex identity of the peer: its Noise public key, or a browser volunteer's identity key. */
   readonly remoteKey: string;
-  /** The peer's network address (host), for the one-task-per-address rule. */
+  /** The peer's network address (host): its network decides whose results are independent (coordinator/networks.ts). */
   readonly remoteAddress: string;
+  /**
+   * What carries the frames. A coordinator takes a volunteer's runtime from this, never from its
+   * Hello: browsers cannot speak Hyperswarm, and anything on the WebSocket is treated as a browser.
+   */
+  readonly transport: 'hyperswarm' | 'websocket';
   readonly closed: boolean;
   /** Sends one frame; returns false (and sends nothing) when the channel is closed. */
   send(frame: FrameInit): boolean;
@@ -31,6 +36,7 @@ export interface Channel {
 export abstract class BaseChannel implements Channel {
   abstract readonly remoteKey: string;
   abstract readonly remoteAddress: string;
+  abstract readonly transport: 'hyperswarm' | 'websocket';
   #frameListeners: FrameListener[] = [];
   #closeListeners: CloseListener[] = [];
   #closed = false;
@@ -126,6 +132,7 @@ export interface StreamChannelOptions {
 export class StreamChannel extends BaseChannel {
   readonly remoteKey: string;
   readonly remoteAddress: string;
+  readonly transport = 'hyperswarm' as const;
   #stream: DuplexLike;
   #decoder: FrameDecoder;
   /** Frames sent in this tick, written together at its end (see `writeBytes`). */

@@ -44,6 +44,13 @@ export interface SwarmOptions {
   host?: string;
   keyPair?: { publicKey: Buffer; secretKey: Buffer };
   maxPeers?: number;
+  /**
+   * Tell the DHT this node is reachable (not behind a firewall), so peers connect to it
+   * directly. Coordinators on an all-loopback grid set it: there, a worker bound to another
+   * loopback address (tests of network neighbourhoods) would otherwise try to holepunch and
+   * time out. @defaultValue detected by the DHT
+   */
+  firewalled?: boolean;
 }
 
 export interface Swarm {
@@ -60,6 +67,7 @@ export function createSwarm(options: SwarmOptions): Swarm {
     ...(bootstrap && { bootstrap: bootstrap.map((b) => `${b.host}:${b.port}`) }),
     ...(host && { host }),
     ...(options.keyPair && { keyPair: options.keyPair }),
+    ...(options.firewalled !== undefined && { firewalled: options.firewalled }),
   });
   const swarm = new Hyperswarm({
     dht,

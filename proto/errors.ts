@@ -35,6 +35,7 @@ export const ProtoErrors = {
   FRAME_EMPTY: createError('GRID_ERR_FRAME_EMPTY', 'frame has no body', 400),
   PROTOCOL: createError('GRID_ERR_PROTOCOL', 'protocol violation: %s', 400),
   PROTOCOL_VERSION: createError('GRID_ERR_PROTOCOL_VERSION', 'protocol version %s is not supported (this peer speaks %s)', 400),
+  NETWORK_QUOTA: createError('GRID_ERR_NETWORK_QUOTA', 'network %s already has %s sessions open, the most one network may hold', 429),
   CHANNEL_CLOSED: createError('GRID_ERR_CHANNEL_CLOSED', 'channel is closed', 500),
   BOOTSTRAP: createError('GRID_ERR_BOOTSTRAP', 'invalid bootstrap address "%s": expected HOST:PORT', 400),
 } as const;

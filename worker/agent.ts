@@ -37,6 +37,11 @@ export interface WorkerOptions {
   only?: Set<string>;
   /** Coordinators whose custom code this worker runs. */
   trust?: Set<string>;
+  /**
+   * Join tokens by coordinator key (hex), for private coordinators. Each goes in the Hello to
+   * its own coordinator only: a token is a secret, and other coordinators of the grid must not see it.
+   */
+  joinTokens?: Map<string, string>;
   /** Ceiling on this process's resident memory in MB; tasks running when it is crossed fail as out_of_memory. @defaultValue 0 (none) */
   maxMemoryMb?: number;
   /** Where verified code bundles are kept. @defaultValue a temporary directory, removed on close */
@@ -116,6 +121,10 @@ export class WorkerAgent implements LinkHost {
 
   trusts(key: string): boolean {
     return this.#opts.trust?.has(key) ?? false;
+  }
+
+  joinToken(key: string): string {
+    return this.#opts.joinTokens?.get(key) ?? '';
   }
 
   /** Tasks held and not started yet: lets the runner size its last batches so threads end together. */

@@ -23,6 +23,8 @@ export interface LinkHost {
   /** Taking no new tasks (the owner is busy, or the worker is shutting down). */
   readonly paused: boolean;
   trusts(coordinatorKey: string): boolean;
+  /** The join token for this coordinator, or '' (private coordinators ask for one). */
+  joinToken(coordinatorKey: string): string;
   /** Tasks this link should hold (queued + running): its share of the prefetch. */
   prefetchFor(link: CoordinatorLink): number;
   /** New tasks arrived: start what fits. */
@@ -100,6 +102,7 @@ export class CoordinatorLink implements CodeSource {
         kinds: this.#host.kinds,
         clientVersion: this.#host.version,
         trustsCoordinator: this.#host.trusts(this.key),
+        joinToken: this.#host.joinToken(this.key),
       },
     });
   }
@@ -202,9 +205,10 @@ export class CoordinatorLink implements CodeSource {
   /** Grants credit so that held + credited reaches this link's prefetch. */
   topUpCredit(): void {
     if (!this.connected) return;
-    // The coordinator honours at most maxCredit outstanding: asking for more would leave credit
-    // here that the coordinator never grants, and the worker would stop asking.
-    const want = Math.min(this.#host.prefetchFor(this) - this.held.size, this.#maxCredit) - this.#credited;
+    // The coordinator honours at most maxCredit in flight, credit and tasks held together:
+    // asking for more would leave credit here that the coordinator never grants, and the worker
+    // would stop asking.
+    const want = Math.min(this.#host.prefetchFor(this), this.#maxCredit) - this.held.size - this.#credited;
     if (want <= 0) return;
     this.#credited += want;
     this.#channel!.send({ credit: { tasks: want } });

@@ -42,7 +42,11 @@ export const demo: Command = {
       say(`DHT bootstrap on 127.0.0.1:${dht.port}`);
       coordinator = await Coordinator.start({
         dataDir, grid: 'demo', bootstrap: [{ host: '127.0.0.1', port: dht.port }], httpPort: 0, httpHost: '127.0.0.1',
+        // Every volunteer of the demo runs on this machine: a local grid, where identities count
+        // as independent. A public coordinator never does this (docs/SECURITY.md).
+        networks: { independence: 'identity' },
       });
+      say('local grid: every volunteer identity counts as independent (like swarmgrid coordinator --local-grid)');
       say(`coordinator ${coordinator.publicKey.slice(0, 16)}… HTTP API ${coordinator.httpUrl} (docs at ${coordinator.httpUrl}/docs)`);
       for (let i = 0; i < workerCount; i++) {
         const child = spawn(process.execPath, [CLI, 'worker', '--grid', 'demo', '--bootstrap', `127.0.0.1:${dht.port}`, '--threads', String(threads), '--json'], {

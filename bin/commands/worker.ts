@@ -47,6 +47,7 @@ export const worker: Command = {
     share: { type: 'string', multiple: true, value: 'KEY=WEIGHT', default: 'equal', description: "weight of a coordinator's share of the threads (repeatable)" },
     coordinator: { type: 'string', multiple: true, value: 'KEY', default: 'any on the grid', description: 'serve only this coordinator (repeatable)' },
     trust: { type: 'string', multiple: true, value: 'KEY', default: 'none', description: 'run custom job-kind code from this coordinator (repeatable)' },
+    join: { type: 'string', multiple: true, value: 'KEY=TOKEN', default: 'none', description: "a private coordinator's join token (its operator gives it), sent to that coordinator only (repeatable)" },
   },
   notes: [
     'Built-in job kinds run for every coordinator. Custom kinds are code: they run with your user\'s',
@@ -61,6 +62,12 @@ export const worker: Command = {
       if (!m || !(Number(m[2]) > 0)) throw usageError(`--share takes KEY=WEIGHT with a positive weight, got "${s}"`);
       shares.set(m[1]!, Number(m[2]));
     }
+    const joinTokens = new Map<string, string>();
+    for (const s of (v.join as string[] | undefined) ?? []) {
+      const m = /^([0-9a-f]{64})=(\S+)$/.exec(s);
+      if (!m) throw usageError(`--join takes KEY=TOKEN (the coordinator's 64-hex key), got "${s.replace(/=.*/, '=…')}"`);
+      joinTokens.set(m[1]!, m[2]!);
+    }
     const maxLoad = numberOption(v['max-host-load'], 'max-host-load', 1, 100) ?? 25;
     const idleAfter = numberOption(v['idle-after'], 'idle-after', 0, 86_400) ?? 60;
     const maxMemoryMb = intOption(v['max-memory'], 'max-memory', 64) ?? Math.round(totalmem() / 2 / 2 ** 20);
@@ -74,6 +81,7 @@ export const worker: Command = {
       shares,
       only: keys(v.coordinator, 'coordinator'),
       trust: keys(v.trust, 'trust'),
+      joinTokens,
       ...(data ? { keyPair: loadOrCreateKeyPair(data, 'worker-identity.json'), codeCacheDir: join(data, 'code-cache') } : {}),
       ...(v['idle-only'] ? { idle: { maxLoad: maxLoad / 100, idleAfterMs: idleAfter * 1000 } } : {}),
       log: json ? log : () => {},

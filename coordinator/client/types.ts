@@ -42,6 +42,7 @@ export interface BatchStatus {
   etaSeconds: number | null;
   policy: Required<Policy>;
   params: Record<string, unknown> | null;
+  /** The submitting token's id, as `swarmgrid token list` shows it. */
   owner: string | null;
   createdAt: string;
   finishedAt: string | null;
@@ -92,7 +93,8 @@ export interface KindInfo {
 export interface WorkerInfo {
   key: string;
   runtime: 'node' | 'browser';
-  address: string;
+  /** Only with an operator's token. */
+  address?: string;
   connected: boolean;
   threads: number;
   firstSeen: string;

@@ -1,32 +1,66 @@
 /**
- * Submitter authentication: bearer tokens, stored only as SHA-256 hashes, and a token-bucket
- * rate limit on submissions per token.
+ * Bearer tokens, stored only as SHA-256 hashes, each with a role; and a token-bucket rate limit
+ * on submissions per token.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CoordinatorErrors } from '../errors.js';
 import type { Store } from '../store.js';
 
+/**
+ * What a token may do. `submitter`: submit batches, cancel its own, read. `operator`: also cancel
+ * anyone's batch and see volunteers' addresses. `volunteer`: a join key for a `--private` grid's
+ * volunteer WebSocket, nothing else (it may not submit, cancel, or read a private coordinator).
+ */
+export type TokenRole = 'submitter' | 'operator' | 'volunteer';
+export const TOKEN_ROLES: readonly TokenRole[] = ['submitter', 'operator', 'volunteer'];
+
+export function isTokenRole(value: unknown): value is TokenRole {
+  return TOKEN_ROLES.includes(value as TokenRole);
+}
+
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+/** A token's id: the first 12 hex digits of its hash, enough to name it, useless to forge it. */
+const idOf = (hash: string) => hash.slice(0, 12);
+
 /** Creates a token and stores its hash; the token itself is shown once and never stored. */
-export function createToken(store: Store, name: string): string {
+export function createToken(store: Store, name: string, role: TokenRole = 'submitter'): string {
+  if (!isTokenRole(role)) throw new TypeError(`role must be one of ${TOKEN_ROLES.join(', ')}, got ${String(role)}`);
   const token = `sg_${randomBytes(24).toString('base64url')}`;
-  store.stmt('INSERT INTO tokens (hash, name, created_at) VALUES (?, ?, ?)').run(hashToken(token), name, Date.now());
+  store.stmt('INSERT INTO tokens (hash, name, role, created_at) VALUES (?, ?, ?, ?)').run(hashToken(token), name, role, Date.now());
   return token;
 }
 
 export interface TokenInfo {
-  /** The first 12 hex digits of the token's hash: enough to name it, useless to forge it. */
+  /** The first 12 hex digits of the token's hash. */
   id: string;
   name: string;
+  role: TokenRole;
   createdAt: string;
 }
 
+/** Who a valid token is: what requests are authorised by, and what batches record as owner. */
+export interface Principal {
+  /** The token's id (hash prefix): unique, unlike names. */
+  id: string;
+  name: string;
+  role: TokenRole;
+}
+
+interface TokenRow {
+  hash: string;
+  name: string;
+  role: TokenRole;
+  created_at: number;
+}
+
+const info = (r: TokenRow): TokenInfo => ({ id: idOf(r.hash), name: r.name, role: r.role, createdAt: new Date(r.created_at).toISOString() });
+
 export function listTokens(store: Store): TokenInfo[] {
-  const rows = store.stmt('SELECT hash, name, created_at FROM tokens ORDER BY created_at, hash').all() as { hash: string; name: string; created_at: number }[];
-  return rows.map((r) => ({ id: r.hash.slice(0, 12), name: r.name, createdAt: new Date(r.created_at).toISOString() }));
+  const rows = store.stmt('SELECT hash, name, role, created_at FROM tokens ORDER BY created_at, hash').all() as TokenRow[];
+  return rows.map(info);
 }
 
 /**
@@ -39,21 +73,22 @@ export function revokeToken(store: Store, idOrToken: string): TokenInfo {
   const lower = given.toLowerCase();
   if (/^[0-9a-f]{1,7}$/.test(lower)) throw CoordinatorErrors.TOKEN_NOT_FOUND(`with id ${given}: give at least 8 hex digits of the id`);
   const hash = /^[0-9a-f]{8,64}$/.test(lower) ? lower : hashToken(given);
-  const rows = store.stmt("SELECT hash, name, created_at FROM tokens WHERE substr(hash, 1, length(?)) = ?").all(hash, hash) as { hash: string; name: string; created_at: number }[];
+  const rows = store.stmt("SELECT hash, name, role, created_at FROM tokens WHERE substr(hash, 1, length(?)) = ?").all(hash, hash) as TokenRow[];
   if (rows.length === 0) throw CoordinatorErrors.TOKEN_NOT_FOUND(hash === lower ? `with id ${given}` : 'like that');
   if (rows.length > 1) throw CoordinatorErrors.TOKEN_AMBIGUOUS(rows.length, given);
   const row = rows[0]!;
   store.stmt('DELETE FROM tokens WHERE hash = ?').run(row.hash);
-  return { id: row.hash.slice(0, 12), name: row.name, createdAt: new Date(row.created_at).toISOString() };
+  return info(row);
 }
 
-/** Returns the token's name when valid. */
-export function verifyToken(store: Store, token: string): string | undefined {
+/** Who the token is, when it is valid. */
+export function verifyToken(store: Store, token: string): Principal | undefined {
   const hash = hashToken(token);
-  const row = store.stmt('SELECT hash, name FROM tokens WHERE hash = ?').get(hash) as { hash: string; name: string } | undefined;
+  const row = store.stmt('SELECT hash, name, role FROM tokens WHERE hash = ?').get(hash) as Omit<TokenRow, 'created_at'> | undefined;
   if (!row) return undefined;
   // The lookup is by hash already; the constant-time compare guards against any future change.
-  return timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash)) ? row.name : undefined;
+  if (!timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) return undefined;
+  return { id: idOf(row.hash), name: row.name, role: row.role };
 }
 
 export function bearerOf(header: string | undefined): string | undefined {

@@ -15,7 +15,7 @@ export interface HttpContext {
   publicKey: string;
   grid: string;
   startedAt: number;
-  /** Reading endpoints need a token too. */
+  /** Reading endpoints need a token too, and the volunteer WebSocket one of any role. */
   private: boolean;
   /** Max JSON body, bytes. */
   bodyLimit: number;
@@ -27,5 +27,10 @@ export interface HttpContext {
     accept: (channel: Channel) => unknown;
     /** WebSocket messages above this size are refused before they are buffered. */
     maxFrameBytes: number;
+    /**
+     * Web origins besides the page's own whose pages may open the WebSocket (`https://host[:port]`).
+     * @defaultValue none
+     */
+    allowOrigins?: readonly string[];
   };
 }

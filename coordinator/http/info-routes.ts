@@ -8,14 +8,16 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: HttpContext, guard
   app.get('/v1/workers', {
     onRequest: guards.read,
     schema: {
-      summary: 'Workers seen by this coordinator, with reputation',
+      summary: "Workers seen by this coordinator, with reputation (addresses for an operator's token only)",
+      security: [{}, { bearer: [] }],
       tags: ['grid'],
       response: { 200: { type: 'object', properties: { workers: { type: 'array', items: workerViewSchema } } }, ...errorResponses(401) },
     },
-  }, async () => {
+  }, async (req) => {
     const connected = new Map<string, number>();
     for (const s of ctx.sessions()) if (s.welcomed) connected.set(s.key, (connected.get(s.key) ?? 0) + s.threads);
-    return { workers: ctx.store.listWorkers().map((row) => ({ ...workerView(row, connected.has(row.key)), threads: connected.get(row.key) ?? 0 })) };
+    const withAddress = req.seesAddresses === true;
+    return { workers: ctx.store.listWorkers().map((row) => ({ ...workerView(row, connected.has(row.key), withAddress), threads: connected.get(row.key) ?? 0 })) };
   });
 
   app.get('/v1/kinds', {

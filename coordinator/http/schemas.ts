@@ -39,7 +39,7 @@ export const batchViewSchema = {
     etaSeconds: { type: ['integer', 'null'], description: 'seconds left at that rate; null when not running or nothing was decided for a minute' },
     policy: { type: 'object', additionalProperties: true },
     params: { type: ['object', 'null'], additionalProperties: true },
-    owner: nullableString,
+    owner: { type: ['string', 'null'], description: "the submitting token's id (`swarmgrid token list`)" },
     createdAt: { type: 'string', format: 'date-time' },
     finishedAt: nullableString,
     summary: nullableString,
@@ -56,7 +56,7 @@ export const workerViewSchema = {
   properties: {
     key: { type: 'string' },
     runtime: { type: 'string', enum: ['node', 'browser'] },
-    address: { type: 'string' },
+    address: { type: 'string', description: "the network address it connects from; shown to an operator's token only" },
     connected: { type: 'boolean' },
     threads: { type: 'integer' },
     firstSeen: { type: 'string', format: 'date-time' },

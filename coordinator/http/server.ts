@@ -8,7 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { GridError } from '../../proto/errors.js';
 import { CoordinatorErrors } from '../errors.js';
-import { bearerOf, RateLimiter, verifyToken } from './auth.js';
+import { bearerOf, type Principal, RateLimiter, verifyToken } from './auth.js';
 import { registerBatchRoutes } from './batch-routes.js';
 import type { HttpContext } from './context.js';
 import { registerInfoRoutes } from './info-routes.js';
@@ -17,7 +17,10 @@ import { registerVolunteerRoutes } from './volunteer-routes.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    submitter?: string;
+    /** The request's valid token, once a guard has looked (absent: anonymous). */
+    principal?: Principal;
+    /** Set by the read guard: volunteers' addresses are shown to operators only. */
+    seesAddresses?: boolean;
   }
 }
 
@@ -110,29 +113,53 @@ export async function buildHttp(ctx: HttpContext): Promise<FastifyInstance> {
     void reply.status(404).send({ code: err.code, message: err.message });
   });
 
-  const authenticate = (req: FastifyRequest): string => {
+  /** The request's token, when it has a valid one. */
+  const identify = (req: FastifyRequest): Principal | undefined => {
     const token = bearerOf(req.headers.authorization);
-    const name = token ? verifyToken(ctx.store, token) : undefined;
-    if (!name) throw CoordinatorErrors.UNAUTHORIZED();
-    return name;
+    return token ? verifyToken(ctx.store, token) : undefined;
   };
+  const authenticate = (req: FastifyRequest): Principal => {
+    const who = identify(req);
+    if (!who) throw CoordinatorErrors.UNAUTHORIZED();
+    return who;
+  };
+  // Every role check of the API is here (roles: auth.ts). A volunteer token is a join key for
+  // the volunteer WebSocket (volunteer-routes.ts checks it there) and nothing else.
   const guards: Guards = {
-    /** Cancelling always needs a token. */
+    /** Cancelling needs a token: a submitter's cancels its own batches only, an operator's any. */
     write: async (req) => {
-      req.submitter = authenticate(req);
+      const who = authenticate(req);
+      if (who.role === 'volunteer') throw CoordinatorErrors.FORBIDDEN(who.role, 'cancel batches');
+      if (who.role === 'submitter') {
+        const id = (req.params as { id?: string }).id;
+        // Owners are token ids, not names: two tokens may share a name. An unknown batch is
+        // left to the route (404).
+        const batch = id === undefined ? undefined : ctx.store.getBatch(id);
+        if (batch && batch.owner !== who.id) throw CoordinatorErrors.FORBIDDEN(who.role, `cancel batch ${id}: another token submitted it`);
+      }
+      req.principal = who;
     },
-    /** Submitting needs a token and is rate limited per token. */
+    /** Submitting needs a submitter or operator token and is rate limited per token. */
     submit: async (req, reply) => {
-      req.submitter = authenticate(req);
-      const wait = limiter.take(req.submitter);
+      const who = authenticate(req);
+      if (who.role === 'volunteer') throw CoordinatorErrors.FORBIDDEN(who.role, 'submit batches');
+      req.principal = who;
+      const wait = limiter.take(who.id);
       if (wait > 0) {
         void reply.header('retry-after', String(wait));
         throw CoordinatorErrors.RATE_LIMITED(wait);
       }
     },
-    /** Reading is public unless the coordinator runs with --private. */
+    /**
+     * Reading is public unless the coordinator runs with --private (then a submitter or operator
+     * token). A token sent to a public coordinator is looked at, not required: an invalid one
+     * reads as anonymous, an operator's also sees volunteers' addresses.
+     */
     read: async (req) => {
-      if (ctx.private) req.submitter = authenticate(req);
+      const who = ctx.private ? authenticate(req) : identify(req);
+      if (ctx.private && who?.role === 'volunteer') throw CoordinatorErrors.FORBIDDEN(who.role, 'read a private coordinator');
+      req.principal = who;
+      req.seesAddresses = who?.role === 'operator';
     },
   };
 

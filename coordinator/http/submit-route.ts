@@ -77,12 +77,12 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
       // destroyOnReturn: false — a bad line ends the reading, but the rest of the body must stay
       // readable: the error handler drains it so that the client gets the 400 (server.ts).
       const body = (req.body as Readable).iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
-      id = await ctx.batches.create(await ndjsonSubmission(body, req.submitter!));
+      id = await ctx.batches.create(await ndjsonSubmission(body, req.principal!.id));
     } else {
       const body = req.body as SubmitBody;
       checkSubmit(body);
       id = await ctx.batches.create({
-        kind: body.kind, policy: body.policy, owner: req.submitter!,
+        kind: body.kind, policy: body.policy, owner: req.principal!.id,
         ...(body.inputs && { inputs: body.inputs }),
         ...(body.params && { params: body.params }),
       });

@@ -47,12 +47,17 @@ export function batchView(row: BatchRow, runtime: BatchRuntime | undefined) {
   };
 }
 
-export function workerView(row: WorkerRow, connected: boolean) {
+/**
+ * A worker as the API shows it. Its network address is recorded for abuse protection (the
+ * scheduler keeps one address from voting twice on a unit) and shown to operators only: the
+ * public view is what a volunteer would agree to publish.
+ */
+export function workerView(row: WorkerRow, connected: boolean, withAddress = false) {
   const judged = row.valid + row.invalid;
   return {
     key: row.key,
     runtime: row.runtime,
-    address: row.address,
+    ...(withAddress && { address: row.address }),
     connected,
     firstSeen: new Date(row.first_seen).toISOString(),
     lastSeen: new Date(row.last_seen).toISOString(),

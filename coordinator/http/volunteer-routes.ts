@@ -9,9 +9,12 @@ import fastifyStatic from '@fastify/static';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { encodeFrame } from '../../proto/codec.js';
+import type { GridError } from '../../proto/errors.js';
 import { CoordinatorErrors } from '../errors.js';
 import { normalizeAddress, volunteerKey, WebSocketChannel, WS_CLOSE } from '../websocket-channel.js';
+import { verifyToken } from './auth.js';
 import type { HttpContext } from './context.js';
+import { normalizeOrigin, originAllowed } from './origin.js';
 
 const VOLUNTEER_ID = /^[0-9a-f]{64}$/;
 
@@ -21,6 +24,13 @@ const PAGE_DIRS = ['../../public/', '../../dist/public/'].map((rel) => fileURLTo
 export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpContext): Promise<void> {
   const volunteer = ctx.volunteer;
   if (!volunteer) return;
+  const allowOrigins = new Set((volunteer.allowOrigins ?? []).map((o) => {
+    try {
+      return normalizeOrigin(o);
+    } catch (err) {
+      throw new TypeError(`allowOrigins: ${(err as Error).message}`);
+    }
+  }));
   // maxPayload = the frame cap: `ws` refuses a bigger message from its header, before buffering it.
   await app.register(websocket, { options: { maxPayload: volunteer.maxFrameBytes } });
 
@@ -28,17 +38,28 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
     websocket: true,
     schema: {
       summary: 'Browser volunteer WebSocket: binary protobuf Frames, one per message (see docs/BROWSER.md)',
-      querystring: { type: 'object', properties: { id: { type: 'string', description: "the volunteer's identity key, 64 hex" } } },
+      querystring: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', description: "the volunteer's identity key, 64 hex" },
+          token: { type: 'string', description: 'on a --private coordinator: a token of any role (a volunteer join key)' },
+        },
+      },
     },
   }, (socket, req) => {
-    const id = (req.query as { id?: string }).id ?? '';
-    if (!VOLUNTEER_ID.test(id)) {
-      // Checked here rather than by the schema so that the browser learns why, as a close code and reason.
-      const err = CoordinatorErrors.VOLUNTEER_ID();
+    // Refusals are checked here rather than by the schema or before the upgrade so that the
+    // browser learns why, as an Error frame and the close reason; all of them come before any
+    // frame is read, so a refused client sees no batch, input or Welcome.
+    const refuse = (err: GridError) => {
       socket.send(encodeFrame({ error: { code: err.code, message: err.message } }));
       socket.close(WS_CLOSE.POLICY, err.code);
-      return;
-    }
+    };
+    const origin = req.headers.origin;
+    if (!originAllowed(origin, req.headers.host, allowOrigins)) return refuse(CoordinatorErrors.ORIGIN(String(origin).slice(0, 200)));
+    const query = req.query as { id?: string; token?: string };
+    if (ctx.private && !(query.token && verifyToken(ctx.store, query.token))) return refuse(CoordinatorErrors.UNAUTHORIZED());
+    const id = query.id ?? '';
+    if (!VOLUNTEER_ID.test(id)) return refuse(CoordinatorErrors.VOLUNTEER_ID());
     volunteer.accept(new WebSocketChannel(socket, {
       remoteKey: volunteerKey(id),
       remoteAddress: normalizeAddress(req.socket.remoteAddress),

@@ -77,7 +77,7 @@ describe('tokens', () => {
     expect((await request(closed, 'GET', '/v1/batches', { token })).status).toBe(200);
     const listed = cli('list', '--json').trim().split('\n').map((l) => JSON.parse(l) as { id: string; name: string; createdAt: string });
     const id = createHash('sha256').update(token).digest('hex').slice(0, 12);
-    expect(listed).toContainEqual({ id, name: 'bob', createdAt: expect.any(String) });
+    expect(listed).toContainEqual({ id, name: 'bob', role: 'submitter', createdAt: expect.any(String) });
     expect(JSON.stringify(listed)).not.toContain(token);
     expect(cli('revoke', id.slice(0, 8))).toMatch(new RegExp(`^revoked ${id} \\(bob, created `));
     expect401(await request(closed, 'GET', '/v1/batches', { token }));

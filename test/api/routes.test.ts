@@ -3,6 +3,7 @@
  * worker processes: submit (JSON and NDJSON), follow, list, results in order (and resumed),
  * artifact, cancel (tasks withdrawn at the workers), workers, kinds, health and metrics.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CoordinatorProcess, eventually, type GridProcess, TestGrid } from '../helpers/grid.js';
 import { clientOf, postJson, postNdjson, request, withDb } from './helpers.js';
@@ -33,7 +34,7 @@ describe('submitting and following a batch', () => {
       counts: { validated: 50, failed: 0, pending: 0, inProgress: 0, inconclusive: 0, cancelled: 0 },
       params: { workUnits: 50, samplesPerUnit: 10_000, seed: 5 },
       policy: { replication: 2, quorum: 2, lease: 60 },
-      owner: 'default',
+      owner: createHash('sha256').update(coord.token).digest('hex').slice(0, 12), // the token's id
       etaSeconds: null,
       artifact: { contentType: 'application/json', fileName: 'pi.json' },
     });

@@ -36,6 +36,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'swarmgrid-bench-'));
 const joined = [];
 const coordinator = await Coordinator.start({
   dataDir, grid, bootstrap: [{ host: '127.0.0.1', port: dht.port }], httpPort: 0,
+  networks: { independence: 'identity' }, // one machine: a local grid
   log: (event, fields) => { if (event === 'worker-joined') joined.push(fields); },
 });
 

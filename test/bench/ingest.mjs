@@ -91,7 +91,7 @@ const grid = `ingest-${process.pid}`;
 const procs = [];
 try {
   const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--data', dataDir], { encoding: 'utf8' }).trim();
-  const coord = start(['coordinator', '--data', dataDir, '--grid', grid, '--bootstrap', bootstrap, '--http-port', '0', '--json']);
+  const coord = start(['coordinator', '--data', dataDir, '--grid', grid, '--bootstrap', bootstrap, '--http-port', '0', '--json', '--local-grid']);
   procs.push(coord.proc);
   const ready = await coord.until('coordinator-ready');
   const pid = coord.proc.pid;

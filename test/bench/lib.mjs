@@ -136,7 +136,9 @@ export class LocalGrid {
     // The token is created before the coordinator takes its lock on the data directory.
     const token = http ? execFileSync(process.execPath, [CLI, 'token', 'create', '--data', g.dataDir], { encoding: 'utf8' }).trim() : undefined;
     g.coordinator = await Coordinator.start({
-      dataDir: g.dataDir, grid: g.name, bootstrap: [{ host: '127.0.0.1', port: g.dht.port }], ...(http && { httpPort: 0, httpHost: '127.0.0.1' }), ...coordinator,
+      dataDir: g.dataDir, grid: g.name, bootstrap: [{ host: '127.0.0.1', port: g.dht.port }], ...(http && { httpPort: 0, httpHost: '127.0.0.1' }),
+      networks: { independence: 'identity' }, // every volunteer here is on this machine: a local grid
+      ...coordinator,
     });
     if (http) {
       const { GridClient } = await dist('coordinator/client/grid-client.js');

@@ -17,7 +17,7 @@ const SELF = fileURLToPath(import.meta.url);
 async function probeMain() {
   const { Coordinator } = await dist('coordinator/coordinator.js');
   const [port, grid, dataDir] = process.argv.slice(3);
-  const c = await Coordinator.start({ dataDir, grid, bootstrap: [{ host: '127.0.0.1', port: Number(port) }], httpPort: 0 });
+  const c = await Coordinator.start({ dataDir, grid, bootstrap: [{ host: '127.0.0.1', port: Number(port) }], httpPort: 0, networks: { independence: 'identity' } });
   let queued = 0;
   process.on('message', async (msg) => {
     try {

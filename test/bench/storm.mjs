@@ -38,7 +38,7 @@ export async function connectStorm({ volunteers = 200, swarm = 200, runs = 3 } =
   const dataDir = tempDir('swarmgrid-bench-storm-');
   const grid = `bench-storm-${process.pid}`;
   const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--data', dataDir], { encoding: 'utf8' }).trim();
-  const coord = new JsonProcess([CLI, 'coordinator', '--data', dataDir, '--grid', grid, '--bootstrap', `127.0.0.1:${dht.port}`, '--http-port', '0', '--json']);
+  const coord = new JsonProcess([CLI, 'coordinator', '--data', dataDir, '--grid', grid, '--bootstrap', `127.0.0.1:${dht.port}`, '--http-port', '0', '--json', '--local-grid']);
   try {
     const ready = await coord.waitFor('coordinator-ready');
     const client = new GridClient({ url: ready.http, token });

@@ -35,7 +35,8 @@ describe('reputation', () => {
     rep.record('b', 'valid', 5);
     await tick();
     expect(store.commits - commits).toBe(1);
-    expect(store.getWorker('a')).toMatchObject({ valid: 4, invalid: 1, errors: 1, timeouts: 1, tasks_done: 6, cpu_ms: 60, consecutive_valid: 2 });
+    // CPU time is credited for valid results only: the invalid one and the error earn nothing.
+    expect(store.getWorker('a')).toMatchObject({ valid: 4, invalid: 1, errors: 1, timeouts: 1, tasks_done: 6, cpu_ms: 40, consecutive_valid: 2 });
     expect(store.getWorker('b')).toMatchObject({ valid: 2, invalid: 0, consecutive_valid: 2, cpu_ms: 10 });
     // Across ticks the run goes on, and the in-memory view agrees with the store.
     rep.record('a', 'valid');
@@ -45,5 +46,10 @@ describe('reputation', () => {
     expect(store.getWorker('b')!.consecutive_valid).toBe(0);
     expect(rep.consecutiveValid('a')).toBe(3);
     expect(rep.consecutiveValid('b')).toBe(0);
+    // A caught sibling's network: trust reset, nothing counted against the worker itself.
+    rep.record('a', 'distrust');
+    await tick();
+    expect(store.getWorker('a')).toMatchObject({ consecutive_valid: 0, invalid: 1, valid: 5 });
+    expect(rep.consecutiveValid('a')).toBe(0);
   });
 });

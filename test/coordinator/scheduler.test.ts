@@ -68,25 +68,33 @@ describe('scheduler', () => {
     expect(store.getBatch(id)!.tasks_issued).toBe(10);
   });
 
-  it('keeps browser volunteers on one address apart by default, and everyone with distinctAddress "all"', async () => {
-    await batches.create({ kind: 'pi', params: { workUnits: 3, samplesPerUnit: 10 } });
-    const b1 = new FakeWorker('b1', '1.2.3.4', 'browser');
-    const b2 = new FakeWorker('b2', '1.2.3.4', 'browser');
-    const n1 = new FakeWorker('n1', '1.2.3.4', 'node');
-    for (const w of [b1, b2, n1]) sched.attach(w);
-    expect(await pull(b1, 10)).toHaveLength(3);
-    expect(await pull(b2, 10)).toHaveLength(0);
-    expect(await pull(n1, 10)).toHaveLength(3);
-
-    await batches.create({ kind: 'pi', params: { workUnits: 2, samplesPerUnit: 10 }, policy: { distinctAddress: 'all' } });
-    const n2 = new FakeWorker('n2', '5.5.5.5');
-    const n3 = new FakeWorker('n3', '5.5.5.5');
-    sched.attach(n2);
-    sched.attach(n3);
-    // The first batch is fully issued (b1 + n1); n2 takes both units of the second,
-    // and n3, on n2's address, gets none of them.
-    expect(await pull(n2, 10)).toHaveLength(2);
-    expect(await pull(n3, 10)).toHaveLength(0);
+  it('never gives two tasks of one work unit to one network (IPv4 /24, IPv6 /64), node and browser alike', async () => {
+    const own = coordinatorParts({ scheduler: { sweepMs: 20, networks: { independence: 'network' } } });
+    try {
+      await own.batches.create({ kind: 'pi', params: { workUnits: 3, samplesPerUnit: 10 } });
+      const take = async (w: FakeWorker) => {
+        w.credit += 10;
+        own.sched.dispatch(w);
+        await settle();
+        return w.tasks.length;
+      };
+      // One household's IPv6 /64: two browsers; one office /24: two node workers.
+      const b1 = new FakeWorker('b1', 'fd00:1::10', 'browser');
+      const b2 = new FakeWorker('b2', 'fd00:1::11', 'browser');
+      const n1 = new FakeWorker('n1', '10.0.0.1');
+      const n2 = new FakeWorker('n2', '10.0.0.200');
+      const n3 = new FakeWorker('n3', '::ffff:10.0.0.7'); // IPv4-mapped: the same /24
+      for (const w of [b1, b2, n1, n2, n3]) own.sched.attach(w);
+      expect(await take(b1)).toBe(3);
+      expect(await take(b2)).toBe(0);
+      expect(await take(n1)).toBe(3);
+      expect(await take(n2)).toBe(0);
+      expect(await take(n3)).toBe(0);
+      expect(own.sched.networkOf(b2)).toBe('fd00:1::/64');
+      expect(own.sched.networkOf(n3)).toBe('10.0.0.0/24');
+    } finally {
+      own.close();
+    }
   });
 
   it("caps what one worker holds of a batch by the batch's task time: big credit from tiny tasks takes no lump of long ones", async () => {

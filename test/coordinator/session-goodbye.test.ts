@@ -15,6 +15,7 @@ import { type CoordinatorParts, coordinatorParts } from '../helpers/coordinator-
 class MemoryChannel extends BaseChannel {
   readonly remoteKey = 'cd'.repeat(32); // every channel here: tabs of one browser share an id
   readonly remoteAddress = '127.0.0.1';
+  readonly transport = 'websocket' as const;
   readonly sent: Frame[] = [];
   protected writeBytes(bytes: Uint8Array): void { this.sent.push(decodeFrame(bytes)); }
   protected destroyTransport(): void {}

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { exactAgree, groupVotes, judge, type Tally, type Vote } from '../../coordinator/validator.js';
 
-const vote = (taskId: number, worker: string, digest: string): Vote => ({ taskId, worker, digest, output: new Uint8Array() });
+/** A vote from `worker`, in a network of its own unless `network` says otherwise. */
+const vote = (taskId: number, worker: string, digest: string, network = worker): Vote => ({ taskId, worker, network, cpuMs: 0, digest, output: new Uint8Array() });
 const tally = (t: Partial<Tally>): Tally => ({ votes: [], errors: 0, issued: 0, outstanding: 0, want: 0, ...t });
 const rules = { quorum: 2, maxTasks: 5, maxErrors: 3 };
 
@@ -13,6 +14,13 @@ describe('validator', () => {
     expect(v.canonical.taskId).toBe(2);
     expect(v.agreeing.map((x) => x.taskId)).toEqual([2, 3]);
     expect(v.disagreeing.map((x) => x.taskId)).toEqual([1]);
+  });
+
+  it('counts agreeing votes of one network once: siblings in one /24 never make a quorum on their own', () => {
+    const siblings = [vote(1, 'a', 'x', '10.1.1.0/24'), vote(2, 'b', 'x', '10.1.1.0/24'), vote(3, 'c', 'x', '10.1.1.0/24')];
+    expect(judge(tally({ votes: siblings, issued: 3 }), rules)).toEqual({ type: 'issue', count: 1 });
+    const v = judge(tally({ votes: [...siblings, vote(4, 'd', 'x', '10.1.2.0/24')], issued: 4 }), rules);
+    expect(v.type).toBe('accept');
   });
 
   it('waits while enough tasks are still out to reach the quorum', () => {

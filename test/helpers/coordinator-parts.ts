@@ -1,7 +1,8 @@
 /**
  * The coordinator's core in-process, for unit tests of its logic: a real SQLite store in a temp
  * dir (or a given one, to restart on), the scheduler and the batch manager, wired as
- * coordinator.ts wires them; no network.
+ * coordinator.ts wires them; no network. Runs as a local grid (identities are independent) unless
+ * `scheduler.networks` says otherwise.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,7 +25,9 @@ export function coordinatorParts(options: { dir?: string; scheduler?: SchedulerO
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'swarmgrid-core-'));
   const store = new Store({ dataDir: dir });
   let batches: BatchManager | undefined;
-  const sched = new Scheduler(store, options.scheduler, { onBatchDecided: (b) => batches?.batchDecided(b) });
+  // Identities count as independent unless a test says otherwise (a local grid): these tests
+  // are about scheduling and validation; test/security/ covers networks.
+  const sched = new Scheduler(store, { networks: { independence: 'identity' }, ...options.scheduler }, { onBatchDecided: (b) => batches?.batchDecided(b) });
   batches = new BatchManager(store, sched, new KindCatalog());
   return {
     dir, store, sched, batches,

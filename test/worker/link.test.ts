@@ -7,6 +7,7 @@ import { CoordinatorLink, type LinkHost } from '../../worker/link.js';
 class MemoryChannel extends BaseChannel {
   readonly remoteKey = 'ab'.repeat(32);
   readonly remoteAddress = '127.0.0.1';
+  readonly transport = 'hyperswarm' as const;
   readonly sent: Frame[] = [];
   protected writeBytes(bytes: Uint8Array): void { this.sent.push(decodeFrame(bytes)); }
   protected destroyTransport(): void {}
@@ -18,6 +19,7 @@ function setup(opts: { trusts?: boolean } = {}) {
   const host: LinkHost & { paused: boolean } = {
     kinds: ['pi@1.0.0'], threads: 1, version: 'test', paused: false,
     trusts: () => opts.trusts ?? false,
+    joinToken: () => '',
     prefetchFor: () => (host.paused ? 0 : 2),
     pump: () => {}, linkLost: () => {}, log: () => {},
   };

@@ -1,0 +1,100 @@
+/**
+ * Hoarding: many sessions from one /24 take tasks and never answer, or claim absurd thread
+ * counts and credit. The network's quota bounds what it holds, its probation leases take the
+ * tasks back fast, and no connection ever holds more than its Welcome promised.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/grid.js';
+import { Arena, ATTACKER_NET, hoard } from './arena.js';
+import { RawVolunteer } from './raw-volunteer.js';
+
+let arena: Arena | undefined;
+afterEach(async () => {
+  await arena?.close();
+  arena = undefined;
+});
+
+const UINT32_MAX = 4294967295;
+
+describe('hoarding', () => {
+  it('20 sessions from one address that never answer hold at most their quota and lose it fast; the honest batch completes', async () => {
+    arena = await new Arena().start();
+    await arena.honestWorkers(2);
+    const batch = { kind: 'pi', params: { workUnits: 3000, samplesPerUnit: 1000 } };
+    // Without attackers first, for the figure.
+    let t = Date.now();
+    const alone = await arena.client.submit(batch);
+    await arena.finished(alone.id);
+    const absentMs = Date.now() - t;
+
+    const network = `${ATTACKER_NET}.0/24`;
+    const hoarders = Array.from({ length: 20 }, () => arena!.track(RawVolunteer.ws(arena!.url, {
+      answer: hoard, hello: { threads: 64 }, credit: [UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX],
+    }, { localAddress: `${ATTACKER_NET}.1` })));
+    await Promise.all(hoarders.map((h) => h.welcomed()));
+    const quota = arena.coordinator.scheduler.networks.quota(network);
+    t = Date.now();
+    const { id } = await arena.client.submit(batch);
+    // While the batch runs: the network never holds more than its quota, no connection more than its Welcome said.
+    let peak = 0;
+    const sessions = [...arena.coordinator.sessions].filter((s) => s.network === network);
+    const watch = setInterval(() => {
+      peak = Math.max(peak, arena!.coordinator.scheduler.leases.heldIn(network));
+      for (const s of sessions) {
+        const held = arena!.coordinator.scheduler.leases.heldTotal(s);
+        expect(held + s.credit).toBeLessThanOrEqual(hoarders[0]!.welcome!.maxCredit!);
+      }
+    }, 20);
+    const row = await arena.finished(id, 90_000).finally(() => clearInterval(watch));
+    const presentMs = Date.now() - t;
+    const outcome = arena.wrongAccepted(id);
+    const took = hoarders.reduce((n, h) => n + h.received, 0);
+    console.log(`hoarding: 20 sessions took ${took} tasks (peak held ${peak}, quota ${quota}); honest batch ${absentMs} ms alone, ${presentMs} ms with hoarders; quota now ${arena.coordinator.scheduler.networks.quota(network)}`);
+    expect(row.state).toBe('completed');
+    expect(outcome).toEqual({ wrong: 0, validated: 3000, failed: 0 });
+    expect(took).toBeGreaterThan(0);
+    expect(peak).toBeLessThanOrEqual(quota);
+    // Missed deadlines cost the network: it gets fewer next time.
+    expect(arena.coordinator.scheduler.networks.quota(network)).toBeLessThan(quota);
+    // Probation leases (10 s) took the hoarded tasks back long before the batch's 60 s lease.
+    expect(presentMs).toBeLessThan(40_000);
+  });
+
+  it('admits at most --sessions-per-network sessions from one network; other networks still join', async () => {
+    arena = await new Arena().start({ networks: { maxSessions: 3 } });
+    const crowd = Array.from({ length: 4 }, (_, i) => arena!.track(RawVolunteer.ws(arena!.url, { answer: hoard }, { localAddress: `${ATTACKER_NET}.${i + 1}` })));
+    const joined = await Promise.allSettled(crowd.map((c) => c.welcomed()));
+    expect(joined.filter((j) => j.status === 'fulfilled')).toHaveLength(3);
+    const refused = crowd.find((c) => c.error);
+    expect(refused?.error?.code).toBe('GRID_ERR_NETWORK_QUOTA');
+    // A session that leaves frees its place; another network is not affected at all.
+    await crowd.find((c) => !c.error)!.close();
+    await eventually(() => arena!.coordinator.scheduler.networks.sessions(`${ATTACKER_NET}.0/24`) === 2);
+    const next = arena.track(RawVolunteer.ws(arena.url, { answer: hoard }, { localAddress: `${ATTACKER_NET}.9` }));
+    const elsewhere = arena.track(RawVolunteer.ws(arena.url, { answer: hoard }, { localAddress: '127.67.0.1' }));
+    await Promise.all([next.welcomed(), elsewhere.welcomed()]);
+  });
+
+  it("refuses a Hello with an absurd thread count, and caps a connection's tasks at its Welcome however much credit it grants", async () => {
+    // A quota that does not bind here: this case is about one connection.
+    arena = await new Arena().start({ networks: { quotaStart: 100_000, quotaMax: 100_000 } });
+    const liar = arena.track(RawVolunteer.ws(arena.url, { answer: hoard, hello: { threads: UINT32_MAX } }, { localAddress: `${ATTACKER_NET}.1` }));
+    await expect(liar.welcomed()).rejects.toThrow(/GRID_ERR_PROTOCOL.*threads/);
+    await arena.honestWorkers(1);
+    // Tiny tasks with results coming in: the work buffer is wide open, only the credit cap binds.
+    const { id } = await arena.client.submit({ kind: 'echo', params: { workUnits: 50_000 }, policy: { replication: 1, quorum: 1 } });
+    await eventually(() => (arena!.coordinator.store.getBatch(id)?.validated ?? 0) > 200);
+    const greedy = arena.track(RawVolunteer.ws(arena.url, {
+      answer: hoard, hello: { threads: 1 }, credit: [UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX],
+    }, { localAddress: `${ATTACKER_NET}.2` }));
+    await greedy.welcomed();
+    const promised = greedy.welcome!.maxCredit!;
+    await new Promise((r) => setTimeout(r, 300));
+    console.log(`greedy connection: Welcome promised ${promised}, holds ${greedy.held.size}`);
+    expect(greedy.held.size).toBeGreaterThan(promised / 2);
+    expect(greedy.held.size).toBeLessThanOrEqual(promised);
+    const metrics = await (await fetch(`${arena.url}/metrics`)).text();
+    expect(Number(/^swarmgrid_worker_threads (\d+)$/m.exec(metrics)![1])).toBe(2);
+    await arena.client.cancel(id);
+  });
+});

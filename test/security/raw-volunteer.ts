@@ -1,0 +1,157 @@
+/**
+ * An attacker's volunteer: speaks the raw protocol (frames generated from proto/swarmgrid.proto)
+ * over a WebSocket from a chosen local address, or over Hyperswarm from a DHT node bound to a
+ * chosen loopback address, and says and answers whatever the test tells it to: any runtime in
+ * Hello, any thread count, any credit, wrong outputs, errors, or nothing at all (hoarding).
+ */
+import WebSocket from 'ws';
+import { randomBytes } from 'node:crypto';
+import { StreamChannel } from '../../proto/channel.js';
+import { decodeFrame, encodeFrame, type Frame, type FrameInit, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../../proto/codec.js';
+import { type BootstrapNode, createSwarm, gridTopic, type Swarm } from '../../proto/discovery.js';
+
+/** What to send back for a task: a result, an error, or `undefined` to hold it and never answer. */
+export type Answer = (task: swarmgrid.ITask) => { output?: Uint8Array; errorCode?: string; cpuMs?: number } | undefined;
+
+export interface Behaviour {
+  answer: Answer;
+  /** Hello fields to send (runtime, threads, kinds…); the rest are a plausible node worker's. */
+  hello?: Partial<swarmgrid.IHello>;
+  /** Credit frames sent after Welcome. @defaultValue [2 × threads] */
+  credit?: number[];
+  /** Grant one credit back per answered task. @defaultValue true */
+  refill?: boolean;
+}
+
+export const ALL_KINDS = ['echo@1.0.0', 'pi@1.0.0', 'primes@1.0.0', 'mandelbrot@1.0.0', 'ode-sweep@1.0.0', 'hp-fold@1.0.0'];
+
+export class RawVolunteer {
+  welcome?: swarmgrid.IWelcome;
+  error?: swarmgrid.IError;
+  /** Tasks received and not answered, cancelled or handed back. */
+  readonly held = new Set<number>();
+  received = 0;
+  answered = 0;
+  closed = false;
+  #send: (frame: FrameInit) => void;
+  #close: () => Promise<void>;
+  #behaviour: Behaviour;
+  #welcomed: Promise<void>;
+  #onWelcome!: () => void;
+  #onEnd!: (err: Error) => void;
+
+  private constructor(behaviour: Behaviour, send: (frame: FrameInit) => void, close: () => Promise<void>) {
+    this.#behaviour = behaviour;
+    this.#send = send;
+    this.#close = close;
+    this.#welcomed = new Promise((resolve, reject) => {
+      this.#onWelcome = resolve;
+      this.#onEnd = reject;
+    });
+    this.#welcomed.catch(() => {});
+  }
+
+  /** A WebSocket volunteer at `url` (the coordinator's HTTP URL), from `localAddress`. */
+  static ws(url: string, behaviour: Behaviour, opts: { localAddress?: string; id?: string; origin?: string; token?: string } = {}): RawVolunteer {
+    const id = opts.id ?? randomBytes(32).toString('hex');
+    const query = `id=${id}${opts.token ? `&token=${encodeURIComponent(opts.token)}` : ''}`;
+    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/volunteer?${query}`, {
+      ...(opts.localAddress && { localAddress: opts.localAddress }),
+      ...(opts.origin && { headers: { origin: opts.origin } }),
+    });
+    const v: RawVolunteer = new RawVolunteer(behaviour, (frame) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(encodeFrame(frame));
+    }, async () => {
+      if (socket.readyState === WebSocket.CLOSED) return;
+      const closed = new Promise((r) => socket.once('close', r));
+      socket.terminate();
+      await closed;
+    });
+    socket.on('open', () => v.#hello());
+    socket.on('message', (data: Buffer) => v.#frame(decodeFrame(new Uint8Array(data))));
+    socket.on('error', () => {});
+    socket.on('close', () => v.#ended());
+    return v;
+  }
+
+  /**
+   * A Hyperswarm volunteer with its own key pair and DHT node bound to `host` (a loopback
+   * address: the coordinator sees its connections come from there).
+   */
+  static async swarm(opts: { bootstrap: BootstrapNode[]; grid: string; host: string }, behaviour: Behaviour): Promise<RawVolunteer> {
+    const swarm: Swarm = createSwarm({ bootstrap: opts.bootstrap, host: opts.host });
+    let channel: StreamChannel | undefined;
+    const v: RawVolunteer = new RawVolunteer(behaviour, (frame) => channel?.send(frame), () => swarm.destroy());
+    swarm.swarm.on('connection', (conn) => {
+      if (channel) return conn.destroy();
+      conn.on('error', () => {});
+      channel = StreamChannel.fromHyperswarm(conn);
+      channel.onFrame((frame) => v.#frame(frame));
+      channel.onClose(() => v.#ended());
+      v.#hello();
+    });
+    swarm.swarm.join(gridTopic(opts.grid), { server: false, client: true });
+    return v;
+  }
+
+  /** Resolves on Welcome; rejects if the coordinator closes the connection first. */
+  welcomed(): Promise<void> {
+    return this.#welcomed;
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return this.#close();
+  }
+
+  #hello(): void {
+    this.#send({
+      hello: {
+        protocolVersion: PROTOCOL_VERSION, runtime: Runtime.RUNTIME_NODE, threads: 2, kinds: ALL_KINDS,
+        clientVersion: 'raw-test', ...this.#behaviour.hello,
+      },
+    });
+  }
+
+  #ended(): void {
+    this.closed = true;
+    this.#onEnd(new Error(`closed by the coordinator${this.error ? `: ${this.error.code} ${this.error.message}` : ''}`));
+  }
+
+  #frame(frame: Frame): void {
+    switch (frame.kind) {
+      case 'welcome': {
+        this.welcome = frame.welcome;
+        const threads = this.#behaviour.hello?.threads ?? 2;
+        for (const tasks of this.#behaviour.credit ?? [2 * threads]) this.#send({ credit: { tasks } });
+        this.#onWelcome();
+        return;
+      }
+      case 'assign': {
+        const results: swarmgrid.ITaskResult[] = [];
+        for (const task of frame.assign.tasks) {
+          this.received++;
+          const answer = this.#behaviour.answer(task);
+          if (!answer) {
+            this.held.add(Number(task.taskId));
+            continue;
+          }
+          results.push({ taskId: task.taskId, ...answer });
+        }
+        if (results.length === 0) return;
+        this.answered += results.length;
+        this.#send({ result: { results } });
+        if (this.#behaviour.refill !== false) this.#send({ credit: { tasks: results.length } });
+        return;
+      }
+      case 'cancel':
+        for (const id of frame.cancel.taskIds) this.held.delete(Number(id));
+        return;
+      case 'error':
+        this.error = frame.error;
+        return;
+      default:
+        return;
+    }
+  }
+}
