@@ -53,7 +53,10 @@ export class Leases {
 
   add(taskId: number, wuId: number, batchId: string, worker: string, network: string, deadline: number, holder?: object, probationFrom?: number): void {
     if (this.#leases.has(taskId)) this.delete(taskId);
-    this.#leases.set(taskId, { wuId, batchId, worker, network, deadline, ...(holder && { holder }), ...(probationFrom !== undefined && { probationFrom }) });
+    const lease: Lease = { wuId, batchId, worker, network, deadline };
+    if (holder) lease.holder = holder;
+    if (probationFrom !== undefined) lease.probationFrom = probationFrom;
+    this.#leases.set(taskId, lease);
     this.#inNetwork.set(network, (this.#inNetwork.get(network) ?? 0) + 1);
     if (!holder) return;
     this.#heldTotal.set(holder, (this.#heldTotal.get(holder) ?? 0) + 1);

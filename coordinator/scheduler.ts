@@ -154,9 +154,9 @@ export class Scheduler {
       if (!worker.canRun(batch.kind.name, batch.kind.version, batch.codeHash !== null)) continue;
       let room = bufferSize(batch, worker.threads, this.#opts.workBufferMs) - this.leases.heldBy(worker, batch.id);
       while (worker.credit > 0 && room > 0 && networkRoom > 0) {
-        const unit = this.#pick(batch, worker);
+        const unit = this.#pick(batch, worker, network);
         if (!unit) break;
-        tasks.push(this.#issue(batch, unit, worker));
+        tasks.push(this.#issue(batch, unit, worker, network));
         worker.credit--;
         room--;
         networkRoom--;
@@ -166,9 +166,8 @@ export class Scheduler {
     if (tasks.length > 0) this.store.afterCommit(() => worker.sendTasks(tasks));
   }
 
-  #pick(batch: BatchRuntime, worker: WorkerHandle): HotUnit | undefined {
+  #pick(batch: BatchRuntime, worker: WorkerHandle, network: string): HotUnit | undefined {
     if (batch.ready.length < this.#opts.refillChunk / 2) this.#refill(batch);
-    const network = this.networkOf(worker);
     const limit = Math.min(batch.ready.length, this.#opts.scanLimit);
     for (let i = 0; i < limit; i++) {
       const unit = batch.ready[i]!;
@@ -190,10 +189,9 @@ export class Scheduler {
     }
   }
 
-  #issue(batch: BatchRuntime, unit: HotUnit, worker: WorkerHandle): swarmgrid.ITask {
+  #issue(batch: BatchRuntime, unit: HotUnit, worker: WorkerHandle, network: string): swarmgrid.ITask {
     const taskId = ++this.#nextTaskId;
     const now = Date.now();
-    const network = this.networkOf(worker);
     const leaseMs = Math.round(batch.policy.lease * 1000);
     let provisional = false;
     if (unit.issued === 0 && batch.policy.adaptive && this.reputation.consecutiveValid(worker.key) >= batch.policy.trustAfter
