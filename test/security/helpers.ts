@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { Coordinator, type CoordinatorOptions } from '../../coordinator/coordinator.js';
 import { createToken, type TokenRole } from '../../coordinator/http/auth.js';
 import { type BootstrapServer, startBootstrap } from '../../proto/discovery.js';
+import { request as apiRequest } from '../api/helpers.js';
 import { decodeFrame, encodeFrame, type Frame, type FrameInit, PROTOCOL_VERSION, Runtime } from '../../proto/codec.js';
 
 export interface LocalCoordinator {
@@ -62,22 +63,13 @@ export interface ApiResponse {
   json: any;
 }
 
+/** A raw request with a JSON body (test/api/helpers.ts does the work). */
 export async function request(url: string, method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<ApiResponse> {
-  const headers: Record<string, string> = {};
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(url + path, {
-    method, headers, signal: AbortSignal.timeout(10_000),
-    ...(opts.body !== undefined && { body: JSON.stringify(opts.body) }),
+  const res = await apiRequest({ url }, method, path, {
+    ...(opts.token && { token: opts.token }),
+    ...(opts.body !== undefined && { contentType: 'application/json', body: JSON.stringify(opts.body) }),
   });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json };
+  return { status: res.status, json: res.json };
 }
 
 export interface Volunteer {
