@@ -36,7 +36,10 @@ describe('networks', () => {
     expect([...n.identities('x')].sort()).toEqual(['a', 'b', 'c']);
   });
 
-  it('adapts the quota: +1 per valid result, -1 per error, halved by a miss at most once a second, within [min, max]', () => {
+  it('adapts the quota: +1/16 (at least 1) per valid result, -1 per error, halved by a miss at most once a second, within [min, max]', () => {
+    const grow = new Networks();
+    for (let i = 0; i < 13; i++) grow.note('lab', 'valid');
+    expect(grow.quota('lab')).toBe(133); // 64 doubled in 13 validated results
     const n = new Networks({ quotaStart: 10, quotaMin: 4, quotaMax: 12 });
     expect(n.quota('x')).toBe(10);
     expect(n.proven('x')).toBe(false);

@@ -34,6 +34,8 @@ describe('forgery', () => {
     const sessions = [...arena.coordinator.sessions].filter((s) => s.address === `${ATTACKER_NET}.1`);
     expect(sessions.map((s) => s.runtime)).toEqual(['browser', 'browser']);
     expect(arena.coordinator.store.getWorker(sessions[0]!.key)!.runtime).toBe('browser');
+    // The coordinator says, once, why two volunteers of one network count as one.
+    expect(arena.events.filter((e) => e.event === 'same-network').map((e) => e.network)).toEqual([`${ATTACKER_NET}.0/24`]);
   });
 
   it('Sybils: 8 WebSocket ids and 8 Hyperswarm key pairs on one /24 with one wrong answer get nothing accepted', async () => {
