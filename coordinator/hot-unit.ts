@@ -24,6 +24,11 @@ export interface HotUnit {
   workers: Set<string>;
   /** Networks that hold or held a task of this unit (networks.ts): never two tasks to one. */
   networks: Set<string>;
+  /**
+   * Networks that handed a task of this unit back unrun, and when (ms): other networks get it
+   * first, so that handing back and taking again cannot hold a unit forever.
+   */
+  returnedBy?: Map<string, number>;
   votes: Vote[];
   /** Tasks whose result or error is in: a second copy of one (a resend, a replay) is ignored. */
   settled: Set<number>;

@@ -64,6 +64,8 @@ interface NetworkState {
   identities: Set<string>;
   /** When the quota was last halved (ms): a burst of misses halves it once. */
   cutAt: number;
+  /** Whether `sharedOnce` has said yes for this network. */
+  shared: boolean;
 }
 
 function checkInt(value: number, name: string, min: number, max: number): number {
@@ -72,9 +74,32 @@ function checkInt(value: number, name: string, min: number, max: number): number
 }
 
 /**
- * The network an address belongs to, as `a.b.c.0/24` or `2001:db8:1:2::/64`. IPv4-mapped IPv6
- * addresses count as IPv4. An address that does not parse (a transport that could not tell)
- * is the network `unknown`: all such volunteers share one network, which errs on the safe side.
+ * The IPv4 address an IPv6 address stands for, when it embeds one: IPv4-mapped (`::ffff:a.b.c.d`),
+ * NAT64 (`64:ff9b::/96`, RFC 6052: every IPv4 client behind the translator would otherwise share
+ * one /64), 6to4 (`2002:AABB:CCDD::/48`: one IPv4 address owns a whole /48, 65,536 /64s) and
+ * Teredo (`2001:0::/32`, the client's address inverted in the last 32 bits, RFC 4380).
+ */
+function embeddedIPv4(address: ipaddr.IPv6): ipaddr.IPv4 | undefined {
+  const p = address.parts;
+  const v4 = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+  switch (address.range()) {
+    case 'ipv4Mapped':
+    case 'rfc6052':
+      return v4(p[6]!, p[7]!);
+    case '6to4':
+      return v4(p[1]!, p[2]!);
+    case 'teredo':
+      return v4(p[6]! ^ 0xffff, p[7]! ^ 0xffff);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The network an address belongs to, as `a.b.c.0/24` or `2001:db8:1:2::/64`. An IPv6 address
+ * that embeds an IPv4 address (embeddedIPv4) counts as that IPv4 address. An address that does
+ * not parse (a transport that could not tell) is the network `unknown`: all such volunteers share
+ * one network, which errs on the safe side.
  */
 export function networkOf(address: string, ipv4Prefix = 24, ipv6Prefix = 64): string {
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
@@ -83,7 +108,7 @@ export function networkOf(address: string, ipv4Prefix = 24, ipv6Prefix = 64): st
   } catch {
     return 'unknown';
   }
-  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === 'ipv6') parsed = embeddedIPv4(parsed as ipaddr.IPv6) ?? parsed;
   const bits = parsed.kind() === 'ipv4' ? ipv4Prefix : ipv6Prefix;
   const bytes = parsed.toByteArray();
   for (let i = 0; i < bytes.length; i++) {
@@ -128,7 +153,7 @@ export class Networks {
           break;
         }
       }
-      s = { quota: this.options.quotaStart, sessions: 0, proven: false, identities: new Set(), cutAt: 0 };
+      s = { quota: this.options.quotaStart, sessions: 0, proven: false, identities: new Set(), cutAt: 0, shared: false };
       this.#state.set(network, s);
     }
     return s;
@@ -154,6 +179,14 @@ export class Networks {
 
   sessions(network: string): number {
     return this.#state.get(network)?.sessions ?? 0;
+  }
+
+  /** True the first time `network` has two sessions at once, then never again (for a hint in the log). */
+  sharedOnce(network: string): boolean {
+    const s = this.#state.get(network);
+    if (!s || s.shared || s.sessions < 2) return false;
+    s.shared = true;
+    return true;
   }
 
   /** Most tasks `network` may hold at once right now. */

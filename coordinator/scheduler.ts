@@ -18,7 +18,7 @@ import { type NetworkOptions, Networks } from './networks.js';
 import { Reputation } from './reputation.js';
 import type { Store } from './store.js';
 import { Verdicts } from './verdicts.js';
-import { bufferSize, noteTaskMs } from './work-buffer.js';
+import { bufferSize } from './work-buffer.js';
 import type { WorkerHandle } from './worker-handle.js';
 import type { swarmgrid } from '../proto/codec.js';
 
@@ -39,7 +39,8 @@ export interface SchedulerOptions {
    * Probation: a task issued to a network with no validated result yet is taken back after
    * max(this, 10 × the batch's task time + the work buffer) ms (once that task time is known),
    * unless the network has proven itself meanwhile; never later than its lease. A network that
-   * takes tasks and never answers loses them fast. @defaultValue 10000
+   * takes tasks and never answers loses them fast. Also how long a network that handed a unit
+   * back waits before it may take that unit again. @defaultValue 10000
    */
   probationMs?: number;
   /** Random source for spot checks (tests pass a seeded one). */
@@ -145,6 +146,7 @@ export class Scheduler {
     const offset = this.#rotation++ % active.length;
     const order = [...active.slice(offset), ...active.slice(0, offset)].sort((a, b) => b.policy.priority - a.policy.priority);
     const network = this.networkOf(worker);
+    const now = Date.now();
     // The network's quota binds all its sessions together: many sessions from one network
     // hold no more than one would.
     let networkRoom = this.networks.quota(network) - this.leases.heldIn(network);
@@ -154,7 +156,7 @@ export class Scheduler {
       if (!worker.canRun(batch.kind.name, batch.kind.version, batch.codeHash !== null)) continue;
       let room = bufferSize(batch, worker.threads, this.#opts.workBufferMs) - this.leases.heldBy(worker, batch.id);
       while (worker.credit > 0 && room > 0 && networkRoom > 0) {
-        const unit = this.#pick(batch, worker, network);
+        const unit = this.#pick(batch, worker, network, now);
         if (!unit) break;
         tasks.push(this.#issue(batch, unit, worker, network));
         worker.credit--;
@@ -166,12 +168,14 @@ export class Scheduler {
     if (tasks.length > 0) this.store.afterCommit(() => worker.sendTasks(tasks));
   }
 
-  #pick(batch: BatchRuntime, worker: WorkerHandle, network: string): HotUnit | undefined {
+  #pick(batch: BatchRuntime, worker: WorkerHandle, network: string, now: number): HotUnit | undefined {
     if (batch.ready.length < this.#opts.refillChunk / 2) this.#refill(batch);
     const limit = Math.min(batch.ready.length, this.#opts.scanLimit);
     for (let i = 0; i < limit; i++) {
       const unit = batch.ready[i]!;
       if (unit.workers.has(worker.key) || unit.networks.has(network)) continue;
+      const returned = unit.returnedBy?.get(network);
+      if (returned !== undefined && now - returned < this.#opts.probationMs) continue;
       if (unit.want <= 1) dequeueAt(batch, i);
       return unit;
     }
@@ -284,7 +288,6 @@ export class Scheduler {
     if (unit.settled.has(outcome.taskId)) return; // a second copy of a result already counted
     // A task cannot have used more CPU than its lease allowed: a worker's figure is a claim.
     const cpuMs = Math.min(Math.max(0, Math.round(outcome.cpuMs) || 0), Math.round(batch.policy.lease * 1000));
-    noteTaskMs(batch, cpuMs, !!outcome.errorCode);
     unit.settled.add(outcome.taskId);
     unit.outstanding.delete(outcome.taskId);
     if (outcome.errorCode) {
@@ -320,8 +323,12 @@ export class Scheduler {
     this.#release(lease.wuId, taskId);
   }
 
-  /** A worker handed tasks back (Goodbye, Decline): re-issue them at once. */
+  /**
+   * A worker handed tasks back (Goodbye, Decline): re-issue them at once, to other networks
+   * first (the returning network may take a unit again after `probationMs`).
+   */
   abandon(worker: WorkerHandle, taskIds: number[]): void {
+    const now = Date.now();
     for (const id of taskIds) {
       const lease = this.leases.get(id);
       if (!lease || lease.worker !== worker.key) continue;
@@ -329,12 +336,14 @@ export class Scheduler {
       this.stats.abandoned++;
       this.store.defer(() => this.store.setTaskState(id, 'abandoned'));
       // Handed back unrun: neither a vote nor an attempt. It must not use up the unit's maxTasks,
-      // and the unit may go to this worker again (a lone volunteer that pauses would strand it).
+      // and the unit may go to this worker again (a lone volunteer that pauses would strand it),
+      // once other networks have had their chance.
       const found = this.#unit(undefined, lease.wuId);
       if (found && !found.unit.done) {
         found.unit.issued--;
         found.unit.workers.delete(worker.key);
         found.unit.networks.delete(lease.network);
+        (found.unit.returnedBy ??= new Map()).set(lease.network, now);
         // An adaptive single copy handed back: the unit is fresh again, under the full quorum
         // until a trusted worker draws it anew.
         if (found.unit.issued === 0 && found.unit.votes.length === 0) found.unit.quorum = found.batch.policy.quorum;
@@ -348,6 +357,8 @@ export class Scheduler {
       }
     }
     this.scheduleDispatch();
+    // When the hold-off ends, the returning network may be the only one left to take them.
+    if (taskIds.length > 0) setTimeout(() => this.scheduleDispatch(), this.#opts.probationMs + 10).unref();
   }
 
   #release(wuId: number, taskId: number): void {

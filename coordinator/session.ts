@@ -83,6 +83,10 @@ export class Session implements WorkerHandle {
     this.#helloTimer.unref();
     channel.onFrame((frame) => this.#onFrame(frame));
     channel.onClose(() => this.#onClose());
+    // Counted from the first byte, not from Hello: connections that never say Hello take a
+    // network's places too.
+    if (scheduler.networks.join(this.network, this.key)) this.#joined = true;
+    else channel.close(ProtoErrors.NETWORK_QUOTA(this.network, scheduler.networks.options.maxSessions));
   }
 
   get welcomed(): boolean {
@@ -185,10 +189,6 @@ export class Session implements WorkerHandle {
     const claimed = hello.runtime === Runtime.RUNTIME_BROWSER ? 'browser' : 'node';
     if (claimed !== this.runtime) this.#opts.log?.('runtime-claim-ignored', { worker: this.key, claimed, runtime: this.runtime, address: this.address });
     const networks = this.#scheduler.networks;
-    if (!networks.join(this.network, this.key)) {
-      throw ProtoErrors.NETWORK_QUOTA(this.network, networks.options.maxSessions);
-    }
-    this.#joined = true;
     this.threads = hello.threads;
     this.#maxCredit = this.#opts.maxCredit ?? Math.min(MAX_CREDIT, CREDIT_PER_THREAD * this.threads);
     this.#trusts = hello.trustsCoordinator;
@@ -206,7 +206,7 @@ export class Session implements WorkerHandle {
     });
     this.#scheduler.attach(this);
     this.#opts.log?.('worker-joined', { worker: this.key, runtime: this.runtime, threads: this.threads, address: this.address, network: this.network });
-    if (networks.options.independence === 'network' && networks.sessions(this.network) === 2) {
+    if (networks.options.independence === 'network' && networks.sharedOnce(this.network)) {
       // The one surprise of the default on a grid of one's own machines: say it once per network.
       this.#opts.log?.('same-network', {
         network: this.network,

@@ -14,6 +14,7 @@ import type { Networks } from './networks.js';
 import type { Reputation } from './reputation.js';
 import type { Store } from './store.js';
 import { judge, type Verdict } from './validator.js';
+import { noteTaskMs } from './work-buffer.js';
 import type { WorkerHandle } from './worker-handle.js';
 
 /** What the scheduler shares with the verdicts it acts on. */
@@ -60,6 +61,7 @@ export class Verdicts {
         return;
       case 'accept': {
         this.#decide(batch, unit);
+        noteTaskMs(batch, Math.min(...verdict.agreeing.map((v) => v.cpuMs)));
         for (const v of verdict.agreeing) {
           this.#ctx.reputation.record(v.worker, 'valid', v.cpuMs);
           this.#ctx.networks.note(v.network, 'valid');

@@ -3,7 +3,7 @@
  * credit, a count of tasks sized by how long *its* last tasks took; one coming from tiny tasks
  * with a large credit must not take a whole batch of long ones while others sit idle. So a
  * connection holds at most `bufferMs` of the batch's tasks per thread (at least 2), by the time
- * its tasks take at workers — 2 per thread until the first result says.
+ * its tasks take at workers — 2 per thread until the first validated result says.
  */
 import type { BatchRuntime } from './batch-runtime.js';
 
@@ -14,12 +14,13 @@ export function bufferSize(batch: BatchRuntime, threads: number, bufferMs: numbe
 }
 
 /**
- * Notes a result's task time, halfway to each sample: a batch whose tasks turn out long shrinks
- * its buffer at once. Tasks that never ran (rejected at once, 0 ms) say nothing; a sample is at
- * most the batch's time limit (or its lease), so that no worker's report stretches it unbounded.
+ * Notes a validated unit's task time, halfway to each sample: a batch whose tasks turn out long
+ * shrinks its buffer at once. The sample is the smallest CPU time its agreeing votes claimed:
+ * errors and results nobody agreed with say nothing, so a worker cannot stretch the estimate
+ * (and with it the probation of its network's tasks, scheduler.ts) by claiming more than an
+ * honest volunteer did. It is at most the batch's time limit (or its lease).
  */
-export function noteTaskMs(batch: BatchRuntime, cpuMs: number, failed: boolean): void {
-  if (failed && !(cpuMs > 0)) return;
+export function noteTaskMs(batch: BatchRuntime, cpuMs: number): void {
   const ceiling = (batch.policy.timeout > 0 ? batch.policy.timeout : batch.policy.lease) * 1000;
   const ms = Math.min(Math.max(0, cpuMs || 0), ceiling);
   batch.taskMs = batch.taskMs === undefined ? ms : (batch.taskMs + ms) / 2;

@@ -15,7 +15,7 @@ export const coordinator: Command = {
     'http-host': { type: 'string', value: 'HOST', default: '127.0.0.1', description: 'HTTP API address' },
     'no-http': { type: 'boolean', description: 'do not serve the HTTP API' },
     private: { type: 'boolean', description: 'a private grid: reading endpoints need a bearer token too, and volunteers a token of any role (browsers: ?token=, workers: --join KEY=TOKEN)' },
-    'allow-origin': { type: 'string', multiple: true, value: 'ORIGIN', default: "the page's own only", description: 'also let pages from this origin (https://host[:port]) open the volunteer WebSocket (repeatable or comma-separated)' },
+    'allow-origin': { type: 'string', multiple: true, value: 'ORIGIN', default: "the page's own, at an address or localhost", description: 'also let pages from this origin (https://host[:port]) open the volunteer WebSocket (repeatable or comma-separated); needed when the page is served under a DNS name rather than an address' },
     'local-grid': { type: 'boolean', description: 'every volunteer identity counts as independent, wherever it connects from: only for a grid whose volunteers are all yours (one machine, one lab). Default: results from one IPv4 /24 or IPv6 /64 never form a quorum' },
     'ipv4-prefix': { type: 'string', value: 'BITS', default: '24', description: 'IPv4 addresses sharing this prefix are one network' },
     'ipv6-prefix': { type: 'string', value: 'BITS', default: '64', description: 'IPv6 addresses sharing this prefix are one network' },

@@ -4,6 +4,7 @@
  * (and have them lie). A browser always sends `Origin` with a WebSocket request, so the check
  * is on that header: the coordinator's own page, or an origin the operator allowed.
  */
+import { isIP } from 'node:net';
 
 /** A Host header we can read an origin from (the same characters contentSecurityPolicy accepts). */
 const HOST = /^[A-Za-z0-9.\-:[\]]+$/;
@@ -27,9 +28,15 @@ export function normalizeOrigin(value: string): string {
 
 /**
  * Whether a WebSocket request may proceed: no `Origin` at all (not a browser; such a client can
- * claim any origin anyway, so refusing it would protect nothing), the page's own origin (the
+ * claim any origin anyway, so refusing it would protect nothing), one of `allowed` (normalized
+ * with `normalizeOrigin`), or the page's own origin when that is an address, not a name (the
  * request's `Host` over http or https: behind a TLS proxy the page is https while this server
- * speaks http), or one of `allowed` (normalized with `normalizeOrigin`).
+ * speaks http).
+ *
+ * Why not any name in `Host`: with DNS rebinding, a site points its own name at this
+ * coordinator, and its page's requests then carry `Host` and `Origin` of that name, equal to
+ * each other. Only an address (or `localhost`, which browsers resolve to loopback themselves)
+ * cannot be rebound; a coordinator served under a DNS name lists it with `--allow-origin`.
  */
 export function originAllowed(origin: string | undefined, host: string | undefined, allowed: ReadonlySet<string>): boolean {
   if (origin === undefined) return true;
@@ -41,5 +48,7 @@ export function originAllowed(origin: string | undefined, host: string | undefin
   }
   if (allowed.has(given)) return true;
   if (!host || !HOST.test(host)) return false;
+  const own = new URL(`http://${host}`).hostname;
+  if (own !== 'localhost' && isIP(own.replace(/^\[|\]$/g, '')) === 0) return false;
   return given === normalizeOrigin(`http://${host}`) || given === normalizeOrigin(`https://${host}`);
 }

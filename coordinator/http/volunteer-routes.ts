@@ -56,9 +56,12 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
     };
     const origin = req.headers.origin;
     if (!originAllowed(origin, req.headers.host, allowOrigins)) return refuse(CoordinatorErrors.ORIGIN(String(origin).slice(0, 200)));
-    const query = req.query as { id?: string; token?: string };
-    if (ctx.private && !(query.token && verifyToken(ctx.store, query.token))) return refuse(CoordinatorErrors.UNAUTHORIZED());
-    const id = query.id ?? '';
+    // A parameter given twice arrives as an array: only a single string counts.
+    const query = req.query as Record<string, unknown>;
+    const one = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const token = one(query.token);
+    if (ctx.private && !(token && verifyToken(ctx.store, token))) return refuse(CoordinatorErrors.UNAUTHORIZED());
+    const id = one(query.id) ?? '';
     if (!VOLUNTEER_ID.test(id)) return refuse(CoordinatorErrors.VOLUNTEER_ID());
     volunteer.accept(new WebSocketChannel(socket, {
       remoteKey: volunteerKey(id),

@@ -3,12 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { networkOf, Networks } from '../../coordinator/networks.js';
 
 describe('networks', () => {
-  it('maps an address to its prefix: IPv4 /24, IPv6 /64, IPv4-mapped IPv6 as IPv4, zone ids ignored', () => {
+  it('maps an address to its prefix: IPv4 /24, IPv6 /64, IPv4 embedded in IPv6 as IPv4, zone ids ignored', () => {
     expect(networkOf('203.0.113.77')).toBe('203.0.113.0/24');
     expect(networkOf('::ffff:203.0.113.5')).toBe('203.0.113.0/24');
     expect(networkOf('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
     expect(networkOf('2001:0db8:0001:0002:ffff:ffff:ffff:ffff')).toBe('2001:db8:1:2::/64');
     expect(networkOf('fe80::1%eth0')).toBe('fe80::/64');
+    // IPv6 addresses that embed an IPv4 address are that address's network: NAT64, 6to4 (one
+    // IPv4 address would otherwise own 65,536 /64s), Teredo (client address inverted).
+    expect(networkOf('64:ff9b::198.51.100.7')).toBe('198.51.100.0/24');
+    expect(networkOf('2002:c633:6407:1234::1')).toBe('198.51.100.0/24');
+    expect(networkOf('2001:0:4136:e378:8000:63bf:39cc:9bf8')).toBe('198.51.100.0/24');
     expect(networkOf('10.1.2.3', 16, 48)).toBe('10.1.0.0/16');
     expect(networkOf('2001:db8:1:2::1', 24, 48)).toBe('2001:db8:1::/48');
     expect(networkOf('10.1.2.3', 32)).toBe('10.1.2.3/32');

@@ -84,8 +84,8 @@ export interface Volunteer {
 }
 
 /** Opens the volunteer WebSocket as a raw client (optionally with an Origin header, as browsers send). */
-export async function openVolunteer(url: string, query: string, headers: Record<string, string> = {}): Promise<Volunteer> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/volunteer${query}`, { headers });
+export async function openVolunteer(url: string, query: string, headers: Record<string, string> = {}, localAddress?: string): Promise<Volunteer> {
+  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/volunteer${query}`, { headers, ...(localAddress && { localAddress }) });
   const frames: Frame[] = [];
   const waiters = new Set<() => void>();
   ws.on('message', (data: Buffer) => {

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/grid.js';
 import { Arena, ATTACKER_NET, hoard } from './arena.js';
+import { openVolunteer, volunteerId } from './helpers.js';
 import { RawVolunteer } from './raw-volunteer.js';
 
 let arena: Arena | undefined;
@@ -60,6 +61,47 @@ describe('hoarding', () => {
     expect(presentMs).toBeLessThan(40_000);
   });
 
+  it('handing tasks back and taking them again (Decline + Credit in one write) cannot hold units: they go to other networks first', async () => {
+    arena = await new Arena().start();
+    await arena.honestWorkers(2);
+    const cycler = arena.track(RawVolunteer.ws(arena.url, { answer: hoard, hello: { threads: 64 }, credit: [4096] }, { localAddress: `${ATTACKER_NET}.5` }));
+    await cycler.welcomed();
+    const started = Date.now();
+    const { id } = await arena.client.submit({ kind: 'pi', params: { workUnits: 50, samplesPerUnit: 1000 } });
+    let cycles = 0;
+    let returned = 0;
+    const timer = setInterval(() => {
+      returned += cycler.handBackAndRetake();
+      cycles++;
+    }, 1000);
+    const row = await arena.finished(id, 40_000).finally(() => clearInterval(timer));
+    const took = Date.now() - started;
+    console.log(`hand-back cycling: ${cycles} cycles, ${returned} tasks handed back; honest batch completed in ${took} ms`);
+    expect(row.state).toBe('completed');
+    expect(arena.wrongAccepted(id)).toEqual({ wrong: 0, validated: 50, failed: 0 });
+    // Before: every cycle took the same units back, and the batch waited for the attacker to leave.
+    expect(took).toBeLessThan(15_000);
+  });
+
+  it('errors claiming huge CPU times do not stretch the task-time estimate, so probation still takes hoarded tasks back', async () => {
+    arena = await new Arena().start();
+    await arena.honestWorkers(2);
+    const inflater = arena.track(RawVolunteer.ws(arena.url, { answer: hoard, hello: { threads: 64 }, credit: [4096] }, { localAddress: `${ATTACKER_NET}.6` }));
+    await inflater.welcomed();
+    const started = Date.now();
+    const { id } = await arena.client.submit({ kind: 'pi', params: { workUnits: 200, samplesPerUnit: 1000 } });
+    // One error a second claiming 2^32 - 1 ms of CPU, the rest held.
+    const timer = setInterval(() => inflater.answerOne({ errorCode: 'exception', cpuMs: UINT32_MAX }), 1000);
+    const row = await arena.finished(id, 50_000).finally(() => clearInterval(timer));
+    const took = Date.now() - started;
+    const taskMs = arena.coordinator.scheduler.batches.get(id)?.taskMs;
+    console.log(`cpu inflation: held ${inflater.received} tasks; honest batch completed in ${took} ms`);
+    expect(row.state).toBe('completed');
+    expect(arena.wrongAccepted(id)).toEqual({ wrong: 0, validated: 200, failed: 0 });
+    expect(taskMs ?? 0).toBeLessThan(1000);
+    expect(took).toBeLessThan(30_000); // probation (10 s), not the 60 s lease
+  });
+
   it('admits at most --sessions-per-network sessions from one network; other networks still join', async () => {
     arena = await new Arena().start({ networks: { maxSessions: 3 } });
     const crowd = Array.from({ length: 4 }, (_, i) => arena!.track(RawVolunteer.ws(arena!.url, { answer: hoard }, { localAddress: `${ATTACKER_NET}.${i + 1}` })));
@@ -73,6 +115,18 @@ describe('hoarding', () => {
     const next = arena.track(RawVolunteer.ws(arena.url, { answer: hoard }, { localAddress: `${ATTACKER_NET}.9` }));
     const elsewhere = arena.track(RawVolunteer.ws(arena.url, { answer: hoard }, { localAddress: '127.67.0.1' }));
     await Promise.all([next.welcomed(), elsewhere.welcomed()]);
+  });
+
+  it('counts connections that never say Hello against their network too', async () => {
+    arena = await new Arena().start({ networks: { maxSessions: 3 } });
+    const silent = await Promise.all([1, 2, 3, 4].map(() => openVolunteer(arena!.url, `?id=${volunteerId()}`, {}, `${ATTACKER_NET}.7`)));
+    try {
+      const refused = await silent[3]!.next('error');
+      expect(refused.kind === 'error' && refused.error.code).toBe('GRID_ERR_NETWORK_QUOTA');
+      expect(arena.coordinator.scheduler.networks.sessions(`${ATTACKER_NET}.0/24`)).toBe(3);
+    } finally {
+      for (const v of silent) v.ws.terminate();
+    }
   });
 
   it("refuses a Hello with an absurd thread count, and caps a connection's tasks at its Welcome however much credit it grants", async () => {

@@ -34,6 +34,8 @@ export class RawVolunteer {
   answered = 0;
   closed = false;
   #send: (frame: FrameInit) => void;
+  /** Sends frames in one transport write where it can (a corked socket). */
+  #sendTogether: (frames: FrameInit[]) => void = (frames) => frames.forEach((f) => this.#send(f));
   #close: () => Promise<void>;
   #behaviour: Behaviour;
   #welcomed: Promise<void>;
@@ -67,6 +69,12 @@ export class RawVolunteer {
       socket.terminate();
       await closed;
     });
+    v.#sendTogether = (frames) => {
+      const raw = (socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      raw?.cork();
+      for (const f of frames) v.#send(f);
+      raw?.uncork();
+    };
     socket.on('open', () => v.#hello());
     socket.on('message', (data: Buffer) => v.#frame(decodeFrame(new Uint8Array(data))));
     socket.on('error', () => {});
@@ -97,6 +105,29 @@ export class RawVolunteer {
   /** Resolves on Welcome; rejects if the coordinator closes the connection first. */
   welcomed(): Promise<void> {
     return this.#welcomed;
+  }
+
+  /**
+   * Hands every held task back (a Decline without a kind: "paused") and asks for as many again,
+   * in one write: the race a hoarder would run to keep tasks cycling through itself.
+   */
+  handBackAndRetake(): number {
+    const ids = [...this.held];
+    this.held.clear();
+    this.#sendTogether([
+      { decline: { kind: '', reason: 'pause', taskIds: ids } },
+      { credit: { tasks: Math.max(1, ids.length) } },
+    ]);
+    return ids.length;
+  }
+
+  /** Answers one held task (the oldest) with `answer`, now. */
+  answerOne(answer: { output?: Uint8Array; errorCode?: string; cpuMs?: number }): void {
+    const id = this.held.values().next();
+    if (id.done) return;
+    this.held.delete(id.value);
+    this.answered++;
+    this.#send({ result: { results: [{ taskId: id.value, ...answer }] } });
   }
 
   close(): Promise<void> {

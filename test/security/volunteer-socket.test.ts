@@ -40,13 +40,15 @@ describe('the Origin check', () => {
   const known = (id: string) => grid.coordinator.store.listWorkers().some((w) => w.key === volunteerKey(id));
 
   it.each([
-    ['another site', 'http://evil.example'],
-    ['an opaque origin (sandboxed frame, file: page)', 'null'],
-    ["this host's name on another port", 'http://127.0.0.1:1'],
-    ['a look-alike of an allowed origin', `${ALLOWED}.evil.example`],
-  ])('refuses a page from %s with GRID_ERR_ORIGIN and close 1008, and never welcomes it', async (_name, origin) => {
+    ['another site', 'http://evil.example', undefined],
+    ['an opaque origin (sandboxed frame, file: page)', 'null', undefined],
+    ["this host's name on another port", 'http://127.0.0.1:1', undefined],
+    ['a look-alike of an allowed origin', `${ALLOWED}.evil.example`, undefined],
+    // DNS rebinding: the site points its own name at the coordinator, so Host and Origin agree.
+    ['a rebound DNS name (Host and Origin both evil.example)', 'http://evil.example:8080', 'evil.example:8080'],
+  ])('refuses a page from %s with GRID_ERR_ORIGIN and close 1008, and never welcomes it', async (_name, origin, host?: string) => {
     const id = volunteerId();
-    const v = await volunteer(grid.url, `?id=${id}`, { origin });
+    const v = await volunteer(grid.url, `?id=${id}`, { origin, ...(host && { host }) });
     helloAndCredit(v);
     expect(await v.closedWithin()).toEqual({ code: 1008, reason: 'GRID_ERR_ORIGIN' });
     expect(v.frames.map((f) => f.kind === 'error' ? f.error.code : f.kind)).toEqual(['GRID_ERR_ORIGIN']);
@@ -57,6 +59,7 @@ describe('the Origin check', () => {
   it.each([
     ["the coordinator's own page (Origin = http://<Host>)", () => ({ origin: new URL(grid.url).origin })],
     ['a page from an --allow-origin value', () => ({ origin: ALLOWED })],
+    ['the page at localhost', () => ({ origin: `http://localhost:${new URL(grid.url).port}`, host: `localhost:${new URL(grid.url).port}` })],
     ['a client that sends no Origin (not a browser)', () => ({})],
   ])('welcomes %s', async (_name, headers) => {
     const v = await volunteer(grid.url, `?id=${volunteerId()}`, headers());
@@ -80,13 +83,17 @@ describe('the volunteer WebSocket of a --private coordinator', () => {
   afterAll(() => grid?.close());
 
   it.each([
-    ['without a token', ''],
-    ['with a token this coordinator does not know', '&token=sg_not-a-real-token'],
+    ['without a token', () => ''],
+    ['with a token this coordinator does not know', () => '&token=sg_not-a-real-token'],
   ])('refuses a client %s with GRID_ERR_UNAUTHORIZED: no Welcome, no Assign, though a batch is running', async (_name, extra) => {
-    const v = await volunteer(grid.url, `?id=${volunteerId()}${extra}`);
+    const v = await volunteer(grid.url, `?id=${volunteerId()}${extra()}`);
     helloAndCredit(v);
     expect(await v.closedWithin()).toEqual({ code: 1008, reason: 'GRID_ERR_UNAUTHORIZED' });
     expect(v.frames.map((f) => f.kind === 'error' ? f.error.code : f.kind)).toEqual(['GRID_ERR_UNAUTHORIZED']);
+  });
+
+  it('refuses a token parameter given twice (an array, not a token) before the upgrade', async () => {
+    await expect(openVolunteer(grid.url, `?id=${volunteerId()}&token=sg_bad&token=${encodeURIComponent(grid.token('volunteer'))}`)).rejects.toThrow('HTTP 400');
   });
 
   // Controls: a token of any role joins.
