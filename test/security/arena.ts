@@ -62,6 +62,14 @@ export class Arena {
     return v;
   }
 
+  /** Submits a batch and waits for it to finish: its id and how long it took (ms). */
+  async timed(spec: Parameters<GridClient['submit']>[0]): Promise<{ id: string; ms: number }> {
+    const started = Date.now();
+    const { id } = await this.client.submit(spec);
+    await this.finished(id);
+    return { id, ms: Date.now() - started };
+  }
+
   /** Waits for a batch to leave running; returns its row. */
   async finished(batchId: string, timeoutMs = 120_000) {
     await eventually(() => ['completed', 'failed', 'cancelled'].includes(this.coordinator.store.getBatch(batchId)?.state ?? ''), timeoutMs, 50);

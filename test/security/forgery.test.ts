@@ -20,14 +20,15 @@ afterEach(async () => {
 describe('forgery', () => {
   it('takes the runtime from the channel: WebSocket liars claiming RUNTIME_NODE from one address get no quorum', async () => {
     arena = await new Arena().start();
+    await arena.honestWorkers(2);
+    const batch = { kind: 'pi', params: { workUnits: 20, samplesPerUnit: 1000 } };
+    const absent = await arena.timed(batch);
     const liars = [1, 2].map(() => arena!.track(RawVolunteer.ws(arena!.url, { answer: wrongPi, hello: { runtime: Runtime.RUNTIME_NODE } }, { localAddress: `${ATTACKER_NET}.1` })));
     await Promise.all(liars.map((l) => l.welcomed()));
-    await arena.honestWorkers(2);
-    const started = Date.now();
-    const { id } = await arena.client.submit({ kind: 'pi', params: { workUnits: 20, samplesPerUnit: 1000 } });
-    const row = await arena.finished(id);
+    const { id, ms } = await arena.timed(batch);
+    const row = arena.coordinator.store.getBatch(id)!;
     const outcome = arena.wrongAccepted(id);
-    console.log(`runtime spoofing: wrong accepted ${outcome.wrong}/20, ${Date.now() - started} ms`);
+    console.log(`runtime spoofing: wrong accepted ${outcome.wrong}/20; honest batch ${absent.ms} ms alone, ${ms} ms with the liars`);
     expect(row.state).toBe('completed');
     expect(outcome).toEqual({ wrong: 0, validated: 20, failed: 0 });
     expect(liars.reduce((n, l) => n + l.received, 0)).toBeGreaterThan(0); // they were in play
@@ -40,18 +41,18 @@ describe('forgery', () => {
 
   it('Sybils: 8 WebSocket ids and 8 Hyperswarm key pairs on one /24 with one wrong answer get nothing accepted', async () => {
     arena = await new Arena().start();
+    await arena.honestWorkers(2);
+    const batch = { kind: 'pi', params: { workUnits: 200, samplesPerUnit: 1000 } };
+    const absent = await arena.timed(batch);
     const bootstrap = [{ host: '127.0.0.1', port: arena.grid.dht!.port }];
     const sybils = [
       ...Array.from({ length: 8 }, (_, i) => RawVolunteer.ws(arena!.url, { answer: wrongPi }, { localAddress: `${ATTACKER_NET}.${10 + i}` })),
       ...(await Promise.all(Array.from({ length: 8 }, (_, i) => RawVolunteer.swarm({ bootstrap, grid: arena!.grid.grid, host: `${ATTACKER_NET}.${30 + i}` }, { answer: wrongPi })))),
     ].map((v) => arena!.track(v));
     await Promise.all(sybils.map((s) => s.welcomed()));
-    await arena.honestWorkers(2);
-    const started = Date.now();
-    const { id } = await arena.client.submit({ kind: 'pi', params: { workUnits: 200, samplesPerUnit: 1000 } });
-    await arena.finished(id);
+    const { id, ms } = await arena.timed(batch);
     const outcome = arena.wrongAccepted(id);
-    console.log(`sybils (16 identities, one /24): wrong accepted ${outcome.wrong}/200, ${Date.now() - started} ms`);
+    console.log(`sybils (16 identities, one /24): wrong accepted ${outcome.wrong}/200; honest batch ${absent.ms} ms alone, ${ms} ms with the Sybils`);
     expect(outcome).toEqual({ wrong: 0, validated: 200, failed: 0 });
     expect(sybils.filter((s) => s.received > 0).length).toBeGreaterThan(1);
   });
@@ -82,14 +83,15 @@ describe('forgery', () => {
     it('two browser volunteers on fd00:1::10 and fd00:1::11 with the same wrong answer get nothing accepted', async (ctx) => {
       if (!added) ctx.skip(); // `ip -6 addr` needs root: CI runs as root
       arena = await new Arena().start();
+      await arena.honestWorkers(2);
+      const batch = { kind: 'pi', params: { workUnits: 40, samplesPerUnit: 1000 } };
+      const absent = await arena.timed(batch);
       const port = new URL(arena.url).port;
       const liars = addresses.map((a) => arena!.track(RawVolunteer.ws(`http://[::1]:${port}`, { answer: wrongPi, hello: { runtime: Runtime.RUNTIME_BROWSER } }, { localAddress: a })));
       await Promise.all(liars.map((l) => l.welcomed()));
-      await arena.honestWorkers(2);
-      const { id } = await arena.client.submit({ kind: 'pi', params: { workUnits: 40, samplesPerUnit: 1000 } });
-      await arena.finished(id);
+      const { id, ms } = await arena.timed(batch);
       const outcome = arena.wrongAccepted(id);
-      console.log(`one IPv6 /64: wrong accepted ${outcome.wrong}/40`);
+      console.log(`one IPv6 /64: wrong accepted ${outcome.wrong}/40; honest batch ${absent.ms} ms alone, ${ms} ms with the liars`);
       expect(outcome).toEqual({ wrong: 0, validated: 40, failed: 0 });
       expect(liars.every((l) => l.received > 0)).toBe(true);
       expect(new Set([...arena.coordinator.sessions].filter((s) => s.address.startsWith('fd00:1::')).map((s) => s.network))).toEqual(new Set(['fd00:1::/64']));

@@ -1,7 +1,8 @@
 /**
  * Tasks a worker hands back unrun (it paused because its owner got busy, or it said Goodbye) are
- * not votes and not failures: the work unit may go to the same worker again later, and handing
- * back never uses up the unit's maxTasks. Otherwise a lone --idle-only volunteer would strand
+ * not votes and not failures: the work unit may go to the same worker again later (once other
+ * networks have had their chance: the hold-off, here 50 ms), and handing back never uses up the
+ * unit's maxTasks. Otherwise a lone --idle-only volunteer would strand
  * every unit it ever handed back, and one that pauses often would make units fail unrun.
  * Driven in-process: the real scheduler and store, a fake worker handle.
  */
@@ -30,6 +31,8 @@ class FakeWorker implements WorkerHandle {
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 5));
+const HOLD_OFF_MS = 50;
+const holdOff = () => new Promise((r) => setTimeout(r, HOLD_OFF_MS + 10));
 let dir: string;
 let store: Store;
 let sched: Scheduler;
@@ -38,7 +41,8 @@ let batches: BatchManager;
 function open() {
   store = new Store({ dataDir: dir });
   let mgr: BatchManager | undefined;
-  sched = new Scheduler(store, { sweepMs: 20 }, { onBatchDecided: (b) => mgr?.batchDecided(b) });
+  // A local grid (fake workers share an address), with a short hand-back hold-off.
+  sched = new Scheduler(store, { sweepMs: 20, probationMs: HOLD_OFF_MS, networks: { independence: 'identity' } }, { onBatchDecided: (b) => mgr?.batchDecided(b) });
   batches = mgr = new BatchManager(store, sched, new KindCatalog());
 }
 
@@ -76,6 +80,10 @@ describe('tasks handed back unrun', () => {
       w.credit = 0;
       sched.abandon(w, got.map((t) => Number(t.taskId)));
       await settle();
+      // Not at once: another network would get them first. Then they come back here.
+      expect(await pull(w, 2)).toEqual([]);
+      w.credit = 0;
+      await holdOff();
     }
     sched.results(w, (await pull(w, 2)).map(answer));
     await settle();
@@ -103,7 +111,7 @@ describe('tasks handed back unrun', () => {
       const got = await pull(w, 1);
       w.credit = 0;
       sched.abandon(w, got.map((t) => Number(t.taskId)));
-      await settle();
+      await holdOff();
     }
     store.flush();
     sched.close();
