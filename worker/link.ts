@@ -143,9 +143,14 @@ export class CoordinatorLink implements CodeSource {
       }
       case 'heartbeat':
         return;
-      case 'error':
-        this.#host.log('coordinator-error', { coordinator: this.key, code: frame.error.code, message: frame.error.message });
+      case 'error': {
+        // Refused before Welcome for want of a token: the coordinator is private.
+        const hint = frame.error.code === 'GRID_ERR_UNAUTHORIZED' && !this.#welcomed
+          ? { hint: `this coordinator is private: ask its operator for a join token and start the worker with --join ${this.key}=TOKEN` }
+          : {};
+        this.#host.log('coordinator-error', { coordinator: this.key, code: frame.error.code, message: frame.error.message, ...hint });
         return;
+      }
       default:
         if (!this.#welcomed) throw ProtoErrors.PROTOCOL(`expected Welcome, got ${frame.kind}`);
         throw ProtoErrors.PROTOCOL(`a coordinator may not send ${frame.kind}`);

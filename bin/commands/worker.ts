@@ -65,7 +65,8 @@ export const worker: Command = {
     const joinTokens = new Map<string, string>();
     for (const s of (v.join as string[] | undefined) ?? []) {
       const m = /^([0-9a-f]{64})=(\S+)$/.exec(s);
-      if (!m) throw usageError(`--join takes KEY=TOKEN (the coordinator's 64-hex key), got "${s.replace(/=.*/, '=…')}"`);
+      // Never echo the token: it is a secret, and a mistyped value is mostly token.
+      if (!m) throw usageError(`--join takes KEY=TOKEN, KEY the coordinator's 64-hex key; got something else (${s.length} characters, not shown)`);
       joinTokens.set(m[1]!, m[2]!);
     }
     const maxLoad = numberOption(v['max-host-load'], 'max-host-load', 1, 100) ?? 25;

@@ -49,6 +49,8 @@ export interface BatchStatus {
   summary: string | null;
   artifact: { contentType: string; fileName: string } | null;
   error: string | null;
+  /** Why a running batch can decide nothing: the volunteers connected cannot form its quorum. */
+  waiting: string | null;
 }
 
 export interface Submitted {

@@ -5,11 +5,11 @@ import type { FastifyInstance } from 'fastify';
 import { decodeOutput } from '../../jobs/codec.js';
 import type { JobKind } from '../../jobs/types.js';
 import { CoordinatorErrors } from '../errors.js';
-import type { OutcomeRow } from '../store.js';
+import type { BatchRow, OutcomeRow } from '../store.js';
 import type { HttpContext } from './context.js';
 import { batchViewSchema, errorResponses, type Guards } from './schemas.js';
 import { registerSubmitRoute } from './submit-route.js';
-import { batchView } from './views.js';
+import { batchView, waitingNote } from './views.js';
 
 /** Results read from the store per query and written per chunk of the response. */
 const RESULTS_PAGE = 1000;
@@ -21,6 +21,11 @@ const idParams = {
 } as const;
 
 export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guards: Guards): void {
+  const localGrid = ctx.scheduler.networks.options.independence === 'identity';
+  const view = (row: BatchRow) => {
+    const runtime = ctx.scheduler.batches.get(row.id);
+    return batchView(row, runtime, waitingNote(runtime, ctx.sessions(), localGrid));
+  };
   const find = (id: string) => {
     const row = ctx.store.getBatch(id);
     if (!row) throw CoordinatorErrors.BATCH_NOT_FOUND(id);
@@ -46,7 +51,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
     },
   }, async (req) => {
     const rows = req.query.state ? ctx.store.batchesInState(req.query.state as never).slice(0, req.query.limit) : ctx.store.listBatches(req.query.limit);
-    return { batches: rows.map((row) => batchView(row, ctx.scheduler.batches.get(row.id))) };
+    return { batches: rows.map(view) };
   });
 
   app.get<{ Params: { id: string } }>('/v1/batches/:id', {
@@ -57,7 +62,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
       params: idParams,
       response: { 200: batchViewSchema, ...errorResponses(400, 401, 404) },
     },
-  }, async (req) => batchView(find(req.params.id), ctx.scheduler.batches.get(req.params.id)));
+  }, async (req) => view(find(req.params.id)));
 
   app.get<{ Params: { id: string }; Querystring: { after: number; limit?: number } }>('/v1/batches/:id/results', {
     onRequest: guards.read,

@@ -48,6 +48,7 @@ export const batchViewSchema = {
       properties: { contentType: { type: 'string' }, fileName: { type: 'string' } },
     },
     error: nullableString,
+    waiting: { ...nullableString, description: 'why a running batch can decide nothing: the volunteers connected cannot form its quorum' },
   },
 } as const;
 

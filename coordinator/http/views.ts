@@ -1,9 +1,36 @@
 /** JSON views of store rows for the API: one place decides what clients see. */
 import type { BatchRuntime } from '../batch-runtime.js';
 import type { BatchRow, WorkerRow } from '../store.js';
+import type { WorkerHandle } from '../worker-handle.js';
 import { groupVotes } from '../validator.js';
 
-export function batchView(row: BatchRow, runtime: BatchRuntime | undefined) {
+/** A connected volunteer, as the waiting note sees it. */
+type Volunteer = WorkerHandle & { readonly welcomed: boolean; readonly network: string };
+
+/**
+ * Why a running batch can decide nothing, when the volunteers connected cannot form its quorum:
+ * none can run its kind, or they are on fewer networks than the quorum needs (networks.ts).
+ * null when they can.
+ */
+export function waitingNote(runtime: BatchRuntime | undefined, volunteers: Iterable<Volunteer>, localGrid: boolean): string | null {
+  if (!runtime || runtime.state !== 'running') return null;
+  const { kind, codeHash, policy } = runtime;
+  const networks = new Set<string>();
+  let able = 0;
+  for (const v of volunteers) {
+    if (!v.welcomed || !v.canRun(kind.name, kind.version, codeHash !== null)) continue;
+    able++;
+    networks.add(v.network);
+  }
+  if (networks.size >= policy.quorum) return null;
+  if (able === 0) return `waiting for volunteers: none connected can run ${kind.name}@${kind.version}`;
+  if (localGrid) return `waiting for volunteers: quorum ${policy.quorum} needs ${policy.quorum} volunteers, ${able} connected`;
+  const list = [...networks].slice(0, 3).join(', ');
+  return `waiting for volunteers: quorum ${policy.quorum} needs volunteers on ${policy.quorum} networks, and the ${able} connected are on ${networks.size} (${list}); `
+    + 'volunteers of one network (IPv4 /24, IPv6 /64) count as one. For a grid of your own machines, run the coordinator with --local-grid';
+}
+
+export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, waiting: string | null = null) {
   const decided = row.validated + row.failed;
   let inconclusive = 0;
   let inProgress = 0;
@@ -44,6 +71,7 @@ export function batchView(row: BatchRow, runtime: BatchRuntime | undefined) {
     summary: row.summary,
     artifact: row.artifact_type ? { contentType: row.artifact_type, fileName: row.artifact_name } : null,
     error: row.error,
+    waiting,
   };
 }
 

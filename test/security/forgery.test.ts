@@ -57,6 +57,21 @@ describe('forgery', () => {
     expect(sybils.filter((s) => s.received > 0).length).toBeGreaterThan(1);
   });
 
+  it('a batch whose connected volunteers are all on one network says why it waits, and runs once another network joins', async () => {
+    arena = await new Arena().start();
+    // Two honest workers of one /24: independent machines perhaps, but one network.
+    for (const host of ['127.20.0.1', '127.20.0.2']) await arena.grid.worker({ args: ['--dht-host', host] });
+    await eventually(() => [...arena!.coordinator.sessions].filter((s) => s.welcomed).length === 2);
+    const { id } = await arena.client.submit({ kind: 'pi', params: { workUnits: 10, samplesPerUnit: 1000 } });
+    const stuck = await arena.client.status(id);
+    expect(stuck.waiting).toMatch(/quorum 2 needs volunteers on 2 networks.*127\.20\.0\.0\/24.*--local-grid/);
+    expect(arena.events.some((e) => e.event === 'same-network' && e.network === '127.20.0.0/24')).toBe(true);
+    await arena.honestWorkers(1);
+    await arena.finished(id);
+    expect(arena.wrongAccepted(id)).toEqual({ wrong: 0, validated: 10, failed: 0 });
+    expect((await arena.client.status(id)).waiting).toBeNull();
+  });
+
   describe('one IPv6 /64 (a household)', () => {
     const addresses = ['fd00:1::10', 'fd00:1::11'];
     let added = false;

@@ -28,6 +28,13 @@ describe('a private grid', () => {
     await expect(forged.welcomed()).rejects.toThrow(/GRID_ERR_UNAUTHORIZED/);
     expect(anonymous.received + forged.received).toBe(0);
 
+    // A worker without a token is told what to do.
+    const outsider = await arena.grid.worker({ args: ['--dht-host', '127.12.0.1'] });
+    const refused = await outsider.waitFor('coordinator-error');
+    expect(refused.code).toBe('GRID_ERR_UNAUTHORIZED');
+    expect(refused.hint).toContain(`--join ${arena.coordinator.publicKey}=TOKEN`);
+    await outsider.stop();
+
     const worker = await arena.grid.worker({ args: ['--dht-host', '127.10.0.1', '--join', `${arena.coordinator.publicKey}=${joinKey}`] });
     await worker.waitFor('coordinator-joined');
     await eventually(() => arena!.coordinator.store.getBatch(id)?.state === 'completed');
