@@ -195,6 +195,10 @@ export class WorkerAgent implements LinkHost {
     if (!this.#closing) this.#reconnect.lost(link.key);
   }
 
+  linkWelcomed(link: CoordinatorLink): void {
+    this.#reconnect.welcomed(link.key);
+  }
+
   /** Starts queued tasks while threads are free, choosing links by weighted fair share. */
   pump(): void {
     // runner.slots = threads, or more while tasks are short and the runner batches them.

@@ -31,6 +31,8 @@ export interface LinkHost {
   pump(): void;
   /** The connection dropped (not closed by us): time to start redialling. */
   linkLost(link: CoordinatorLink): void;
+  /** The coordinator welcomed us: redialling after a drop may start fast again. */
+  linkWelcomed?(link: CoordinatorLink): void;
   log(event: string, fields: Record<string, unknown>): void;
 }
 
@@ -115,6 +117,7 @@ export class CoordinatorLink implements CodeSource {
         this.#maxCredit = frame.welcome.maxCredit || Number.MAX_SAFE_INTEGER;
         this.#startHeartbeat(frame.welcome.heartbeatMs || 3000);
         this.#host.log('coordinator-joined', { coordinator: this.key, resent: this.unacked.size });
+        this.#host.linkWelcomed?.(this);
         if (this.unacked.size > 0) this.#channel?.send({ result: { results: [...this.unacked.values()] } });
         this.topUpCredit();
         return;

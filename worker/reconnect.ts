@@ -3,6 +3,8 @@
  * explicit peers by itself, but after four failures it waits ten minutes between attempts: far
  * too long for a coordinator that is only being restarted, and a volunteer's threads idle all
  * that time. This keeps trying at 1, 2, 4 … up to `maxMs` seconds for as long as the worker runs.
+ * The backoff starts over only once a coordinator has welcomed us: one that accepts the
+ * connection and then refuses us (a private coordinator without our token) is asked ever less often.
  */
 export interface ReconnectOptions {
   /** Starts one connection attempt (e.g. swarm.joinPeer). */
@@ -17,6 +19,8 @@ export interface ReconnectOptions {
 export class Reconnector {
   #opts: Required<Omit<ReconnectOptions, 'log'>> & Pick<ReconnectOptions, 'log'>;
   #pending = new Map<string, { timer: NodeJS.Timeout; attempt: number }>();
+  /** Attempts so far per coordinator connected but not yet welcomed since its last drop. */
+  #attempts = new Map<string, number>();
   #closed = false;
 
   constructor(options: ReconnectOptions) {
@@ -26,13 +30,22 @@ export class Reconnector {
   /** The link to `key` dropped: keep dialling until `connected(key)`. */
   lost(key: string): void {
     if (this.#closed || this.#pending.has(key)) return;
-    this.#schedule(key, 0);
+    this.#schedule(key, this.#attempts.get(key) ?? 0);
   }
 
+  /** A connection to `key` is up: stop dialling (the backoff so far is kept until `welcomed`). */
   connected(key: string): void {
     const p = this.#pending.get(key);
-    if (p) clearTimeout(p.timer);
+    if (p) {
+      clearTimeout(p.timer);
+      this.#attempts.set(key, p.attempt);
+    }
     this.#pending.delete(key);
+  }
+
+  /** `key` welcomed us: the next drop is redialled from the shortest delay again. */
+  welcomed(key: string): void {
+    this.#attempts.delete(key);
   }
 
   #schedule(key: string, attempt: number): void {
