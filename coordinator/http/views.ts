@@ -24,7 +24,7 @@ export function waitingNote(runtime: BatchRuntime | undefined, volunteers: Itera
   }
   if (networks.size >= policy.quorum) return null;
   if (able === 0) return `waiting for volunteers: none connected can run ${kind.name}@${kind.version}`;
-  if (localGrid) return `waiting for volunteers: quorum ${policy.quorum} needs ${policy.quorum} volunteers, ${able} connected`;
+  if (localGrid) return `waiting for volunteers: quorum ${policy.quorum} needs ${policy.quorum} volunteers, ${networks.size} connected`;
   const list = [...networks].slice(0, 3).join(', ');
   return `waiting for volunteers: quorum ${policy.quorum} needs volunteers on ${policy.quorum} networks, and the ${able} connected are on ${networks.size} (${list}); `
     + 'volunteers of one network (IPv4 /24, IPv6 /64) count as one. For a grid of your own machines, run the coordinator with --local-grid';
