@@ -158,6 +158,12 @@ describe.skipIf(!hasChromium)('the browser volunteer', () => {
     await sleep(1000); // the tab keeps computing what it holds
     coord = await grid.coordinator({ dataDir, args });
     await coord.waitFor('worker-joined', (e) => e.worker === volunteerKey(vol.id), 40_000);
+    // Bounded, and saying what was left where, should it not finish.
+    await eventually(() => workUnitStates(coord.dataDir, id).every((u) => u.state === 'validated'), 60_000, 200).catch((err: Error) => {
+      const left = batchTasks(coord.dataDir, id).filter((t) => t.state !== 'valid').map((t) => `${t.seq}:${t.state}`);
+      const seen = coord.events.slice(-15).map((e) => e.event).join(', ');
+      throw new Error(`${err.message}; tasks not valid: ${left.join(' ') || 'none'}; last coordinator events: ${seen}`);
+    });
     const status = await new GridClient({ url: coord.url, token: coord.token }).wait(id, undefined, 200);
     expect(status.state).toBe('completed');
     const tasks = batchTasks(coord.dataDir, id);
