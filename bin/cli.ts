@@ -52,12 +52,18 @@ export async function runCommand(cmd: Command, argv: string[]): Promise<number> 
     return (await cmd.run(parsed.values as Record<string, string | boolean | string[] | undefined>, parsed.positionals)) ?? 0;
   } catch (err) {
     if (err instanceof GridError) {
-      process.stderr.write(`swarmgrid ${cmd.name}: ${err.code}: ${err.message}\n`);
+      const hint = HINTS[err.code];
+      process.stderr.write(`swarmgrid ${cmd.name}: ${err.code}: ${err.message}\n${hint ? `  ${hint}\n` : ''}`);
       return err.statusCode >= 500 ? 1 : 2;
     }
     throw err;
   }
 }
+
+/** What to do about an error the coordinator answered with, where the message cannot say it. */
+const HINTS: Record<string, string> = {
+  GRID_ERR_UNAUTHORIZED: "pass --token TOKEN or set SWARMGRID_TOKEN; the coordinator's operator makes one with: swarmgrid token create --data DIR",
+};
 
 export function usageError(message: string): GridError {
   return new GridError('GRID_ERR_INVALID_OPTION', message, 400);

@@ -17,6 +17,13 @@ function usage(): string {
   return `swarmgrid: a volunteer computing grid\n\nUsage: swarmgrid COMMAND [options]\n\nCommands:\n${rows}\n\nRun 'swarmgrid COMMAND --help' for a command's options.\n`;
 }
 
+// Piped into `head` or the like: a reader that stops reading is no error. Quietly stop (child
+// processes are stopped by their own exit handlers, as in demo.ts).
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const [name, ...rest] = process.argv.slice(2);
 if (!name || name === '--help' || name === '-h' || name === 'help') {
   process.stdout.write(usage());

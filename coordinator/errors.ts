@@ -31,6 +31,7 @@ export const CoordinatorErrors = {
 /** Raised on the submitter's side by GridClient (coordinator/client) and the CLI commands over it. */
 export const ClientErrors = {
   NO_URL: createError('GRID_ERR_NO_URL', 'no coordinator URL: pass --url or set SWARMGRID_URL', 400),
+  BAD_URL: createError('GRID_ERR_BAD_URL', 'the coordinator URL "%s" is not an http(s) URL: did you mean %s?', 400),
   UNREACHABLE: createError('GRID_ERR_UNREACHABLE', 'cannot reach the coordinator at %s: %s', 503),
   TIMEOUT: createError('GRID_ERR_TIMEOUT', '%s %s: no answer within %s ms', 504),
   HTTP: createError('GRID_ERR_HTTP', '%s %s: HTTP %s', 502),

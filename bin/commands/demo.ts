@@ -36,6 +36,11 @@ export const demo: Command = {
     const dataDir = mkdtempSync(join(tmpdir(), 'swarmgrid-demo-'));
     const say = (s: string) => process.stdout.write(s + '\n');
     const workers: ChildProcess[] = [];
+    // However the demo ends (piped into `head`, Ctrl-C, an error): its workers end with it.
+    const stopWorkers = () => {
+      for (const w of workers) if (w.exitCode === null) w.kill('SIGKILL');
+    };
+    process.once('exit', stopWorkers);
     const dht = await startBootstrap({ port: 0, host: '127.0.0.1' });
     let coordinator: Coordinator | undefined;
     try {

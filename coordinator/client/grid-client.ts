@@ -31,6 +31,8 @@ export class GridClient {
   constructor(options: GridClientOptions = {}) {
     const url = options.url ?? process.env.SWARMGRID_URL;
     if (!url) throw ClientErrors.NO_URL();
+    // "127.0.0.1:8080" parses as a URL of scheme "127.0.0.1:", and fetch then fails obscurely.
+    if (!/^https?:\/\/[^/]/i.test(url)) throw ClientErrors.BAD_URL(url, `http://${url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')}`);
     this.url = url.replace(/\/+$/, '');
     this.#token = options.token ?? process.env.SWARMGRID_TOKEN;
     this.#timeoutMs = options.timeoutMs ?? 30_000;

@@ -138,11 +138,38 @@ describe('swarmgrid submit', () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toBe(`swarmgrid status: GRID_ERR_UNREACHABLE: cannot reach the coordinator at http://127.0.0.1:${port}: ECONNREFUSED\n`);
     const badToken = await cli(['submit', spec, '--token', 'sg_nope'], { SWARMGRID_URL: coord.url });
-    expect(badToken).toMatchObject({ code: 2, stderr: 'swarmgrid submit: GRID_ERR_UNAUTHORIZED: a valid bearer token is required\n' });
+    expect(badToken).toMatchObject({
+      code: 2,
+      stderr: 'swarmgrid submit: GRID_ERR_UNAUTHORIZED: a valid bearer token is required\n'
+        + "  pass --token TOKEN or set SWARMGRID_TOKEN; the coordinator's operator makes one with: swarmgrid token create --data DIR\n",
+    });
+    // A URL without its scheme: said so, with the URL that was meant.
+    const noScheme = await cli(['status'], { SWARMGRID_URL: new URL(coord.url).host });
+    expect(noScheme).toMatchObject({ code: 2, stderr: `swarmgrid status: GRID_ERR_BAD_URL: the coordinator URL "${new URL(coord.url).host}" is not an http(s) URL: did you mean ${coord.url}?\n` });
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ kind: 'pi', params: { workUnits: 0 } }));
     const badSpec = await cli(['submit', join(dir, 'bad.json')], env());
     expect(badSpec.code).toBe(2);
     expect(badSpec.stderr).toMatch(/GRID_ERR_INVALID_PARAMS: invalid params for pi: .*workUnits/);
+  });
+});
+
+describe('piped into a reader that stops early (| head)', () => {
+  it('results and kinds end quietly with the reader: no EPIPE trace', async () => {
+    const { id } = await clientOf(coord).submit({ kind: 'echo', params: { workUnits: 5000, payloadBytes: 200 }, policy: rep1 });
+    await clientOf(coord).wait(id, undefined, 100);
+    for (const command of [`results ${id}`, 'kinds']) {
+      // About 1.5 MB of results: far more than the pipe holds once `head` has gone.
+      const run = await cli(['-c', `"${process.execPath}" "${CLI}" ${command} --url ${coord.url} | head -c 10 >/dev/null; echo "exit \${PIPESTATUS[0]}" >&2`], {}, 'bash', []);
+      expect(run.stderr).not.toMatch(/EPIPE|Error/);
+      expect(run.stderr).toMatch(/^exit 0$/m);
+    }
+  });
+
+  it('demo | head ends the demo and its worker processes with it', async () => {
+    const out = grid.tempDir('swarmgrid-demo-out-');
+    const run = await cli(['-c', `"${process.execPath}" "${CLI}" demo --work-units 50 --samples 1000 --no-mandelbrot --out ${out} | head -2; sleep 1; pgrep -f "swarmgrid[.]js worker --grid demo" || echo none`], {}, 'bash', []);
+    expect(run.stderr).not.toMatch(/EPIPE/);
+    expect(run.stdout.trim().split('\n').at(-1)).toBe('none');
   });
 });
 
