@@ -205,10 +205,11 @@ export class Networks {
   }
 
   /**
-   * Adapts the network's quota: a validated result earns a sixteenth more (at least one task:
-   * a lab behind one NAT doubles its start quota in 13 results, reaches the maximum in 82), an error costs one, a wrong result or a missed deadline halves it, at most once a second, so that one sleeping
-   * laptop's burst of expired leases does not cut a whole lab down to the minimum (BOINC's
-   * daily quota adapts alike).
+   * Adapts the network's quota: a validated result earns a sixteenth more, at least one task (a
+   * lab behind one NAT doubles its start quota in 13 results and reaches the maximum in 82); an
+   * error costs one; a wrong result or a missed deadline halves it, at most once a second, so that
+   * one sleeping laptop's burst of expired leases does not cut a whole lab down to the minimum
+   * (BOINC's daily quota adapts alike).
    */
   note(network: string, event: NetworkEvent, now = Date.now()): void {
     const s = this.#get(network);

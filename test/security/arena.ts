@@ -4,6 +4,7 @@
  * as real `swarmgrid worker` processes whose DHT nodes bind other loopback addresses (each its
  * own /24), and attackers from one more /24 built with raw-volunteer.ts.
  */
+import { afterEach } from 'vitest';
 import { Coordinator, type CoordinatorOptions } from '../../coordinator/coordinator.js';
 import { GridClient } from '../../coordinator/client/grid-client.js';
 import { createToken } from '../../coordinator/http/auth.js';
@@ -103,6 +104,19 @@ export class Arena {
     await this.coordinator?.close();
     await this.grid.close();
   }
+}
+
+/**
+ * One arena per test: call at the top of a test file, then `const arena = await newArena()` in a
+ * test; it is closed after that test, whatever happens.
+ */
+export function arenaPerTest(): (opts?: Partial<CoordinatorOptions>) => Promise<Arena> {
+  let current: Arena | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return (opts) => (current = new Arena()).start(opts);
 }
 
 /** The honest answer to a task: the real job kind run here. */

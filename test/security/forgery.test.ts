@@ -5,25 +5,21 @@
  * of its own); every case counts, from the coordinator's records, the wrong results accepted.
  */
 import { execFileSync } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../../proto/codec.js';
 import { eventually } from '../helpers/grid.js';
-import { Arena, ATTACKER_NET, honest, wrongPi } from './arena.js';
+import { arenaPerTest, ATTACKER_NET, honest, wrongPi } from './arena.js';
 import { type Answer, RawVolunteer } from './raw-volunteer.js';
 
-let arena: Arena | undefined;
-afterEach(async () => {
-  await arena?.close();
-  arena = undefined;
-});
+const newArena = arenaPerTest();
 
 describe('forgery', () => {
   it('takes the runtime from the channel: WebSocket liars claiming RUNTIME_NODE from one address get no quorum', async () => {
-    arena = await new Arena().start();
+    const arena = await newArena();
     await arena.honestWorkers(2);
     const batch = { kind: 'pi', params: { workUnits: 20, samplesPerUnit: 1000 } };
     const absent = await arena.timed(batch);
-    const liars = [1, 2].map(() => arena!.track(RawVolunteer.ws(arena!.url, { answer: wrongPi, hello: { runtime: Runtime.RUNTIME_NODE } }, { localAddress: `${ATTACKER_NET}.1` })));
+    const liars = [1, 2].map(() => arena.track(RawVolunteer.ws(arena.url, { answer: wrongPi, hello: { runtime: Runtime.RUNTIME_NODE } }, { localAddress: `${ATTACKER_NET}.1` })));
     await Promise.all(liars.map((l) => l.welcomed()));
     const { id, ms } = await arena.timed(batch);
     const row = arena.coordinator.store.getBatch(id)!;
@@ -40,15 +36,15 @@ describe('forgery', () => {
   });
 
   it('Sybils: 8 WebSocket ids and 8 Hyperswarm key pairs on one /24 with one wrong answer get nothing accepted', async () => {
-    arena = await new Arena().start();
+    const arena = await newArena();
     await arena.honestWorkers(2);
     const batch = { kind: 'pi', params: { workUnits: 200, samplesPerUnit: 1000 } };
     const absent = await arena.timed(batch);
     const bootstrap = [{ host: '127.0.0.1', port: arena.grid.dht!.port }];
     const sybils = [
-      ...Array.from({ length: 8 }, (_, i) => RawVolunteer.ws(arena!.url, { answer: wrongPi }, { localAddress: `${ATTACKER_NET}.${10 + i}` })),
-      ...(await Promise.all(Array.from({ length: 8 }, (_, i) => RawVolunteer.swarm({ bootstrap, grid: arena!.grid.grid, host: `${ATTACKER_NET}.${30 + i}` }, { answer: wrongPi })))),
-    ].map((v) => arena!.track(v));
+      ...Array.from({ length: 8 }, (_, i) => RawVolunteer.ws(arena.url, { answer: wrongPi }, { localAddress: `${ATTACKER_NET}.${10 + i}` })),
+      ...(await Promise.all(Array.from({ length: 8 }, (_, i) => RawVolunteer.swarm({ bootstrap, grid: arena.grid.grid, host: `${ATTACKER_NET}.${30 + i}` }, { answer: wrongPi })))),
+    ].map((v) => arena.track(v));
     await Promise.all(sybils.map((s) => s.welcomed()));
     const { id, ms } = await arena.timed(batch);
     const outcome = arena.wrongAccepted(id);
@@ -58,10 +54,10 @@ describe('forgery', () => {
   });
 
   it('a batch whose connected volunteers are all on one network says why it waits, and runs once another network joins', async () => {
-    arena = await new Arena().start();
+    const arena = await newArena();
     // Two honest workers of one /24: independent machines perhaps, but one network.
     for (const host of ['127.20.0.1', '127.20.0.2']) await arena.grid.worker({ args: ['--dht-host', host] });
-    await eventually(() => [...arena!.coordinator.sessions].filter((s) => s.welcomed).length === 2);
+    await eventually(() => [...arena.coordinator.sessions].filter((s) => s.welcomed).length === 2);
     const { id } = await arena.client.submit({ kind: 'pi', params: { workUnits: 10, samplesPerUnit: 1000 } });
     const stuck = await arena.client.status(id);
     expect(stuck.waiting).toMatch(/quorum 2 needs volunteers on 2 networks.*127\.20\.0\.0\/24.*--local-grid/);
@@ -97,12 +93,12 @@ describe('forgery', () => {
 
     it('two browser volunteers on fd00:1::10 and fd00:1::11 with the same wrong answer get nothing accepted', async (ctx) => {
       if (!added) ctx.skip(); // `ip -6 addr` needs root: CI runs as root
-      arena = await new Arena().start();
+      const arena = await newArena();
       await arena.honestWorkers(2);
       const batch = { kind: 'pi', params: { workUnits: 40, samplesPerUnit: 1000 } };
       const absent = await arena.timed(batch);
       const port = new URL(arena.url).port;
-      const liars = addresses.map((a) => arena!.track(RawVolunteer.ws(`http://[::1]:${port}`, { answer: wrongPi, hello: { runtime: Runtime.RUNTIME_BROWSER } }, { localAddress: a })));
+      const liars = addresses.map((a) => arena.track(RawVolunteer.ws(`http://[::1]:${port}`, { answer: wrongPi, hello: { runtime: Runtime.RUNTIME_BROWSER } }, { localAddress: a })));
       await Promise.all(liars.map((l) => l.welcomed()));
       const { id, ms } = await arena.timed(batch);
       const outcome = arena.wrongAccepted(id);
@@ -114,19 +110,19 @@ describe('forgery', () => {
   });
 
   it('adaptive replication: Sybils that earned trust honestly, then lie, get nothing accepted (no spot check lands on a sibling)', async () => {
-    arena = await new Arena().start();
+    const arena = await newArena();
     let lying = false;
     const answer: Answer = (task) => (lying && task.kind === 'pi' ? wrongPi(task) : honest(task));
-    const sybils = Array.from({ length: 6 }, (_, i) => arena!.track(RawVolunteer.ws(arena!.url, { answer }, { localAddress: `${ATTACKER_NET}.${50 + i}` })));
+    const sybils = Array.from({ length: 6 }, (_, i) => arena.track(RawVolunteer.ws(arena.url, { answer }, { localAddress: `${ATTACKER_NET}.${50 + i}` })));
     await Promise.all(sybils.map((s) => s.welcomed()));
     await arena.honestWorkers(2);
     const keys = [...arena.coordinator.sessions].filter((s) => s.address.startsWith(`${ATTACKER_NET}.`)).map((s) => s.key);
     expect(keys).toHaveLength(6);
     // Earn trust: honest answers on echo batches until every Sybil has 10 consecutive valid results.
     await eventually(async () => {
-      const { id } = await arena!.client.submit({ kind: 'echo', params: { workUnits: 200 } });
-      await arena!.finished(id);
-      return keys.every((k) => (arena!.coordinator.store.getWorker(k)?.consecutive_valid ?? 0) >= 10);
+      const { id } = await arena.client.submit({ kind: 'echo', params: { workUnits: 200 } });
+      await arena.finished(id);
+      return keys.every((k) => (arena.coordinator.store.getWorker(k)?.consecutive_valid ?? 0) >= 10);
     }, 90_000, 0);
     lying = true;
     const started = Date.now();

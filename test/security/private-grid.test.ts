@@ -3,21 +3,17 @@
  * refused before anything is sent to it (no batch id, no input); `swarmgrid worker --join
  * KEY=TOKEN` joins and computes. (The WebSocket side: volunteer-socket.test.ts.)
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createToken } from '../../coordinator/http/auth.js';
 import { eventually } from '../helpers/grid.js';
-import { Arena, ATTACKER_NET, honest } from './arena.js';
+import { arenaPerTest, ATTACKER_NET, honest } from './arena.js';
 import { RawVolunteer } from './raw-volunteer.js';
 
-let arena: Arena | undefined;
-afterEach(async () => {
-  await arena?.close();
-  arena = undefined;
-});
+const newArena = arenaPerTest();
 
 describe('a private grid', () => {
   it('refuses Hyperswarm volunteers without a join token, and admits `swarmgrid worker --join KEY=TOKEN`', async () => {
-    arena = await new Arena().start({ private: true });
+    const arena = await newArena({ private: true });
     const bootstrap = [{ host: '127.0.0.1', port: arena.grid.dht!.port }];
     const joinKey = createToken(arena.coordinator.store, 'lab volunteers', 'volunteer');
     const { id } = await arena.client.submit({ kind: 'pi', params: { workUnits: 10, samplesPerUnit: 1000 }, policy: { replication: 1, quorum: 1 } });
@@ -39,7 +35,7 @@ describe('a private grid', () => {
 
     const worker = await arena.grid.worker({ args: ['--dht-host', '127.10.0.1', '--join', `${arena.coordinator.publicKey}=${joinKey}`] });
     await worker.waitFor('coordinator-joined');
-    await eventually(() => arena!.coordinator.store.getBatch(id)?.state === 'completed');
+    await eventually(() => arena.coordinator.store.getBatch(id)?.state === 'completed');
     expect(arena.wrongAccepted(id)).toEqual({ wrong: 0, validated: 10, failed: 0 });
   });
 });

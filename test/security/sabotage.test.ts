@@ -3,19 +3,15 @@
  * every task with an error that claims 2^32 - 1 ms of CPU. One network's errors count once, so
  * no unit fails on them; CPU time is credited for validated results only, at most the lease.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Arena, ATTACKER_NET } from './arena.js';
+import { describe, expect, it } from 'vitest';
+import { arenaPerTest, ATTACKER_NET } from './arena.js';
 import { RawVolunteer } from './raw-volunteer.js';
 
-let arena: Arena | undefined;
-afterEach(async () => {
-  await arena?.close();
-  arena = undefined;
-});
+const newArena = arenaPerTest();
 
 describe('sabotage', () => {
   it('errors from one network cannot fail a work unit, and earn no CPU credit; honest CPU time is credited', async () => {
-    arena = await new Arena().start();
+    const arena = await newArena();
     await arena.honestWorkers(2);
     const batch = { kind: 'pi', params: { workUnits: 100, samplesPerUnit: 200_000 } };
     let t = Date.now();
@@ -23,7 +19,7 @@ describe('sabotage', () => {
     await arena.finished(alone.id);
     const absentMs = Date.now() - t;
 
-    const saboteurs = Array.from({ length: 8 }, (_, i) => arena!.track(RawVolunteer.ws(arena!.url, {
+    const saboteurs = Array.from({ length: 8 }, (_, i) => arena.track(RawVolunteer.ws(arena.url, {
       answer: () => ({ errorCode: 'exception', cpuMs: 4294967295 }),
     }, { localAddress: `${ATTACKER_NET}.${i + 1}` })));
     await Promise.all(saboteurs.map((s) => s.welcomed()));
