@@ -8,6 +8,8 @@ import { safeLocalStorage, volunteerId } from './identity.js';
 import { VolunteerView } from './view.js';
 
 const THREADS_KEY = 'swarmgrid.volunteer.threads';
+/** Render period of the page, ms: at most 4 frames a second of DOM writes. */
+const RENDER_MS = 250;
 
 function initialThreads(cores: number): number {
   // ?threads=N for kiosks and benchmarks; then the volunteer's last choice; then a default.
@@ -33,15 +35,28 @@ function main(): void {
     workerUrl: new URL('task-worker.js', location.href).href,
   });
   const view = new VolunteerView(id);
-  const watch = new BatchWatch(() => render());
+  let dirty = true;
+  const watch = new BatchWatch(() => { dirty = true; });
   const render = (): void => {
     const snapshot = agent.snapshot();
     if (snapshot.current) watch.watch(snapshot.current.batchId);
     view.render(snapshot, watch.latest);
   };
-  agent.onChange(render);
-  // The rate, the countdowns and the batch progress move with time, not only with events.
-  setInterval(render, 1000);
+  // The page renders on a clock, never once per task: tasks of a few milliseconds would repaint it
+  // hundreds of times a second, and with software compositing the repaints took up to a core from
+  // the workers (issue 13). Changes show within RENDER_MS; the rate, countdowns and batch progress
+  // move once a second without events; a hidden page renders nothing until it is shown again.
+  let renderedAt = 0;
+  agent.onChange(() => { dirty = true; });
+  const tick = (): void => {
+    if (document.visibilityState === 'hidden') return;
+    if (!dirty && Date.now() - renderedAt < 1000) return;
+    dirty = false;
+    renderedAt = Date.now();
+    render();
+  };
+  setInterval(tick, RENDER_MS);
+  document.addEventListener('visibilitychange', tick);
 
   const slider = document.getElementById('threads') as HTMLInputElement;
   const sliderValue = document.getElementById('threads-value') as HTMLOutputElement;

@@ -21,6 +21,22 @@ function el<T extends HTMLElement = HTMLElement>(id: string): T {
   return found as T;
 }
 
+/**
+ * Writes only what changed: an unchanged value written again still dirties style and layout,
+ * and a repaint costs CPU the volunteer donated (software compositing rasterises on the CPU).
+ */
+function setText(node: HTMLElement, text: string): void {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function setAttr(node: HTMLElement, name: string, value: string): void {
+  if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+}
+
+function setData(node: HTMLElement, key: string, value: string): void {
+  if (node.dataset[key] !== value) node.dataset[key] = value;
+}
+
 export function formatDuration(ms: number): string {
   const s = Math.floor(ms / 1000);
   if (s < 60) return `${(ms / 1000).toFixed(1)} s`;
@@ -40,33 +56,32 @@ export class VolunteerView {
 
   render(s: AgentSnapshot, batch: BatchProgress | null): void {
     const body = document.body;
-    body.dataset.connection = s.connection;
-    body.dataset.paused = String(s.paused);
+    setData(body, 'connection', s.connection);
+    setData(body, 'paused', String(s.paused));
     const working = s.connection === 'connected' && !s.paused && s.busy.some(Boolean);
-    body.dataset.working = String(working);
+    setData(body, 'working', String(working));
 
-    const pill = el('connection');
-    pill.textContent = s.paused ? 'Paused'
+    setText(el('connection'), s.paused ? 'Paused'
       : s.connection === 'connected' ? 'Connected'
       : s.connection === 'connecting' ? 'Connecting…'
-      : s.connection === 'offline' ? 'Offline' : 'Disconnected';
+      : s.connection === 'offline' ? 'Offline' : 'Disconnected');
 
     this.#headline(s, working);
     this.#progress(s, batch);
 
-    el('tasks-done').textContent = s.tasksDone.toLocaleString('en-US');
-    el('cpu-time').textContent = formatDuration(s.cpuMs);
-    el('rate').textContent = s.ratePerSecond.toFixed(s.ratePerSecond >= 10 ? 1 : 2);
-    el('cores-busy').textContent = `${s.busy.filter(Boolean).length} / ${s.threads}`;
+    setText(el('tasks-done'), s.tasksDone.toLocaleString('en-US'));
+    setText(el('cpu-time'), formatDuration(s.cpuMs));
+    setText(el('rate'), s.ratePerSecond.toFixed(s.ratePerSecond >= 10 ? 1 : 2));
+    setText(el('cores-busy'), `${s.busy.filter(Boolean).length} / ${s.threads}`);
     this.#renderCores(s.busy);
 
     const pause = el<HTMLButtonElement>('pause');
-    pause.textContent = s.paused ? 'Resume' : 'Pause';
-    pause.setAttribute('aria-pressed', String(s.paused));
-    el('coordinator-key').textContent = s.coordinatorKey ? `${s.coordinatorKey.slice(0, 8)}…${s.coordinatorKey.slice(-4)}` : '—';
-    el('coordinator-key').title = s.coordinatorKey;
-    el('queue').textContent = `${s.held} held · ${s.unacked} unconfirmed`;
-    el('queue').title = 'tasks held by this tab (queued or running) · results sent but not yet stored by the coordinator';
+    setText(pause, s.paused ? 'Resume' : 'Pause');
+    setAttr(pause, 'aria-pressed', String(s.paused));
+    setText(el('coordinator-key'), s.coordinatorKey ? `${s.coordinatorKey.slice(0, 8)}…${s.coordinatorKey.slice(-4)}` : '—');
+    setAttr(el('coordinator-key'), 'title', s.coordinatorKey);
+    setText(el('queue'), `${s.held} held · ${s.unacked} unconfirmed`);
+    setAttr(el('queue'), 'title', 'tasks held by this tab (queued or running) · results sent but not yet stored by the coordinator');
   }
 
   #headline(s: AgentSnapshot, working: boolean): void {
@@ -89,24 +104,25 @@ export class VolunteerView {
       headline = 'Waiting for work';
       sub = 'No tasks for browsers right now. Keep this tab open: work starts as soon as a batch arrives.';
     }
-    el('headline').textContent = headline;
-    el('subline').textContent = sub;
+    setText(el('headline'), headline);
+    setText(el('subline'), sub);
   }
 
   #progress(s: AgentSnapshot, batch: BatchProgress | null): void {
     const box = el('batch-progress');
     if (!batch || s.connection !== 'connected') {
-      box.hidden = true;
+      if (!box.hidden) box.hidden = true;
       return;
     }
-    box.hidden = false;
+    if (box.hidden) box.hidden = false;
     const pct = Math.round(batch.progress * 1000) / 10;
-    el('batch-fill').style.width = `${Math.min(100, pct)}%`;
-    el('batch-label').textContent = batch.state === 'completed' && batch.summary
+    const width = `${Math.min(100, pct)}%`;
+    if (el('batch-fill').style.width !== width) el('batch-fill').style.width = width;
+    setText(el('batch-label'), batch.state === 'completed' && batch.summary
       ? `Batch done: ${batch.summary}`
       : `${batch.validated.toLocaleString('en-US')} of ${batch.total.toLocaleString('en-US')} work units verified`
-        + (batch.etaSeconds === null ? '' : batch.etaSeconds < 1 ? ' · almost done' : ` · about ${formatDuration(Math.round(batch.etaSeconds) * 1000).replace('.0 s', ' s')} left`);
-    el('batch-percent').textContent = `${pct.toFixed(pct < 10 ? 1 : 0)}%`;
+        + (batch.etaSeconds === null ? '' : batch.etaSeconds < 1 ? ' · almost done' : ` · about ${formatDuration(Math.round(batch.etaSeconds) * 1000).replace('.0 s', ' s')} left`));
+    setText(el('batch-percent'), `${pct.toFixed(pct < 10 ? 1 : 0)}%`);
   }
 
   #renderCores(busy: boolean[]): void {
@@ -116,6 +132,9 @@ export class VolunteerView {
       this.#cores.append(core);
     }
     while (this.#cores.children.length > busy.length) this.#cores.lastElementChild!.remove();
-    busy.forEach((b, i) => this.#cores.children[i]!.classList.toggle('busy', b));
+    busy.forEach((b, i) => {
+      const core = this.#cores.children[i]!;
+      if (core.classList.contains('busy') !== b) core.classList.toggle('busy', b);
+    });
   }
 }
