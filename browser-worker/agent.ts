@@ -17,9 +17,18 @@ export interface AgentOptions {
   threads: number;
   /** The bundled task-worker script. */
   workerUrl: string;
-  /** Tasks held per core (queued + running). @defaultValue 2 */
+  /** Tasks held per core (queued + running) at least, and before any task ran. @defaultValue 2 */
   prefetchPerThread?: number;
+  /**
+   * Work to hold per core, in ms of recent task time: short tasks are held
+   * `ceil(prefetchMs / task ms)` per core (at most 64), so that a round trip to the coordinator
+   * never leaves a core idle. The node runner's rule (worker/runner.ts). @defaultValue 25
+   */
+  prefetchMs?: number;
 }
+
+/** Most tasks held per core, however short they are. */
+const MAX_PREFETCH_PER_THREAD = 64;
 
 /** What the page shows. */
 export interface AgentSnapshot {
@@ -50,11 +59,15 @@ export class BrowserAgent implements LinkHost {
   paused = false;
   current: { batchId: string; kind: string } | null = null;
   #prefetchPerThread: number;
+  #prefetchMs: number;
+  /** Smoothed wall time of a task on a core, ms (posting it to the Web Worker included). */
+  #recentMs: number | undefined;
   #listeners: (() => void)[] = [];
   #changeQueued = false;
 
   constructor(options: AgentOptions) {
     this.#prefetchPerThread = options.prefetchPerThread ?? 2;
+    this.#prefetchMs = options.prefetchMs ?? 25;
     this.pool = new WorkerPool({ size: options.threads, scriptUrl: options.workerUrl });
     this.link = new VolunteerLink(this, { url: options.url });
   }
@@ -67,8 +80,12 @@ export class BrowserAgent implements LinkHost {
     this.link.start();
   }
 
+  /** Tasks worth holding (queued + running) now: see `AgentOptions.prefetchMs`. */
   prefetch(): number {
-    return this.paused ? 0 : this.threads * this.#prefetchPerThread;
+    if (this.paused) return 0;
+    if (this.#recentMs === undefined) return this.threads * this.#prefetchPerThread;
+    const cover = Math.ceil(this.#prefetchMs / Math.max(this.#recentMs, 0.01));
+    return this.threads * Math.max(this.#prefetchPerThread, Math.min(cover, MAX_PREFETCH_PER_THREAD));
   }
 
   /** Listeners hear about changes at most once per task (coalesced in a microtask). */
@@ -124,6 +141,7 @@ export class BrowserAgent implements LinkHost {
     const t = held.task;
     this.current = { batchId: t.batchId ?? '', kind: t.kind ?? '' };
     this.changed();
+    const started = performance.now();
     const outcome = await this.pool.run({
       kind: t.kind ?? '',
       input: t.input ?? new Uint8Array(0),
@@ -133,6 +151,8 @@ export class BrowserAgent implements LinkHost {
       signal: held.controller.signal,
     });
     if (!(outcome.ok === false && outcome.errorCode === 'aborted')) {
+      const ms = performance.now() - started;
+      this.#recentMs = this.#recentMs === undefined ? ms : 0.8 * this.#recentMs + 0.2 * ms;
       this.stats.tasksDone++;
       this.stats.cpuMs += outcome.cpuMs;
       if (!outcome.ok) this.stats.errors++;
