@@ -1,28 +1,47 @@
 #!/usr/bin/env node
-// Tasks per second per core: the browser volunteer (Chromium, Web Workers) against the node
-// worker (Piscina), on the same job kind and work-unit size, through a real local grid.
+// The browser volunteer (Chromium, Web Workers) against the node worker (Piscina), per core, on
+// every built-in job kind, through a real local grid.
 //
-//   npm run build && node test/bench/browser-vs-node.mjs [--units 60] [--samples 1000000] [--threads 1]
+//   npm run build && node test/bench/browser-vs-node.mjs [--runs 3] [--kinds pi,primes,...] [--threads 1]
 //
-// Each runtime gets a batch of its own (replication 1) with the other one absent. Two figures each:
-//   end to end = tasks / (last result − first issue), from the coordinator's records, per core;
-//   kernel     = 1000 / mean task cpu_ms as the volunteer reported it (Node 20 and browsers both
-//                report wall time of a busy thread), per core: the job code alone.
+// Runs are interleaved: for each kind and each repetition, one batch on a node worker and one on
+// a Chromium tab (the order alternating), each with the other runtime absent, so both see the
+// same machine load. Two figures per run:
+//   end to end   tasks / (last result − first issue) / threads, from the coordinator's records;
+//   thread CPU   CPU time of the thread(s) that ran the kernel, per task, read from
+//                /proc/PID/task/TID/schedstat (the Web Workers' "DedicatedWorker" threads in
+//                Chromium; the busiest thread of the node worker process, its Piscina thread):
+//                the job code and its runtime, without the protocol and without wall-clock noise.
+// Reported per kind: medians with (min–max) ranges, and browser/node as the median of the per-
+// repetition ratios (each ratio from two runs measured back to back).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { chromium } from 'playwright-core';
+import { emit, log, summary } from './lib.mjs';
 
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
-const { values: opts } = parseArgs({ options: { units: { type: 'string', default: '60' }, samples: { type: 'string', default: '1000000' }, threads: { type: 'string', default: '1' } } });
-const units = Number(opts.units);
-const samples = Number(opts.samples);
+
+/** Per kind: batch params giving tasks of a few to a few tens of ms, the range where per-task costs show. */
+const KINDS = {
+  pi: { workUnits: 80, samplesPerUnit: 1_000_000 },
+  primes: { from: 0, to: 60_000_000, unitSize: 1_000_000 },
+  mandelbrot: { pixelsWide: 640, pixelsHigh: 480, tileSize: 80, maxIter: 2000 },
+  'ode-sweep': { betaSteps: 10, gammaSteps: 8, pointsPerUnit: 2 },
+  'hp-fold': { sequence: 'HPHPPHHPHPPHPHHPPHPH', prefixLength: 4 },
+  echo: { workUnits: 3000, payloadBytes: 100 },
+};
+
+const { values: opts } = parseArgs({ options: { runs: { type: 'string', default: '3' }, kinds: { type: 'string', default: Object.keys(KINDS).join(',') }, threads: { type: 'string', default: '1' } } });
+const runs = Number(opts.runs);
 const threads = Number(opts.threads);
+const kinds = opts.kinds.split(',');
+for (const k of kinds) if (!KINDS[k]) throw new Error(`unknown kind ${k}; known: ${Object.keys(KINDS).join(', ')}`);
 if (!existsSync(CHROMIUM)) {
   console.error(`no Chromium at ${CHROMIUM}: apt-get update && apt-get install -y chromium`);
   process.exit(1);
@@ -37,58 +56,149 @@ const joined = [];
 const coordinator = await Coordinator.start({
   dataDir, grid, bootstrap: [{ host: '127.0.0.1', port: dht.port }], httpPort: 0,
   networks: { independence: 'identity' }, // one machine: a local grid
-  log: (event, fields) => { if (event === 'worker-joined') joined.push(fields); },
+  log: (event, fields) => { if (event === 'worker-joined' || event === 'worker-left') joined.push({ event, ...fields }); },
 });
+const db = new Database(join(dataDir, 'coordinator.sqlite'), { readonly: true });
 
-async function until(pred, timeoutMs = 60_000) {
+async function until(pred, timeoutMs = 60_000, what = 'condition') {
   const deadline = Date.now() + timeoutMs;
   while (!pred()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
   }
 }
 
-/** Runs one batch on whoever is connected and measures it from the coordinator's records. */
-async function measure(runtime) {
-  const id = await coordinator.batches.create({ kind: 'pi', params: { workUnits: units, samplesPerUnit: samples }, policy: { replication: 1, quorum: 1 }, owner: 'bench' });
-  await until(() => ['completed', 'failed', 'cancelled'].includes(coordinator.store.getBatch(id)?.state), 300_000);
-  const db = new Database(join(dataDir, 'coordinator.sqlite'), { readonly: true });
-  const rows = db.prepare(`SELECT t.runtime, t.issued_at, t.finished_at, t.cpu_ms FROM tasks t JOIN work_units w ON w.id = t.wu_id
+/** CPU ns per thread of the given processes: Map(tid → ns), with each thread's name. */
+function threadCpu(pids) {
+  const out = new Map();
+  for (const pid of pids) {
+    let tids;
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // exited
+    }
+    for (const tid of tids) {
+      try {
+        const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+        out.set(`${pid}/${tid}`, { ns, name });
+      } catch { /* thread ended */ }
+    }
+  }
+  return out;
+}
+
+function delta(before, after) {
+  const d = [];
+  for (const [key, { ns, name }] of after) d.push({ key, name, ns: ns - (before.get(key)?.ns ?? 0) });
+  return d;
+}
+
+/** Chromium's processes: every process whose executable is the Chromium binary. */
+function chromiumPids() {
+  const pids = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+      if (cmd.includes('chromium')) pids.push(Number(entry));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+/** Submits one batch of `kind` and measures it on whoever is connected. */
+async function runBatch(kind, runtime, pids) {
+  const before = threadCpu(pids());
+  const id = await coordinator.batches.create({ kind, params: KINDS[kind], policy: { replication: 1, quorum: 1 }, owner: 'bench' });
+  await until(() => ['completed', 'failed', 'cancelled'].includes(coordinator.store.getBatch(id)?.state), 600_000, `${kind} batch`);
+  const after = threadCpu(pids());
+  const state = coordinator.store.getBatch(id).state;
+  if (state !== 'completed') throw new Error(`${kind} batch ended ${state}`);
+  const rows = db.prepare(`SELECT t.runtime, t.issued_at, t.finished_at FROM tasks t JOIN work_units w ON w.id = t.wu_id
     WHERE w.batch_id = ? AND t.state = 'valid'`).all(id);
-  db.close();
   if (rows.some((r) => r.runtime !== runtime)) throw new Error(`a ${runtime} batch ran elsewhere`);
   const span = (Math.max(...rows.map((r) => r.finished_at)) - Math.min(...rows.map((r) => r.issued_at))) / 1000;
-  const meanCpu = rows.reduce((a, r) => a + r.cpu_ms, 0) / rows.length;
-  return { tasks: rows.length, endToEnd: rows.length / span / threads, kernel: 1000 / meanCpu, meanCpuMs: meanCpu };
+  const d = delta(before, after);
+  // The kernel's threads: Chromium names a Web Worker's thread "DedicatedWorker"; a node worker's
+  // Piscina threads carry no name of their own, so take its `threads` busiest threads.
+  const kernel = runtime === 'browser'
+    ? d.filter((t) => t.name.startsWith('DedicatedWorker'))
+    : d.sort((a, b) => b.ns - a.ns).slice(0, threads);
+  const kernelNs = kernel.reduce((a, t) => a + t.ns, 0);
+  return { tasks: rows.length, endToEnd: rows.length / span / threads, cpuMsPerTask: kernelNs / 1e6 / rows.length };
+}
+
+async function nodeRun(kind) {
+  const worker = spawn(process.execPath, [join(DIST, 'bin/swarmgrid.js'), 'worker', '--grid', grid, '--bootstrap', `127.0.0.1:${dht.port}`,
+    '--threads', String(threads), '--json'], { stdio: 'ignore', env: { ...process.env, SWARMGRID_THREAD_NICE: process.env.SWARMGRID_THREAD_NICE ?? '0' } });
+  try {
+    const seen = joined.length;
+    await until(() => joined.slice(seen).some((j) => j.event === 'worker-joined' && j.runtime === 'node'), 60_000, 'node worker');
+    return await runBatch(kind, 'node', () => [worker.pid]);
+  } finally {
+    worker.kill('SIGTERM');
+    await new Promise((r) => (worker.exitCode !== null ? r() : worker.once('exit', r)));
+  }
+}
+
+async function browserRun(browser, kind) {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const seen = joined.length;
+    await page.goto(`${coordinator.httpUrl}/?threads=${threads}`);
+    await until(() => joined.slice(seen).some((j) => j.event === 'worker-joined' && j.runtime === 'browser'), 60_000, 'browser volunteer');
+    return await runBatch(kind, 'browser', chromiumPids);
+  } finally {
+    await context.close();
+    // Its Goodbye is in before the next run starts.
+    await new Promise((r) => setTimeout(r, 300));
+  }
 }
 
 const results = {};
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'] });
 try {
-  // Node worker.
-  const worker = spawn(process.execPath, [join(DIST, 'bin/swarmgrid.js'), 'worker', '--grid', grid, '--bootstrap', `127.0.0.1:${dht.port}`, '--threads', String(threads), '--json'], { stdio: 'ignore' });
-  await until(() => joined.some((j) => j.runtime === 'node'));
-  results.node = await measure('node');
-  worker.kill('SIGTERM');
-  await new Promise((r) => worker.once('exit', r));
-
-  // Browser volunteer.
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'] });
-  try {
-    const page = await browser.newPage();
-    await page.goto(`${coordinator.httpUrl}/?threads=${threads}`);
-    await until(() => joined.some((j) => j.runtime === 'browser'));
-    results.browser = await measure('browser');
-  } finally {
-    await browser.close();
+  for (const kind of kinds) {
+    const node = [];
+    const web = [];
+    for (let rep = 0; rep < runs; rep++) {
+      // Alternate which runtime goes first, so drift in the machine's load falls on both.
+      if (rep % 2 === 0) {
+        node.push(await nodeRun(kind));
+        web.push(await browserRun(browser, kind));
+      } else {
+        web.push(await browserRun(browser, kind));
+        node.push(await nodeRun(kind));
+      }
+      log(`${kind} #${rep + 1}: node ${node.at(-1).endToEnd.toFixed(1)} tasks/s, ${node.at(-1).cpuMsPerTask.toFixed(2)} ms CPU/task; `
+        + `browser ${web.at(-1).endToEnd.toFixed(1)} tasks/s, ${web.at(-1).cpuMsPerTask.toFixed(2)} ms CPU/task`);
+    }
+    results[kind] = {
+      tasks: node[0].tasks,
+      node: { endToEnd: summary(node.map((r) => r.endToEnd)), cpuMsPerTask: summary(node.map((r) => r.cpuMsPerTask)) },
+      browser: { endToEnd: summary(web.map((r) => r.endToEnd)), cpuMsPerTask: summary(web.map((r) => r.cpuMsPerTask)) },
+      // browser/node, both as rates: > 1 means the browser is faster.
+      ratioEndToEnd: summary(web.map((r, i) => r.endToEnd / node[i].endToEnd)),
+      ratioCpu: summary(web.map((r, i) => node[i].cpuMsPerTask / r.cpuMsPerTask)),
+    };
   }
 } finally {
+  await browser.close();
+  db.close();
   await coordinator.close();
   await dht.destroy();
   rmSync(dataDir, { recursive: true, force: true });
 }
 
-const f = (x) => x.toFixed(2).padStart(7);
-console.log(`pi, ${units} work units × ${samples.toLocaleString('en-US')} samples, ${threads} thread(s), replication 1`);
-console.log('runtime   end-to-end tasks/s/core   kernel tasks/s/core   mean task ms');
-for (const [name, r] of Object.entries(results)) console.log(`${name.padEnd(9)} ${f(r.endToEnd)}                 ${f(r.kernel)}               ${r.meanCpuMs.toFixed(1)}`);
-console.log(`browser / node: end to end ${(results.browser.endToEnd / results.node.endToEnd).toFixed(2)}, kernel ${(results.browser.kernel / results.node.kernel).toFixed(2)}`);
+const f = (x, d = 2) => x.toFixed(d);
+const s = (x, d = 2) => `${f(x.median, d)} (${f(x.min, d)}–${f(x.max, d)})`;
+console.log(`browser vs node, ${threads} thread(s) each, ${runs} interleaved run(s) per kind, replication 1; medians (min–max)`);
+console.log('kind        tasks  node tasks/s/core    browser tasks/s/core  node CPU ms/task   browser CPU ms/task  browser/node end to end  browser/node CPU');
+for (const [kind, r] of Object.entries(results)) {
+  console.log(`${kind.padEnd(11)} ${String(r.tasks).padStart(5)}  ${s(r.node.endToEnd, 1).padEnd(20)} ${s(r.browser.endToEnd, 1).padEnd(21)} ${s(r.node.cpuMsPerTask).padEnd(18)} `
+    + `${s(r.browser.cpuMsPerTask).padEnd(20)} ${s(r.ratioEndToEnd).padEnd(24)} ${s(r.ratioCpu)}`);
+}
+emit({ results: { threads, runs, kinds: results } });

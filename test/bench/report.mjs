@@ -64,9 +64,12 @@ export function rows(results) {
   }
   const br = results.browser;
   if (br?.error) err('6 browser vs node', br);
-  else if (br) {
-    out.push(['6 browser vs node', br.label ?? 'pi tasks per second per core', `browser ${fix(br.browser?.endToEnd)} / node ${fix(br.node?.endToEnd)} tasks/s/core end to end`,
-      `browser/node ${fix(br.ratioEndToEnd)} end to end, ${fix(br.ratioKernel)} kernel only`]);
+  else if (br?.kinds) {
+    for (const [kind, r] of Object.entries(br.kinds)) {
+      out.push(['6 browser vs node', `${kind}: tasks/s per core, ${r.tasks} tasks, ${br.threads} thread(s), ${br.runs} interleaved runs`,
+        `browser ${spread(r.browser.endToEnd, (x) => fix(x, 1))} / node ${spread(r.node.endToEnd, (x) => fix(x, 1))} end to end`,
+        `browser/node ${spread(r.ratioEndToEnd, fix)} end to end${kind === 'pi' ? ' (target ≥ 0.8)' : ''}, ${spread(r.ratioCpu, fix)} by kernel-thread CPU per task`]);
+    }
   }
   return out;
 }
@@ -105,20 +108,8 @@ export function writeBenchmarks(path, block) {
   writeFileSync(path, next);
 }
 
-/**
- * Reads test/bench/browser-vs-node.mjs's figures: its result line if it prints one, else its
- * table ("node|browser  END_TO_END  KERNEL  MEAN_MS" and "browser / node: end to end R, kernel R").
- */
+/** Reads test/bench/browser-vs-node.mjs's figures from its result line. */
 export function parseBrowserVsNode(stdout) {
   const marked = stdout.split('\n').find((l) => l.startsWith(RESULT_MARK));
-  if (marked) return JSON.parse(marked.slice(RESULT_MARK.length)).results;
-  const row = (name) => {
-    const m = new RegExp(`^${name}\\s+([\\d.]+)\\s+([\\d.]+)\\s+([\\d.]+)`, 'm').exec(stdout);
-    return m ? { endToEnd: Number(m[1]), kernel: Number(m[2]), meanTaskMs: Number(m[3]) } : undefined;
-  };
-  const node = row('node');
-  const browser = row('browser');
-  if (!node || !browser) return undefined;
-  const label = stdout.split('\n').find((l) => /work units/.test(l))?.trim();
-  return { label, node, browser, ratioEndToEnd: browser.endToEnd / node.endToEnd, ratioKernel: browser.kernel / node.kernel };
+  return marked ? JSON.parse(marked.slice(RESULT_MARK.length)).results : undefined;
 }

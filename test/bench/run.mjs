@@ -99,7 +99,7 @@ if (!only || only.has('browser')) {
   else if (!chromium) results.browser = { error: 'skipped: Chromium missing (see setup)' };
   else {
     log('── browser vs node ──');
-    const r = await runSection('browser-vs-node.mjs', quick ? ['--units', '20'] : []);
+    const r = await runSection('browser-vs-node.mjs', quick ? ['--runs', '1', '--kinds', 'pi,echo'] : ['--runs', '3']);
     results.browser = parseBrowserVsNode(r.stdout) ?? { error: `browser-vs-node.mjs gave no figures (${r.error ?? 'unparsed output'})`, output: r.stdout.slice(-2000) };
     results.browser.seconds = r.seconds;
   }
