@@ -19,7 +19,7 @@ rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 await build({
-  entryPoints: { app: join(here, 'main.ts'), 'task-worker': join(here, 'task-worker.ts') },
+  entryPoints: { app: join(here, 'main.ts'), 'agent-worker': join(here, 'agent-worker.ts'), 'task-worker': join(here, 'task-worker.ts') },
   outdir: out,
   bundle: true,
   platform: 'browser',

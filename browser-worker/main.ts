@@ -1,8 +1,12 @@
 /**
  * The volunteer page's entry point: makes (or finds) the volunteer's identity, starts the agent
- * against the coordinator that served the page, and wires the controls.
+ * in its dedicated worker (browser-worker/agent-worker.ts: hidden pages' timers are throttled,
+ * a worker's are not) against the coordinator that served the page, renders what the agent
+ * reports, and forwards the controls.
  */
-import { BrowserAgent } from './agent.js';
+import * as Comlink from 'comlink';
+import type { AgentSnapshot } from './agent.js';
+import type { AgentWorkerApi } from './agent-worker.js';
 import { BatchWatch } from './batch-watch.js';
 import { safeLocalStorage, volunteerId } from './identity.js';
 import { VolunteerView } from './view.js';
@@ -29,34 +33,35 @@ function main(): void {
   // A --private coordinator admits volunteers with a join key: its operator hands out the page's
   // link with `?token=…`, passed on to the WebSocket as is (never stored).
   const token = new URLSearchParams(location.search).get('token');
-  const agent = new BrowserAgent({
+  const agentWorker = new Worker(new URL('agent-worker.js', location.href).href, { name: 'swarmgrid-agent' });
+  const agent = Comlink.wrap<AgentWorkerApi>(agentWorker);
+  void agent.start({
     url: `${scheme}//${location.host}/v1/volunteer?id=${id}${token ? `&token=${encodeURIComponent(token)}` : ''}`,
     threads,
     workerUrl: new URL('task-worker.js', location.href).href,
   });
   const view = new VolunteerView(id);
-  let dirty = true;
-  const watch = new BatchWatch(() => { dirty = true; });
-  const render = (): void => {
-    const snapshot = agent.snapshot();
-    if (snapshot.current) watch.watch(snapshot.current.batchId);
-    view.render(snapshot, watch.latest);
-  };
+  const watch = new BatchWatch(() => void tick());
+  let last: AgentSnapshot | null = null;
   // The page renders on a clock, never once per task: tasks of a few milliseconds would repaint it
   // hundreds of times a second, and with software compositing the repaints took up to a core from
-  // the workers (issue 13). Changes show within RENDER_MS; the rate, countdowns and batch progress
-  // move once a second without events; a hidden page renders nothing until it is shown again.
-  let renderedAt = 0;
-  agent.onChange(() => { dirty = true; });
-  const tick = (): void => {
-    if (document.visibilityState === 'hidden') return;
-    if (!dirty && Date.now() - renderedAt < 1000) return;
-    dirty = false;
-    renderedAt = Date.now();
-    render();
-  };
-  setInterval(tick, RENDER_MS);
-  document.addEventListener('visibilitychange', tick);
+  // the workers (issue 13). Each tick asks the agent for a snapshot and writes only what changed;
+  // a hidden page renders nothing until it is shown again.
+  let rendering = false;
+  async function tick(): Promise<void> {
+    if (document.visibilityState === 'hidden' || rendering) return;
+    rendering = true;
+    try {
+      last = await agent.snapshot();
+      if (!last) return;
+      if (last.current) watch.watch(last.current.batchId);
+      view.render(last, watch.latest);
+    } finally {
+      rendering = false;
+    }
+  }
+  setInterval(() => void tick(), RENDER_MS);
+  document.addEventListener('visibilitychange', () => void tick());
 
   const slider = document.getElementById('threads') as HTMLInputElement;
   const sliderValue = document.getElementById('threads-value') as HTMLOutputElement;
@@ -69,7 +74,7 @@ function main(): void {
   });
   slider.addEventListener('change', () => {
     const n = Number(slider.value);
-    agent.setThreads(n);
+    void agent.setThreads(n).then(tick);
     try {
       safeLocalStorage()?.setItem(THREADS_KEY, String(n));
     } catch {
@@ -78,8 +83,7 @@ function main(): void {
   });
 
   document.getElementById('pause')!.addEventListener('click', () => {
-    if (agent.paused) agent.resume();
-    else agent.pause();
+    void (last?.paused ? agent.resume() : agent.pause()).then(tick);
   });
 
   // Closing the tab loses nothing: Goodbye hands the held tasks back for immediate re-issue (and
@@ -88,7 +92,7 @@ function main(): void {
   const leave = (): void => {
     if (left) return;
     left = true;
-    agent.leave('volunteer closed the page');
+    void agent.leave('volunteer closed the page');
   };
   addEventListener('pagehide', leave);
   addEventListener('beforeunload', leave);
@@ -97,8 +101,7 @@ function main(): void {
     if (ev.persisted && left) location.reload();
   });
 
-  agent.start();
-  render();
+  void tick();
 }
 
 main();
