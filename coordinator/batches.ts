@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { encodeInput } from '../jobs/codec.js';
+import { checkParamNames } from '../jobs/validate.js';
 import type { Artifact, JobKind, Json } from '../jobs/types.js';
 import { reduceBatch } from './assimilator.js';
 import { chunksOf, type InputChunk, type InputSource, unitLabel } from './batch-inputs.js';
@@ -71,6 +72,11 @@ export class BatchManager {
     if (!entry) throw CoordinatorErrors.UNKNOWN_KIND(sub.kind);
     const { kind } = entry;
     const policy = resolvePolicy(sub.policy);
+    try {
+      checkParamNames(kind.params, sub.params);
+    } catch (err) {
+      throw CoordinatorErrors.INVALID_PARAMS(kind.name, (err as Error).message);
+    }
     let chunks: AsyncIterable<InputChunk>;
     if (sub.inputChunks) chunks = sub.inputChunks;
     else if (sub.inputs) chunks = chunksOf(sub.inputs, INGEST_CHUNK);

@@ -1,4 +1,19 @@
 /** Small input/params validation helpers shared by job kinds. Errors name the field. */
+import { unknownFieldHint } from './suggest.js';
+import type { ParamSpec } from './types.js';
+
+/**
+ * Refuses batch params the kind does not declare: a misspelt name would otherwise be ignored and
+ * the batch run with that param's default (`"To": 1000` ran 0..10^9). Kinds that declare no
+ * params are not checked. Throws naming the field and the name probably meant.
+ */
+export function checkParamNames(spec: readonly ParamSpec[] | undefined, params: unknown): void {
+  if (!spec || params === null || params === undefined || typeof params !== 'object' || Array.isArray(params)) return;
+  const known = spec.map((p) => p.name);
+  for (const name of Object.keys(params)) {
+    if (!known.includes(name)) throw new Error(`unknown param ${name}${unknownFieldHint(name, known)}`);
+  }
+}
 
 export function asObject(value: unknown, what: string): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

@@ -62,6 +62,16 @@ describe('bad submissions', () => {
     expectError(await postNdjson(coord, ['{"kind":"pi","policy":{"lease":-1}}', pi(0)]), 400, 'GRID_ERR_INVALID_POLICY', /policy\.lease/);
   });
 
+  it('a misspelt param or policy field is refused with the name meant, not ignored; nothing is stored', async () => {
+    const before = rowCounts(coord);
+    expectError(await postJson(coord, { kind: 'primes', params: { from: 0, To: 1000 } }), 400, 'GRID_ERR_INVALID_PARAMS', /unknown param To; did you mean to\?/);
+    expectError(await postJson(coord, { kind: 'pi', params: { workUnits: 20, samplesPerUnits: 1000 } }), 400, 'GRID_ERR_INVALID_PARAMS', /samplesPerUnits; did you mean samplesPerUnit\?/);
+    expectError(await postJson(coord, { kind: 'pi', params: { workUnits: 2 }, policy: { qourum: 1 } }), 400, 'GRID_ERR_INVALID_POLICY', /policy\.qourum; did you mean quorum\?/);
+    // Nothing close: the known names are listed instead.
+    expectError(await postJson(coord, { kind: 'echo', params: { colour: 'red' } }), 400, 'GRID_ERR_INVALID_PARAMS', /unknown param colour; known: workUnits, payloadBytes/);
+    expect(rowCounts(coord)).toEqual(before);
+  });
+
   it('a body that breaks the schema → 400 GRID_ERR_BAD_REQUEST', async () => {
     expectError(await postJson(coord, { inputs: [{}] }), 400, 'GRID_ERR_BAD_REQUEST', /kind/);
     expectError(await postJson(coord, { kind: 'echo', inputs: [] }), 400, 'GRID_ERR_BAD_REQUEST', /inputs/);
