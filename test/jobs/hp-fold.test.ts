@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hpFold } from '../../jobs/hp-fold.js';
+import { renderFoldSvg } from '../../jobs/hp-svg.js';
 import { Xoshiro128 } from '../../jobs/prng.js';
 import { canonicalPrefixes, foldEnergy, hhContacts, MOVES } from '../../jobs/hp-lattice.js';
 import { contactCaps, searchFolds } from '../../jobs/hp-search.js';
@@ -127,6 +128,18 @@ describe('hp-fold: the job kind', () => {
     expect(svg.match(/<circle /g)).toHaveLength(20);
     expect(svg.match(/fill="#000000"\/>/g)).toHaveLength(10); // one black disc per H
     expect(svg.match(/<line /g)).toHaveLength(9); // one dashed line per contact
+  });
+
+  it('keeps the whole caption inside the picture, wrapping a long fold string over lines', () => {
+    for (const [sequence, fold] of [['HPHPPHHPHPPHPHHPPHPH', 'RUULDLULLDRDLDRRDRU'], ['H', ''], ['HH', 'R'], ['H'.repeat(40), 'R'.repeat(39)]] as const) {
+      const svg = renderFoldSvg(sequence, fold, -1);
+      const width = Number(/width="(\d+)"/.exec(svg)![1]);
+      const lines = [...svg.matchAll(/<text x="(\d+)" y="\d+">([^<]*)<\/text>/g)].map((m) => ({ x: Number(m[1]), text: m[2]! }));
+      expect(lines.length, sequence).toBeGreaterThanOrEqual(2);
+      // Monospace at 14 px: 8.4 px a character.
+      for (const l of lines) expect(l.x + l.text.length * 8.4, `${sequence}: ${l.text}`).toBeLessThanOrEqual(width);
+      expect(lines.slice(1).map((l) => l.text).join(''), 'the fold string, uncut').toBe(fold || '(single residue)');
+    }
   });
 
   it('reports a prefix that walls itself in as null, and the same output on every run', () => {
