@@ -27,6 +27,14 @@ export function splitmix32(seed: number): () => number {
   };
 }
 
+/** splitmix32's output function: a bijection of 32-bit words that mixes every bit into every bit. */
+export function mix32(x: number): number {
+  let z = x >>> 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
 /**
  * xoshiro128**: fast, 128-bit state, passes BigCrush. `nextUint32` returns an unsigned 32-bit
  * integer, `nextFloat` a double in [0, 1) with 32 bits of randomness.
@@ -40,6 +48,24 @@ export class Xoshiro128 {
     const s = this.#s;
     for (let i = 0; i < 4; i++) s[i] = mix();
     if ((s[0]! | s[1]! | s[2]! | s[3]!) === 0) s[0] = 1;
+  }
+
+  /**
+   * Stream `stream` of run `seed`: a generator for every (seed, stream) pair, e.g. (batch seed,
+   * work unit). The state words are mix32(seed), mix32(stream) and two more of each under other
+   * constants; mix32 is a bijection, so two different pairs always start from different states
+   * (never the all-zero one), and the runs of two seeds share no stream. Different states sit at
+   * unrelated points of xoshiro128**'s single cycle of 2^128 − 1: the chance that two of N
+   * streams of L draws overlap is about N² · L / 2^128.
+   */
+  static stream(seed: number, stream: number): Xoshiro128 {
+    const rng = new Xoshiro128(0);
+    const s = rng.#s;
+    s[0] = mix32(seed);
+    s[1] = mix32(stream);
+    s[2] = mix32((seed ^ 0x6a09e667) >>> 0);
+    s[3] = mix32((stream ^ 0xbb67ae85) >>> 0);
+    return rng;
   }
 
   nextUint32(): number {

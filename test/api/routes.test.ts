@@ -30,7 +30,7 @@ describe('submitting and following a batch', () => {
     const client = clientOf(coord);
     const final = await client.wait(res.json.id, undefined, 100);
     expect(final).toMatchObject({
-      id: res.json.id, kind: 'pi', kindVersion: '1.0.0', state: 'completed', total: 50, progress: 1,
+      id: res.json.id, kind: 'pi', kindVersion: '2.0.0', state: 'completed', total: 50, progress: 1,
       counts: { validated: 50, failed: 0, pending: 0, inProgress: 0, inconclusive: 0, cancelled: 0 },
       params: { workUnits: 50, samplesPerUnit: 10_000, seed: 5 },
       policy: { replication: 2, quorum: 2, lease: 60 },
@@ -196,7 +196,7 @@ describe('the grid', () => {
     const names = res.json.kinds.map((k: { name: string }) => k.name);
     expect(names).toEqual(expect.arrayContaining(['pi', 'echo', 'primes', 'mandelbrot', 'ode-sweep', 'hp-fold']));
     const pi = res.json.kinds.find((k: { name: string }) => k.name === 'pi');
-    expect(pi).toMatchObject({ version: '1.0.0', custom: false, output: 'json', comparator: 'exact', reducer: true, generator: true });
+    expect(pi).toMatchObject({ version: '2.0.0', custom: false, output: 'json', comparator: 'exact', reducer: true, generator: true });
     expect(pi.params).toContainEqual({ name: 'samplesPerUnit', type: 'integer', default: 1_000_000, description: 'darts per work unit' });
   });
 

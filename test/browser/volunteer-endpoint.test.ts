@@ -31,7 +31,7 @@ async function connect(base: string, query: string): Promise<Conversation> {
   return { frames, closed, ws };
 }
 
-const hello = () => encodeFrame({ hello: { protocolVersion: PROTOCOL_VERSION, runtime: Runtime.RUNTIME_BROWSER, threads: 2, kinds: ['pi@1.0.0'], clientVersion: 'test', trustsCoordinator: false } });
+const hello = () => encodeFrame({ hello: { protocolVersion: PROTOCOL_VERSION, runtime: Runtime.RUNTIME_BROWSER, threads: 2, kinds: ['pi@2.0.0'], clientVersion: 'test', trustsCoordinator: false } });
 
 describe('the /v1/volunteer WebSocket and the volunteer page', () => {
   let grid: TestGrid;
