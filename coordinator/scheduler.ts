@@ -13,7 +13,7 @@ import { BatchCounters } from './batch-counters.js';
 import { type BatchRuntime, dequeueAt, enqueue, removeFromReady } from './batch-runtime.js';
 import { nextChunk } from './feeder.js';
 import { digestOf, type HotUnit, hydrateUnit } from './hot-unit.js';
-import { type Lease, Leases } from './leases.js';
+import { type Lease, Leases, monotonicNow } from './leases.js';
 import { type NetworkOptions, Networks } from './networks.js';
 import { Reputation } from './reputation.js';
 import type { Store } from './store.js';
@@ -97,7 +97,16 @@ export class Scheduler {
       onBatchDecided: (batch) => events.onBatchDecided?.(batch),
     });
     // Leases outstanding when the coordinator stopped stay valid: their workers may come back.
-    for (const t of store.leasedTasks()) this.leases.add(t.id, t.wu_id, t.batch_id, t.worker, this.networks.of(t.address, t.worker), t.deadline);
+    // Deadlines are kept in wall time in the store (the monotonic clock starts over with each
+    // process): a recovered lease runs for what its stored deadline leaves, but never longer
+    // than its whole lease (deadline - issued_at), so a wall clock stepped back across the
+    // restart cannot stretch it; one whose deadline has passed expires at the first sweep.
+    const wallNow = Date.now();
+    const monoNow = monotonicNow();
+    for (const t of store.leasedTasks()) {
+      const left = Math.max(0, Math.min(t.deadline - wallNow, t.deadline - t.issued_at));
+      this.leases.add(t.id, t.wu_id, t.batch_id, t.worker, this.networks.of(t.address, t.worker), monoNow + left);
+    }
   }
 
   addBatch(batch: BatchRuntime): void {
@@ -146,7 +155,7 @@ export class Scheduler {
     const offset = this.#rotation++ % active.length;
     const order = [...active.slice(offset), ...active.slice(0, offset)].sort((a, b) => b.policy.priority - a.policy.priority);
     const network = this.networkOf(worker);
-    const now = Date.now();
+    const now = monotonicNow();
     // The network's quota binds all its sessions together: many sessions from one network
     // hold no more than one would.
     let networkRoom = this.networks.quota(network) - this.leases.heldIn(network);
@@ -195,7 +204,9 @@ export class Scheduler {
 
   #issue(batch: BatchRuntime, unit: HotUnit, worker: WorkerHandle, network: string): swarmgrid.ITask {
     const taskId = ++this.#nextTaskId;
+    // Wall time for the stored row (shown, and converted on restart); monotonic for the lease.
     const now = Date.now();
+    const mono = monotonicNow();
     const leaseMs = Math.round(batch.policy.lease * 1000);
     let provisional = false;
     if (unit.issued === 0 && batch.policy.adaptive && this.reputation.consecutiveValid(worker.key) >= batch.policy.trustAfter
@@ -211,7 +222,7 @@ export class Scheduler {
     unit.workers.add(worker.key);
     unit.networks.add(network);
     if (unit.want <= 0) removeFromReady(batch, unit);
-    this.leases.add(taskId, unit.id, batch.id, worker.key, network, now + leaseMs, worker, this.networks.proven(network) ? undefined : now);
+    this.leases.add(taskId, unit.id, batch.id, worker.key, network, mono + leaseMs, worker, this.networks.proven(network) ? undefined : mono);
     this.stats.issued++;
     const row = { id: taskId, wuId: unit.id, worker: worker.key, address: worker.address, runtime: worker.runtime, provisional, issuedAt: now, deadline: now + leaseMs };
     this.store.defer(() => this.store.insertTask(row));
@@ -228,7 +239,7 @@ export class Scheduler {
    * not yet seen validated, which it still is not) for longer than the batch's tasks could take.
    */
   #overdue(lease: Lease, now: number): boolean {
-    if (lease.deadline <= now) return true;
+    if (lease.due <= now) return true;
     if (lease.probationFrom === undefined || this.networks.proven(lease.network)) return false;
     const taskMs = this.batches.get(lease.batchId)?.taskMs;
     if (taskMs === undefined) return false;
@@ -328,7 +339,7 @@ export class Scheduler {
    * first (the returning network may take a unit again after `probationMs`).
    */
   abandon(worker: WorkerHandle, taskIds: number[]): void {
-    const now = Date.now();
+    const now = monotonicNow();
     for (const id of taskIds) {
       const lease = this.leases.get(id);
       if (!lease || lease.worker !== worker.key) continue;

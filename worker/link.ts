@@ -84,7 +84,7 @@ export class CoordinatorLink implements CodeSource {
     this.#welcomed = false;
     old?.close();
     channel.onFrame((frame) => {
-      this.#lastHeard = Date.now();
+      this.#lastHeard = performance.now();
       this.#onFrame(frame);
     });
     channel.onClose((err) => {
@@ -204,8 +204,10 @@ export class CoordinatorLink implements CodeSource {
         channel.close(new Error('coordinator stopped answering heartbeats'));
         return;
       }
-      this.#pingSentAt = Date.now();
-      channel.send({ heartbeat: { timeMs: this.#pingSentAt } });
+      // Monotonic, like #lastHeard: a wall clock stepped back must not make an answered
+      // heartbeat look unanswered. The frame carries wall time, for people reading it.
+      this.#pingSentAt = performance.now();
+      channel.send({ heartbeat: { timeMs: Date.now() } });
     }, periodMs);
     this.#heartbeatTimer.unref();
   }
