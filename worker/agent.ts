@@ -22,6 +22,15 @@ import { Runner } from './runner.js';
 
 export const WORKER_VERSION = '0.1.0';
 
+/**
+ * While no coordinator is connected, the grid topic is looked up again after 1, 2, 4 s, then every
+ * 4 s (±25 %): Hyperswarm alone looks again only every 10-12 min, so a volunteer started before its
+ * coordinator (the usual order) would sit idle that long. A late coordinator is found within one
+ * period plus a lookup. Once one is connected the search stops (Hyperswarm's own refresh goes on).
+ */
+const LOOKUP_MIN_MS = 1000;
+const LOOKUP_MAX_MS = 4000;
+
 export interface WorkerOptions {
   /** @defaultValue 'swarmgrid/public' */
   grid?: string;
@@ -74,6 +83,9 @@ export class WorkerAgent implements LinkHost {
   #closing?: Promise<void>;
   #share = new FairShare<string>();
   #reconnect: Reconnector;
+  #discovery?: { refresh(): Promise<unknown> };
+  #lookupTimer: NodeJS.Timeout | undefined;
+  #lookups = 0;
   #idle?: IdleMonitor;
   #tempCache?: string;
   /** Tasks started and not finished, code fetches included: what the thread limit counts. */
@@ -177,7 +189,8 @@ export class WorkerAgent implements LinkHost {
       link.attach(StreamChannel.fromHyperswarm(conn, this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES));
       for (const other of this.links.values()) other.topUpCredit();
     });
-    swarm.join(gridTopic(this.#opts.grid ?? DEFAULT_GRID), { client: true, server: false });
+    this.#discovery = swarm.join(gridTopic(this.#opts.grid ?? DEFAULT_GRID), { client: true, server: false });
+    this.#searchForCoordinators();
     // Named coordinators are dialled by key at once, without waiting for the topic lookup.
     for (const key of only ?? []) swarm.joinPeer(Buffer.from(key, 'hex'));
     if (this.#idle) {
@@ -192,7 +205,28 @@ export class WorkerAgent implements LinkHost {
   }
 
   linkLost(link: CoordinatorLink): void {
-    if (!this.#closing) this.#reconnect.lost(link.key);
+    if (this.#closing) return;
+    this.#reconnect.lost(link.key);
+    // Lost the last one: it may come back under another key, or another may be up by now.
+    this.#searchForCoordinators();
+  }
+
+  /** Looks the grid topic up again on a short backoff until a coordinator welcomes us (LOOKUP_MIN_MS). */
+  #searchForCoordinators(): void {
+    if (this.#closing || this.#lookupTimer || [...this.links.values()].some((l) => l.connected)) return;
+    this.#lookups = 0;
+    const next = () => {
+      const base = Math.min(LOOKUP_MAX_MS, LOOKUP_MIN_MS * 2 ** this.#lookups);
+      this.#lookupTimer = setTimeout(() => {
+        this.#lookupTimer = undefined;
+        if (this.#closing || [...this.links.values()].some((l) => l.connected)) return;
+        this.#lookups++;
+        this.#discovery?.refresh().catch(() => {});
+        next();
+      }, Math.round(base * (0.75 + Math.random() * 0.5)));
+      this.#lookupTimer.unref();
+    };
+    next();
   }
 
   linkWelcomed(link: CoordinatorLink): void {
@@ -302,6 +336,7 @@ export class WorkerAgent implements LinkHost {
       this.paused = true;
       this.#idle?.close();
       this.#reconnect.close();
+      clearTimeout(this.#lookupTimer);
       const deadline = Date.now() + (opts.graceMs ?? 1000);
       while (Date.now() < deadline && [...this.links.values()].some((l) => l.connected && l.unacked.size > 0)) {
         await new Promise((r) => setTimeout(r, 20));
