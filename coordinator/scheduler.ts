@@ -22,6 +22,13 @@ import { bufferSize } from './work-buffer.js';
 import type { WorkerHandle } from './worker-handle.js';
 import type { swarmgrid } from '../proto/codec.js';
 
+/**
+ * Most units one network may have started and still see waiting for other networks' copies in a
+ * batch's ready list before a pick gives up: bounds the scan per pick (and how far a lone
+ * network runs ahead) while it waits for an independent volunteer.
+ */
+const OWN_COPIES_AHEAD = 4096;
+
 export interface SchedulerOptions {
   /** Work units loaded from the store per refill. @defaultValue 1000 */
   refillChunk?: number;
@@ -177,12 +184,32 @@ export class Scheduler {
     if (tasks.length > 0) this.store.afterCommit(() => worker.sendTasks(tasks));
   }
 
+  /**
+   * The first ready unit this worker may take. Units its network already holds a copy of wait
+   * for other networks: they are passed over without counting toward `scanLimit` (up to
+   * OWN_COPIES_AHEAD of them, a Set lookup each), and when the list runs out the feeder loads
+   * more. So a lone network computes first copies of many units while a replicated batch waits
+   * for an independent volunteer, instead of stalling behind its own copies; each unit still
+   * gets at most one task per network.
+   */
   #pick(batch: BatchRuntime, worker: WorkerHandle, network: string, now: number): HotUnit | undefined {
     if (batch.ready.length < this.#opts.refillChunk / 2) this.#refill(batch);
-    const limit = Math.min(batch.ready.length, this.#opts.scanLimit);
-    for (let i = 0; i < limit; i++) {
+    let examined = 0;
+    let own = 0;
+    for (let i = 0; examined < this.#opts.scanLimit && own < OWN_COPIES_AHEAD; i++) {
+      if (i >= batch.ready.length) {
+        // Everything loaded is this network's already or not for it: load the next chunk.
+        const before = batch.ready.length;
+        this.#refill(batch);
+        if (batch.ready.length === before) return undefined;
+      }
       const unit = batch.ready[i]!;
-      if (unit.workers.has(worker.key) || unit.networks.has(network)) continue;
+      if (unit.networks.has(network)) {
+        own++;
+        continue;
+      }
+      examined++;
+      if (unit.workers.has(worker.key)) continue;
       const returned = unit.returnedBy?.get(network);
       if (returned !== undefined && now - returned < this.#opts.probationMs) continue;
       if (unit.want <= 1) dequeueAt(batch, i);
