@@ -5,6 +5,7 @@
  * from verified code bundles; with `idle`, tasks are taken only while the owner is not using
  * the machine.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -63,6 +64,12 @@ export interface WorkerOptions {
    * Fault injection, for tests and drills of the cross-checking: may replace a task's output
    * before it is sent. Never set in production.
    */
+  /**
+   * Called once when a coordinator refuses this worker because another live process uses its
+   * identity (GRID_ERR_DUPLICATE_IDENTITY, a copied --data): the worker stops dialling that
+   * coordinator; the CLI exits. @defaultValue only logged
+   */
+  onIdentityInUse?: (err: GridError) => void;
   tamper?: (task: { kind: string; batchId: string; seq: number; taskId: number }, output: Uint8Array) => Uint8Array;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -76,6 +83,10 @@ export class WorkerAgent implements LinkHost {
   readonly links = new Map<string, CoordinatorLink>();
   readonly runner: Runner;
   readonly code: CodeCache;
+  /** Drawn once per process: lets a coordinator tell a second process with our identity from us redialling. */
+  readonly instance = new Uint8Array(randomBytes(16));
+  /** Coordinators that refused us as a duplicate identity: never dialled again. */
+  readonly #refusedBy = new Set<string>();
   stats = { tasksDone: 0, cpuMs: 0, errors: 0 };
   paused = false;
   #opts: WorkerOptions;
@@ -171,7 +182,7 @@ export class WorkerAgent implements LinkHost {
     swarm.on('connection', (conn, info) => {
       conn.on('error', () => {});
       const key = toHex(conn.remotePublicKey);
-      if (!info.client || (only && !only.has(key))) {
+      if (!info.client || (only && !only.has(key)) || this.#refusedBy.has(key)) {
         // Workers only dial coordinators. One we were told to skip is banned, so Hyperswarm
         // does not keep dialling it every time the topic is refreshed.
         if (info.client) info.ban(true);
@@ -205,7 +216,7 @@ export class WorkerAgent implements LinkHost {
   }
 
   linkLost(link: CoordinatorLink): void {
-    if (this.#closing) return;
+    if (this.#closing || this.#refusedBy.has(link.key)) return;
     this.#reconnect.lost(link.key);
     // Lost the last one: it may come back under another key, or another may be up by now.
     this.#searchForCoordinators();
@@ -227,6 +238,23 @@ export class WorkerAgent implements LinkHost {
       this.#lookupTimer.unref();
     };
     next();
+  }
+
+  identityInUse(link: CoordinatorLink, message: string): void {
+    if (this.#refusedBy.has(link.key)) return;
+    this.#refusedBy.add(link.key);
+    // Redialling would only knock the other process off again: stop, and say why.
+    this.#reconnect.forget(link.key);
+    // Banned too: a topic lookup that finds it again must not dial it (each dial knocks the
+    // other process off).
+    this.#swarm?.swarm.peers.get(link.key)?.ban(true);
+    this.#swarm?.swarm.leavePeer(Buffer.from(link.key, 'hex'));
+    const err = new GridError('GRID_ERR_DUPLICATE_IDENTITY', message, 409);
+    this.log('duplicate-identity', {
+      coordinator: link.key, key: this.publicKey, message,
+      hint: 'another worker process uses this identity (its --data was copied): start each worker with its own --data',
+    });
+    this.#opts.onIdentityInUse?.(err);
   }
 
   linkWelcomed(link: CoordinatorLink): void {
