@@ -117,7 +117,7 @@ export class VolunteerLink {
   #attach(channel: Channel): void {
     this.#channel = channel;
     this.#welcomed = false;
-    this.#lastHeard = Date.now();
+    this.#lastHeard = performance.now();
     channel.onFrame((frame) => this.#onFrame(frame));
     channel.onClose((err) => {
       if (this.#channel !== channel) return;
@@ -141,7 +141,7 @@ export class VolunteerLink {
   }
 
   #onFrame(frame: Frame): void {
-    this.#lastHeard = Date.now();
+    this.#lastHeard = performance.now();
     switch (frame.kind) {
       case 'welcome':
         return this.#onWelcome(frame.welcome);
@@ -208,8 +208,10 @@ export class VolunteerLink {
         this.#channel?.close(new Error('coordinator stopped answering'));
         return;
       }
-      this.#pingSentAt = Date.now();
-      this.#channel?.send({ heartbeat: { timeMs: this.#pingSentAt } });
+      // Monotonic, like #lastHeard: a wall clock stepped back must not make an answered
+      // heartbeat look unanswered. The frame carries wall time, for people reading it.
+      this.#pingSentAt = performance.now();
+      this.#channel?.send({ heartbeat: { timeMs: Date.now() } });
     }, periodMs);
   }
 

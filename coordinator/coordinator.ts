@@ -10,6 +10,8 @@ import { declinedKinds, recordDecline } from './declines.js';
 import { verifyToken } from './http/auth.js';
 import { buildHttp } from './http/server.js';
 import { loadOrCreateKeyPair } from './identity.js';
+import { IdentityClaims } from './identity-claims.js';
+import { ProtoErrors } from '../proto/errors.js';
 import { KindCatalog } from './kind-catalog.js';
 import type { NetworkOptions } from './networks.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
@@ -72,6 +74,7 @@ export class Coordinator {
   readonly publicKey: string;
   readonly grid: string;
   #opts: CoordinatorOptions;
+  #claims = new IdentityClaims();
   #keyPair: { publicKey: Buffer; secretKey: Buffer };
   #swarm?: Swarm;
   #http?: FastifyInstance;
@@ -136,6 +139,12 @@ export class Coordinator {
       version: COORDINATOR_VERSION,
       maxFrameBytes: this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
       codeBundle: (hash) => this.catalog.bundle(hash),
+      claims: {
+        claims: this.#claims,
+        evict: (key, instance) => {
+          for (const s of this.sessions) if (s.key === key && s.instance === instance) s.channel.close(ProtoErrors.DUPLICATE_IDENTITY(key));
+        },
+      },
       declinedKinds: (worker, trusts) => declinedKinds(this.store, worker, trusts),
       onDecline: (worker, kind, reason) => {
         recordDecline(this.store, worker, kind, reason);

@@ -25,7 +25,7 @@ export interface HotUnit {
   /** Networks that hold or held a task of this unit (networks.ts): never two tasks to one. */
   networks: Set<string>;
   /**
-   * Networks that handed a task of this unit back unrun, and when (ms): other networks get it
+   * Networks that handed a task of this unit back unrun, and when (monotonic ms): other networks get it
    * first, so that handing back and taking again cannot hold a unit forever.
    */
   returnedBy?: Map<string, number>;

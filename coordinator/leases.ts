@@ -6,17 +6,28 @@
  * have several sessions (browser tabs share their volunteer id). Leases are counted per holder
  * and batch for the scheduler's work buffer (scheduler.ts), per holder for the session's credit
  * cap, and per network for the network's quota (networks.ts).
+ *
+ * Deadlines run on the process's monotonic clock (`monotonicNow`, ms), never the wall clock: an
+ * operator or NTP stepping the wall clock must neither expire healthy workers' leases (a step
+ * forward) nor keep a dead worker's leases out (a step back). The wall-clock deadline is only
+ * stored and shown (tasks.deadline); see Scheduler for how a restart converts it.
  */
+/** Milliseconds on the monotonic clock (an arbitrary origin per process): for deadlines only. */
+export function monotonicNow(): number {
+  return performance.now();
+}
+
 export interface Lease {
   wuId: number;
   batchId: string;
   worker: string;
   /** The worker's network (networks.ts) when the task was issued. */
   network: string;
-  deadline: number;
+  /** When the lease runs out, on the monotonic clock (`monotonicNow`, ms). */
+  due: number;
   /**
-   * Set for a task issued to a network not yet seen validated (networks.ts): when it was issued,
-   * for the scheduler's probation deadline. Recovered leases have none.
+   * Set for a task issued to a network not yet seen validated (networks.ts): when it was issued
+   * (monotonic ms), for the scheduler's probation deadline. Recovered leases have none.
    */
   probationFrom?: number;
   /** The session the task was sent to; none for leases recovered after a restart. */
@@ -37,13 +48,13 @@ export class Leases {
   #overdue: (lease: Lease, now: number) => boolean;
 
   /**
-   * `overdue` decides at each sweep whether a lease has run out (default: its deadline passed);
-   * the scheduler adds its probation deadline for unproven networks.
+   * `overdue` decides at each sweep whether a lease has run out, `now` being `monotonicNow()`
+   * (default: it is due); the scheduler adds its probation deadline for unproven networks.
    */
-  constructor(sweepMs: number, onExpire: (taskId: number) => void, overdue: (lease: Lease, now: number) => boolean = (l, now) => l.deadline <= now) {
+  constructor(sweepMs: number, onExpire: (taskId: number) => void, overdue: (lease: Lease, now: number) => boolean = (l, now) => l.due <= now) {
     this.#onExpire = onExpire;
     this.#overdue = overdue;
-    this.#timer = setInterval(() => this.sweep(Date.now()), sweepMs);
+    this.#timer = setInterval(() => this.sweep(monotonicNow()), sweepMs);
     this.#timer.unref();
   }
 
@@ -51,9 +62,10 @@ export class Leases {
     return this.#leases.size;
   }
 
-  add(taskId: number, wuId: number, batchId: string, worker: string, network: string, deadline: number, holder?: object, probationFrom?: number): void {
+  /** `due` and `probationFrom` are monotonic ms (`monotonicNow`). */
+  add(taskId: number, wuId: number, batchId: string, worker: string, network: string, due: number, holder?: object, probationFrom?: number): void {
     if (this.#leases.has(taskId)) this.delete(taskId);
-    const lease: Lease = { wuId, batchId, worker, network, deadline };
+    const lease: Lease = { wuId, batchId, worker, network, due };
     if (holder) lease.holder = holder;
     if (probationFrom !== undefined) lease.probationFrom = probationFrom;
     this.#leases.set(taskId, lease);
@@ -111,6 +123,7 @@ export class Leases {
     return ids;
   }
 
+  /** Expires what is overdue at `now` (monotonic ms). */
   sweep(now: number): void {
     const expired: number[] = [];
     for (const [id, lease] of this.#leases) if (this.#overdue(lease, now)) expired.push(id);

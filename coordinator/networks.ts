@@ -62,7 +62,7 @@ interface NetworkState {
   /** Has had a validated result since this coordinator started. */
   proven: boolean;
   identities: Set<string>;
-  /** When the quota was last halved (ms): a burst of misses halves it once. */
+  /** When the quota was last halved (monotonic ms): a burst of misses halves it once. */
   cutAt: number;
   /** Whether `sharedOnce` has said yes for this network. */
   shared: boolean;
@@ -153,7 +153,7 @@ export class Networks {
           break;
         }
       }
-      s = { quota: this.options.quotaStart, sessions: 0, proven: false, identities: new Set(), cutAt: 0, shared: false };
+      s = { quota: this.options.quotaStart, sessions: 0, proven: false, identities: new Set(), cutAt: -Infinity, shared: false };
       this.#state.set(network, s);
     }
     return s;
@@ -211,7 +211,7 @@ export class Networks {
    * one sleeping laptop's burst of expired leases does not cut a whole lab down to the minimum
    * (BOINC's daily quota adapts alike).
    */
-  note(network: string, event: NetworkEvent, now = Date.now()): void {
+  note(network: string, event: NetworkEvent, now = performance.now()): void {
     const s = this.#get(network);
     const { quotaMin, quotaMax } = this.options;
     if (event === 'valid') {

@@ -13,7 +13,7 @@ import { BatchCounters } from './batch-counters.js';
 import { type BatchRuntime, dequeueAt, enqueue, removeFromReady } from './batch-runtime.js';
 import { nextChunk } from './feeder.js';
 import { digestOf, type HotUnit, hydrateUnit } from './hot-unit.js';
-import { type Lease, Leases } from './leases.js';
+import { type Lease, Leases, monotonicNow } from './leases.js';
 import { type NetworkOptions, Networks } from './networks.js';
 import { Reputation } from './reputation.js';
 import type { Store } from './store.js';
@@ -21,6 +21,13 @@ import { Verdicts } from './verdicts.js';
 import { bufferSize } from './work-buffer.js';
 import type { WorkerHandle } from './worker-handle.js';
 import type { swarmgrid } from '../proto/codec.js';
+
+/**
+ * Most units one network may have started and still see waiting for other networks' copies in a
+ * batch's ready list before a pick gives up: bounds the scan per pick (and how far a lone
+ * network runs ahead) while it waits for an independent volunteer.
+ */
+const OWN_COPIES_AHEAD = 4096;
 
 export interface SchedulerOptions {
   /** Work units loaded from the store per refill. @defaultValue 1000 */
@@ -97,7 +104,16 @@ export class Scheduler {
       onBatchDecided: (batch) => events.onBatchDecided?.(batch),
     });
     // Leases outstanding when the coordinator stopped stay valid: their workers may come back.
-    for (const t of store.leasedTasks()) this.leases.add(t.id, t.wu_id, t.batch_id, t.worker, this.networks.of(t.address, t.worker), t.deadline);
+    // Deadlines are kept in wall time in the store (the monotonic clock starts over with each
+    // process): a recovered lease runs for what its stored deadline leaves, but never longer
+    // than its whole lease (deadline - issued_at), so a wall clock stepped back across the
+    // restart cannot stretch it; one whose deadline has passed expires at the first sweep.
+    const wallNow = Date.now();
+    const monoNow = monotonicNow();
+    for (const t of store.leasedTasks()) {
+      const left = Math.max(0, Math.min(t.deadline - wallNow, t.deadline - t.issued_at));
+      this.leases.add(t.id, t.wu_id, t.batch_id, t.worker, this.networks.of(t.address, t.worker), monoNow + left);
+    }
   }
 
   addBatch(batch: BatchRuntime): void {
@@ -146,7 +162,7 @@ export class Scheduler {
     const offset = this.#rotation++ % active.length;
     const order = [...active.slice(offset), ...active.slice(0, offset)].sort((a, b) => b.policy.priority - a.policy.priority);
     const network = this.networkOf(worker);
-    const now = Date.now();
+    const now = monotonicNow();
     // The network's quota binds all its sessions together: many sessions from one network
     // hold no more than one would.
     let networkRoom = this.networks.quota(network) - this.leases.heldIn(network);
@@ -168,12 +184,32 @@ export class Scheduler {
     if (tasks.length > 0) this.store.afterCommit(() => worker.sendTasks(tasks));
   }
 
+  /**
+   * The first ready unit this worker may take. Units its network already holds a copy of wait
+   * for other networks: they are passed over without counting toward `scanLimit` (up to
+   * OWN_COPIES_AHEAD of them, a Set lookup each), and when the list runs out the feeder loads
+   * more. So a lone network computes first copies of many units while a replicated batch waits
+   * for an independent volunteer, instead of stalling behind its own copies; each unit still
+   * gets at most one task per network.
+   */
   #pick(batch: BatchRuntime, worker: WorkerHandle, network: string, now: number): HotUnit | undefined {
     if (batch.ready.length < this.#opts.refillChunk / 2) this.#refill(batch);
-    const limit = Math.min(batch.ready.length, this.#opts.scanLimit);
-    for (let i = 0; i < limit; i++) {
+    let examined = 0;
+    let own = 0;
+    for (let i = 0; examined < this.#opts.scanLimit && own < OWN_COPIES_AHEAD; i++) {
+      if (i >= batch.ready.length) {
+        // Everything loaded is this network's already or not for it: load the next chunk.
+        const before = batch.ready.length;
+        this.#refill(batch);
+        if (batch.ready.length === before) return undefined;
+      }
       const unit = batch.ready[i]!;
-      if (unit.workers.has(worker.key) || unit.networks.has(network)) continue;
+      if (unit.networks.has(network)) {
+        own++;
+        continue;
+      }
+      examined++;
+      if (unit.workers.has(worker.key)) continue;
       const returned = unit.returnedBy?.get(network);
       if (returned !== undefined && now - returned < this.#opts.probationMs) continue;
       if (unit.want <= 1) dequeueAt(batch, i);
@@ -195,7 +231,9 @@ export class Scheduler {
 
   #issue(batch: BatchRuntime, unit: HotUnit, worker: WorkerHandle, network: string): swarmgrid.ITask {
     const taskId = ++this.#nextTaskId;
+    // Wall time for the stored row (shown, and converted on restart); monotonic for the lease.
     const now = Date.now();
+    const mono = monotonicNow();
     const leaseMs = Math.round(batch.policy.lease * 1000);
     let provisional = false;
     if (unit.issued === 0 && batch.policy.adaptive && this.reputation.consecutiveValid(worker.key) >= batch.policy.trustAfter
@@ -211,7 +249,7 @@ export class Scheduler {
     unit.workers.add(worker.key);
     unit.networks.add(network);
     if (unit.want <= 0) removeFromReady(batch, unit);
-    this.leases.add(taskId, unit.id, batch.id, worker.key, network, now + leaseMs, worker, this.networks.proven(network) ? undefined : now);
+    this.leases.add(taskId, unit.id, batch.id, worker.key, network, mono + leaseMs, worker, this.networks.proven(network) ? undefined : mono);
     this.stats.issued++;
     const row = { id: taskId, wuId: unit.id, worker: worker.key, address: worker.address, runtime: worker.runtime, provisional, issuedAt: now, deadline: now + leaseMs };
     this.store.defer(() => this.store.insertTask(row));
@@ -228,7 +266,7 @@ export class Scheduler {
    * not yet seen validated, which it still is not) for longer than the batch's tasks could take.
    */
   #overdue(lease: Lease, now: number): boolean {
-    if (lease.deadline <= now) return true;
+    if (lease.due <= now) return true;
     if (lease.probationFrom === undefined || this.networks.proven(lease.network)) return false;
     const taskMs = this.batches.get(lease.batchId)?.taskMs;
     if (taskMs === undefined) return false;
@@ -328,7 +366,7 @@ export class Scheduler {
    * first (the returning network may take a unit again after `probationMs`).
    */
   abandon(worker: WorkerHandle, taskIds: number[]): void {
-    const now = Date.now();
+    const now = monotonicNow();
     for (const id of taskIds) {
       const lease = this.leases.get(id);
       if (!lease || lease.worker !== worker.key) continue;

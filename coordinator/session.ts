@@ -6,6 +6,7 @@ import { type Channel } from '../proto/channel.js';
 import { type Frame, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../proto/codec.js';
 import { ProtoErrors } from '../proto/errors.js';
 import { CoordinatorErrors } from './errors.js';
+import type { IdentityClaims } from './identity-claims.js';
 import type { Scheduler } from './scheduler.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -32,6 +33,11 @@ export interface SessionOptions {
   admit?: (joinToken: string) => boolean;
   /** Serves a code bundle for a custom kind, or undefined if unknown. */
   codeBundle?: (hash: Uint8Array) => swarmgrid.ICodeBundle | undefined;
+  /**
+   * Tells a second live process sharing a Hyperswarm worker's identity from one that redials
+   * (identity-claims.ts); `evict` closes the open sessions of an instance found to be a duplicate.
+   */
+  claims?: { claims: IdentityClaims; evict: (key: string, instance: string) => void };
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
 
@@ -60,6 +66,8 @@ export class Session implements WorkerHandle {
   credit = 0;
   threads = 0;
   tasksDone = 0;
+  /** The worker process's instance (hex) from its Hello: '' for browsers and older workers. */
+  instance = '';
   readonly connectedAt = Date.now();
   #scheduler: Scheduler;
   #opts: SessionOptions;
@@ -186,6 +194,19 @@ export class Session implements WorkerHandle {
     if (this.#opts.admit && !this.#opts.admit(hello.joinToken)) throw CoordinatorErrors.UNAUTHORIZED();
     if (!(hello.threads >= 1 && hello.threads <= MAX_HELLO_THREADS)) throw ProtoErrors.PROTOCOL(`Hello.threads must be 1 to ${MAX_HELLO_THREADS}, got ${hello.threads}`);
     if (hello.kinds.length > MAX_HELLO_KINDS) throw ProtoErrors.PROTOCOL(`Hello names more than ${MAX_HELLO_KINDS} kinds`);
+    if (this.runtime === 'node' && this.#opts.claims) {
+      const instance = Buffer.from(hello.instance ?? []).toString('hex');
+      const verdict = this.#opts.claims.claims.hello(this.key, instance);
+      if (!verdict.admit) {
+        this.#opts.log?.('duplicate-identity', { worker: this.key, instance, address: this.address, action: 'refused' });
+        throw ProtoErrors.DUPLICATE_IDENTITY(this.key);
+      }
+      this.instance = instance;
+      if (verdict.evict) {
+        this.#opts.log?.('duplicate-identity', { worker: this.key, instance: verdict.evict, action: 'refused from now on', incumbent: instance });
+        this.#opts.claims.evict(this.key, verdict.evict);
+      }
+    }
     const claimed = hello.runtime === Runtime.RUNTIME_BROWSER ? 'browser' : 'node';
     if (claimed !== this.runtime) this.#opts.log?.('runtime-claim-ignored', { worker: this.key, claimed, runtime: this.runtime, address: this.address });
     const networks = this.#scheduler.networks;
@@ -219,6 +240,7 @@ export class Session implements WorkerHandle {
     clearTimeout(this.#helloTimer);
     if (this.#joined) this.#scheduler.networks.leave(this.network);
     if (!this.#welcomed) return;
+    if (this.instance) this.#opts.claims?.claims.closed(this.key, this.instance);
     // Leases stay: a worker that drops without Goodbye may reconnect and deliver.
     this.#scheduler.detach(this);
     this.#opts.log?.('worker-left', { worker: this.key, tasksDone: this.tasksDone });

@@ -322,9 +322,9 @@ export class Store {
     return this.stmt('SELECT * FROM tasks WHERE id = ?').get(id) as TaskRow | undefined;
   }
 
-  leasedTasks(): (Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'address' | 'deadline'> & { batch_id: string })[] {
-    return this.stmt(`SELECT t.id, t.wu_id, t.worker, t.address, t.deadline, w.batch_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
-      WHERE t.state = 'leased'`).all() as (Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'address' | 'deadline'> & { batch_id: string })[];
+  leasedTasks(): (Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'address' | 'issued_at' | 'deadline'> & { batch_id: string })[] {
+    return this.stmt(`SELECT t.id, t.wu_id, t.worker, t.address, t.issued_at, t.deadline, w.batch_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
+      WHERE t.state = 'leased'`).all() as (Pick<TaskRow, 'id' | 'wu_id' | 'worker' | 'address' | 'issued_at' | 'deadline'> & { batch_id: string })[];
   }
 
   setTaskResult(id: number, state: TaskState, output: Uint8Array | null, digest: Uint8Array | null, error: string | null, cpuMs: number): void {

@@ -37,5 +37,6 @@ export const ProtoErrors = {
   PROTOCOL_VERSION: createError('GRID_ERR_PROTOCOL_VERSION', 'protocol version %s is not supported (this peer speaks %s)', 400),
   NETWORK_QUOTA: createError('GRID_ERR_NETWORK_QUOTA', 'network %s already has %s sessions open, the most one network may hold', 429),
   CHANNEL_CLOSED: createError('GRID_ERR_CHANNEL_CLOSED', 'channel is closed', 500),
+  DUPLICATE_IDENTITY: createError('GRID_ERR_DUPLICATE_IDENTITY', 'identity %s is in use by another worker process connected to this coordinator (a copied --data?): give each worker its own --data', 409),
   BOOTSTRAP: createError('GRID_ERR_BOOTSTRAP', 'invalid bootstrap address "%s": expected HOST:PORT', 400),
 } as const;

@@ -5,6 +5,7 @@
  * from verified code bundles; with `idle`, tasks are taken only while the owner is not using
  * the machine.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,15 @@ import { Reconnector } from './reconnect.js';
 import { Runner } from './runner.js';
 
 export const WORKER_VERSION = '0.1.0';
+
+/**
+ * While no coordinator is connected, the grid topic is looked up again after 1, 2, 4 s, then every
+ * 4 s (±25 %): Hyperswarm alone looks again only every 10-12 min, so a volunteer started before its
+ * coordinator (the usual order) would sit idle that long. A late coordinator is found within one
+ * period plus a lookup. Once one is connected the search stops (Hyperswarm's own refresh goes on).
+ */
+const LOOKUP_MIN_MS = 1000;
+const LOOKUP_MAX_MS = 4000;
 
 export interface WorkerOptions {
   /** @defaultValue 'swarmgrid/public' */
@@ -54,6 +64,12 @@ export interface WorkerOptions {
    * Fault injection, for tests and drills of the cross-checking: may replace a task's output
    * before it is sent. Never set in production.
    */
+  /**
+   * Called once when a coordinator refuses this worker because another live process uses its
+   * identity (GRID_ERR_DUPLICATE_IDENTITY, a copied --data): the worker stops dialling that
+   * coordinator; the CLI exits. @defaultValue only logged
+   */
+  onIdentityInUse?: (err: GridError) => void;
   tamper?: (task: { kind: string; batchId: string; seq: number; taskId: number }, output: Uint8Array) => Uint8Array;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -67,6 +83,10 @@ export class WorkerAgent implements LinkHost {
   readonly links = new Map<string, CoordinatorLink>();
   readonly runner: Runner;
   readonly code: CodeCache;
+  /** Drawn once per process: lets a coordinator tell a second process with our identity from us redialling. */
+  readonly instance = new Uint8Array(randomBytes(16));
+  /** Coordinators that refused us as a duplicate identity: never dialled again. */
+  readonly #refusedBy = new Set<string>();
   stats = { tasksDone: 0, cpuMs: 0, errors: 0 };
   paused = false;
   #opts: WorkerOptions;
@@ -74,6 +94,9 @@ export class WorkerAgent implements LinkHost {
   #closing?: Promise<void>;
   #share = new FairShare<string>();
   #reconnect: Reconnector;
+  #discovery?: { refresh(): Promise<unknown> };
+  #lookupTimer: NodeJS.Timeout | undefined;
+  #lookups = 0;
   #idle?: IdleMonitor;
   #tempCache?: string;
   /** Tasks started and not finished, code fetches included: what the thread limit counts. */
@@ -159,7 +182,7 @@ export class WorkerAgent implements LinkHost {
     swarm.on('connection', (conn, info) => {
       conn.on('error', () => {});
       const key = toHex(conn.remotePublicKey);
-      if (!info.client || (only && !only.has(key))) {
+      if (!info.client || (only && !only.has(key)) || this.#refusedBy.has(key)) {
         // Workers only dial coordinators. One we were told to skip is banned, so Hyperswarm
         // does not keep dialling it every time the topic is refreshed.
         if (info.client) info.ban(true);
@@ -177,7 +200,8 @@ export class WorkerAgent implements LinkHost {
       link.attach(StreamChannel.fromHyperswarm(conn, this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES));
       for (const other of this.links.values()) other.topUpCredit();
     });
-    swarm.join(gridTopic(this.#opts.grid ?? DEFAULT_GRID), { client: true, server: false });
+    this.#discovery = swarm.join(gridTopic(this.#opts.grid ?? DEFAULT_GRID), { client: true, server: false });
+    this.#searchForCoordinators();
     // Named coordinators are dialled by key at once, without waiting for the topic lookup.
     for (const key of only ?? []) swarm.joinPeer(Buffer.from(key, 'hex'));
     if (this.#idle) {
@@ -192,7 +216,45 @@ export class WorkerAgent implements LinkHost {
   }
 
   linkLost(link: CoordinatorLink): void {
-    if (!this.#closing) this.#reconnect.lost(link.key);
+    if (this.#closing || this.#refusedBy.has(link.key)) return;
+    this.#reconnect.lost(link.key);
+    // Lost the last one: it may come back under another key, or another may be up by now.
+    this.#searchForCoordinators();
+  }
+
+  /** Looks the grid topic up again on a short backoff until a coordinator welcomes us (LOOKUP_MIN_MS). */
+  #searchForCoordinators(): void {
+    if (this.#closing || this.#lookupTimer || [...this.links.values()].some((l) => l.connected)) return;
+    this.#lookups = 0;
+    const next = () => {
+      const base = Math.min(LOOKUP_MAX_MS, LOOKUP_MIN_MS * 2 ** this.#lookups);
+      this.#lookupTimer = setTimeout(() => {
+        this.#lookupTimer = undefined;
+        if (this.#closing || [...this.links.values()].some((l) => l.connected)) return;
+        this.#lookups++;
+        this.#discovery?.refresh().catch(() => {});
+        next();
+      }, Math.round(base * (0.75 + Math.random() * 0.5)));
+      this.#lookupTimer.unref();
+    };
+    next();
+  }
+
+  identityInUse(link: CoordinatorLink, message: string): void {
+    if (this.#refusedBy.has(link.key)) return;
+    this.#refusedBy.add(link.key);
+    // Redialling would only knock the other process off again: stop, and say why.
+    this.#reconnect.forget(link.key);
+    // Banned too: a topic lookup that finds it again must not dial it (each dial knocks the
+    // other process off).
+    this.#swarm?.swarm.peers.get(link.key)?.ban(true);
+    this.#swarm?.swarm.leavePeer(Buffer.from(link.key, 'hex'));
+    const err = new GridError('GRID_ERR_DUPLICATE_IDENTITY', message, 409);
+    this.log('duplicate-identity', {
+      coordinator: link.key, key: this.publicKey, message,
+      hint: 'another worker process uses this identity (its --data was copied): start each worker with its own --data',
+    });
+    this.#opts.onIdentityInUse?.(err);
   }
 
   linkWelcomed(link: CoordinatorLink): void {
@@ -302,6 +364,7 @@ export class WorkerAgent implements LinkHost {
       this.paused = true;
       this.#idle?.close();
       this.#reconnect.close();
+      clearTimeout(this.#lookupTimer);
       const deadline = Date.now() + (opts.graceMs ?? 1000);
       while (Date.now() < deadline && [...this.links.values()].some((l) => l.connected && l.unacked.size > 0)) {
         await new Promise((r) => setTimeout(r, 20));

@@ -33,6 +33,10 @@ export interface LinkHost {
   linkLost(link: CoordinatorLink): void;
   /** The coordinator welcomed us: redialling after a drop may start fast again. */
   linkWelcomed?(link: CoordinatorLink): void;
+  /** Random bytes drawn once per process, sent in Hello (proto: Hello.instance). */
+  readonly instance?: Uint8Array;
+  /** The coordinator refused us: another live process has our identity (GRID_ERR_DUPLICATE_IDENTITY). */
+  identityInUse?(link: CoordinatorLink, message: string): void;
   log(event: string, fields: Record<string, unknown>): void;
 }
 
@@ -84,7 +88,7 @@ export class CoordinatorLink implements CodeSource {
     this.#welcomed = false;
     old?.close();
     channel.onFrame((frame) => {
-      this.#lastHeard = Date.now();
+      this.#lastHeard = performance.now();
       this.#onFrame(frame);
     });
     channel.onClose((err) => {
@@ -105,6 +109,7 @@ export class CoordinatorLink implements CodeSource {
         clientVersion: this.#host.version,
         trustsCoordinator: this.#host.trusts(this.key),
         joinToken: this.#host.joinToken(this.key),
+        ...(this.#host.instance && { instance: this.#host.instance }),
       },
     });
   }
@@ -152,6 +157,7 @@ export class CoordinatorLink implements CodeSource {
           ? { hint: `this coordinator is private: ask its operator for a join token and start the worker with --join ${this.key}=TOKEN` }
           : {};
         this.#host.log('coordinator-error', { coordinator: this.key, code: frame.error.code, message: frame.error.message, ...hint });
+        if (frame.error.code === 'GRID_ERR_DUPLICATE_IDENTITY') this.#host.identityInUse?.(this, frame.error.message);
         return;
       }
       default:
@@ -204,8 +210,10 @@ export class CoordinatorLink implements CodeSource {
         channel.close(new Error('coordinator stopped answering heartbeats'));
         return;
       }
-      this.#pingSentAt = Date.now();
-      channel.send({ heartbeat: { timeMs: this.#pingSentAt } });
+      // Monotonic, like #lastHeard: a wall clock stepped back must not make an answered
+      // heartbeat look unanswered. The frame carries wall time, for people reading it.
+      this.#pingSentAt = performance.now();
+      channel.send({ heartbeat: { timeMs: Date.now() } });
     }, periodMs);
     this.#heartbeatTimer.unref();
   }

@@ -62,6 +62,14 @@ export class Reconnector {
     this.#pending.set(key, { timer, attempt });
   }
 
+  /** Stops dialling `key` (it refused us for good). */
+  forget(key: string): void {
+    const p = this.#pending.get(key);
+    if (p) clearTimeout(p.timer);
+    this.#pending.delete(key);
+    this.#attempts.delete(key);
+  }
+
   close(): void {
     this.#closed = true;
     for (const p of this.#pending.values()) clearTimeout(p.timer);

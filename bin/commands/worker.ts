@@ -1,6 +1,7 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateKeyPair } from '../../coordinator/identity.js';
+import { GridError } from '../../proto/errors.js';
 import { WorkerAgent } from '../../worker/agent.js';
 import { type Command, intOption, untilSignal, usageError } from '../cli.js';
 import { createLog } from '../log.js';
@@ -8,6 +9,8 @@ import { defaultThreads, swarmConfig, swarmOptions } from './common.js';
 import { startStatusLine } from './status-line.js';
 
 const KEY = /^[0-9a-f]{64}$/;
+/** Exit status when a coordinator refused this worker's identity as in use elsewhere (EX_CONFIG). */
+const EXIT_DUPLICATE_IDENTITY = 78;
 
 function keys(values: unknown, name: string): Set<string> {
   const list = (values as string[] | undefined) ?? [];
@@ -75,7 +78,11 @@ export const worker: Command = {
     const json = !!v.json || !process.stdout.isTTY;
     const log = createLog({ json });
     const data = v.data as string | undefined;
+    // Another live process has this identity (a copied --data): running on would only knock it off.
+    let identityInUse!: (err: GridError) => void;
+    const refused = new Promise<GridError>((resolve) => { identityInUse = resolve; });
     const agent = new WorkerAgent({
+      onIdentityInUse: (err) => identityInUse(err),
       ...swarmConfig(v),
       threads,
       maxMemoryMb,
@@ -90,10 +97,14 @@ export const worker: Command = {
     await agent.start();
     const stopStatus = json ? () => {} : startStatusLine(agent);
     if (!json) process.stdout.write(`swarmgrid worker ${agent.publicKey} with ${threads} thread(s)${v['idle-only'] ? ', only while idle' : ''}\n`);
-    const sig = await untilSignal();
+    const stop = await Promise.race([untilSignal(), refused]);
     stopStatus();
-    log('worker-stopping', { signal: sig });
+    if (stop instanceof GridError) {
+      process.stderr.write(`swarmgrid worker: ${stop.code}: ${stop.message}${data ? ` (--data ${data})` : ''}\n`);
+      log('worker-stopping', { code: stop.code, reason: stop.message });
+    } else log('worker-stopping', { signal: stop });
     await agent.close();
     log('worker-stopped', { tasksDone: agent.stats.tasksDone });
+    return stop instanceof GridError ? EXIT_DUPLICATE_IDENTITY : 0;
   },
 };

@@ -117,11 +117,11 @@ export class TestGrid {
    * worker of a test runs on this machine, so the coordinator runs as a local grid
    * (`--local-grid`: identities count as independent) unless `localGrid: false`.
    */
-  async coordinator(opts: { dataDir?: string; args?: string[]; grid?: string; localGrid?: boolean } = {}): Promise<CoordinatorProcess> {
+  async coordinator(opts: { dataDir?: string; args?: string[]; grid?: string; localGrid?: boolean; env?: Record<string, string> } = {}): Promise<CoordinatorProcess> {
     const dataDir = opts.dataDir ?? this.tempDir('swarmgrid-coord-');
     const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--data', dataDir], { encoding: 'utf8' }).trim();
     const local = opts.localGrid === false ? [] : ['--local-grid'];
-    const p = this.spawn(['coordinator', '--data', dataDir, '--grid', opts.grid ?? this.grid, '--bootstrap', this.bootstrap, '--http-port', '0', '--json', ...local, ...(opts.args ?? [])]);
+    const p = this.spawn(['coordinator', '--data', dataDir, '--grid', opts.grid ?? this.grid, '--bootstrap', this.bootstrap, '--http-port', '0', '--json', ...local, ...(opts.args ?? [])], opts.env);
     const ready = await p.waitFor('coordinator-ready');
     return Object.assign(p, { key: ready.key as string, url: ready.http as string, dataDir, token });
   }
