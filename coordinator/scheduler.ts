@@ -202,6 +202,7 @@ export class Scheduler {
       && this.#random() >= batch.policy.spotCheck) {
       // Adaptive replication: a trusted worker's single copy stands alone unless spot-checked.
       provisional = true;
+      unit.provisionalTask = taskId;
       unit.quorum = 1;
       unit.want = 1;
     }

@@ -191,12 +191,12 @@ export class Store {
 
   getBatch(id: string): BatchRow | undefined {
     return this.stmt(`SELECT id, kind, kind_version, code_hash, params, policy, state, priority, total, validated, failed,
-      tasks_issued, created_at, finished_at, owner, artifact_type, artifact_name, summary, error FROM batches WHERE id = ?`).get(id) as BatchRow | undefined;
+      tasks_issued, provisional, created_at, finished_at, owner, artifact_type, artifact_name, summary, error FROM batches WHERE id = ?`).get(id) as BatchRow | undefined;
   }
 
   listBatches(limit = 100): BatchRow[] {
     return this.stmt(`SELECT id, kind, kind_version, code_hash, params, policy, state, priority, total, validated, failed,
-      tasks_issued, created_at, finished_at, owner, artifact_type, artifact_name, summary, error
+      tasks_issued, provisional, created_at, finished_at, owner, artifact_type, artifact_name, summary, error
       FROM batches ORDER BY created_at DESC LIMIT ?`).all(limit) as BatchRow[];
   }
 
@@ -220,6 +220,11 @@ export class Store {
 
   bumpBatchCounts(id: string, validated: number, failed: number, issued: number): void {
     this.stmt('UPDATE batches SET validated = validated + ?, failed = failed + ?, tasks_issued = tasks_issued + ? WHERE id = ?').run(validated, failed, issued, id);
+  }
+
+  /** Moves units of a batch into (n > 0) or out of (n < 0) its provisional count. */
+  bumpProvisional(id: string, n: number): void {
+    this.stmt('UPDATE batches SET provisional = provisional + ? WHERE id = ?').run(n, id);
   }
 
   setArtifact(id: string, artifact: { bytes: Uint8Array; contentType: string; fileName: string; summary: string }): void {
@@ -297,7 +302,7 @@ export class Store {
    * results stream, which must see undecided units to know where its in-order prefix ends.
    */
   outcomes(batchId: string, afterSeq: number, limit: number): OutcomeRow[] {
-    return this.stmt(`SELECT wu.seq, wu.state, wu.agreed, wu.fail_reason, t.output
+    return this.stmt(`SELECT wu.seq, wu.state, wu.agreed, wu.fail_reason, t.output, t.provisional
       FROM work_units wu LEFT JOIN tasks t ON t.id = wu.canonical_task
       WHERE wu.batch_id = ? AND wu.seq > ? ORDER BY wu.seq LIMIT ?`)
       .all(batchId, afterSeq, limit) as OutcomeRow[];
