@@ -64,6 +64,9 @@ describe.skipIf(tmpfsSkipReason !== null)('coordinator --data on a full disk', (
     const refused = await request(coord, 'POST', '/v1/batches', { ...auth, body: JSON.stringify({ kind: 'echo', params: { workUnits: 5 } }) });
     expect(refused.status).toBe(507);
     expect(refused.json).toMatchObject({ code: 'GRID_ERR_STORAGE_FULL' });
+    const ndjson = await request(coord, 'POST', '/v1/batches', { token: coord.token, contentType: 'application/x-ndjson', body: '{"kind":"echo"}\n{"a":1}\n{"a":2}\n' });
+    expect(ndjson.status).toBe(507);
+    expect(ndjson.json).toMatchObject({ code: 'GRID_ERR_STORAGE_FULL' });
 
     // Reads keep serving.
     expect((await request(coord, 'GET', `/v1/batches/${doneId}`)).status).toBe(200);
