@@ -177,13 +177,18 @@ export class BatchManager {
       // vouches for it; the others are verified first, and the batch goes on until they are.
       if (runtime.policy.adaptive) {
         this.#store.flush();
-        if (this.#store.storageFault) {
+        let reopened: number;
+        try {
           // The audit reads and writes the store, which lacks the held writes: once they are in.
+          if (this.#store.storageFault) throw this.#store.storageFault;
+          reopened = this.#scheduler.auditSingleCopies(runtime);
+        } catch (err) {
+          if (!isStorageFault(err)) throw err;
           this.#finalizing.delete(runtime.id);
           setTimeout(() => this.#checkDecided(runtime), 1000).unref();
           return;
         }
-        if (this.#scheduler.auditSingleCopies(runtime) > 0 || !stillDecided()) {
+        if (reopened > 0 || !stillDecided()) {
           this.#finalizing.delete(runtime.id);
           return;
         }
