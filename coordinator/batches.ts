@@ -16,6 +16,7 @@ import { resolvePolicy, type ResolvedPolicy } from './policy.js';
 import { RateMeter } from './rate-meter.js';
 import type { Scheduler } from './scheduler.js';
 import { isFinalBatchState } from './states.js';
+import { isStorageFault } from './storage-errors.js';
 import type { BatchRow, Store } from './store.js';
 import { GridError } from '../proto/errors.js';
 
@@ -67,6 +68,8 @@ export class BatchManager {
    * streams in stays cancelled (and this rejects with GRID_ERR_BATCH_FINISHED).
    */
   async create(sub: BatchSubmission): Promise<string> {
+    // A disk that refuses writes: refused before anything is taken in (507 GRID_ERR_STORAGE_FULL).
+    if (this.#store.storageFault) throw this.#store.storageFault;
     // resolve, not get: a custom kind added with `swarmgrid kind add` since start is picked up here.
     const entry = await this.#catalog.resolve(sub.kind);
     if (!entry) throw CoordinatorErrors.UNKNOWN_KIND(sub.kind);
@@ -130,7 +133,13 @@ export class BatchManager {
       // Nothing of a rejected batch stays: withdraw what was dispatched, delete what was stored.
       this.#scheduler.dropBatch(id, 'batch rejected');
       this.#store.flush();
-      this.#store.deleteBatch(id);
+      try {
+        this.#store.deleteBatch(id);
+      } catch (deleteErr) {
+        // The disk filled up mid-upload: delete with the writes held back, once it has room.
+        if (!isStorageFault(deleteErr)) throw deleteErr;
+        this.#store.defer(() => this.#store.deleteBatch(id));
+      }
       throw err;
     }
     this.#store.flush();
@@ -174,7 +183,18 @@ export class BatchManager {
       // vouches for it; the others are verified first, and the batch goes on until they are.
       if (runtime.policy.adaptive) {
         this.#store.flush();
-        if (this.#scheduler.auditSingleCopies(runtime) > 0 || !stillDecided()) {
+        let reopened: number;
+        try {
+          // The audit reads and writes the store, which lacks the held writes: once they are in.
+          if (this.#store.storageFault) throw this.#store.storageFault;
+          reopened = this.#scheduler.auditSingleCopies(runtime);
+        } catch (err) {
+          if (!isStorageFault(err)) throw err;
+          this.#finalizing.delete(runtime.id);
+          setTimeout(() => this.#checkDecided(runtime), 1000).unref();
+          return;
+        }
+        if (reopened > 0 || !stillDecided()) {
           this.#finalizing.delete(runtime.id);
           return;
         }
@@ -188,6 +208,9 @@ export class BatchManager {
   async #finalize(runtime: BatchRuntime): Promise<void> {
     try {
       this.#store.flush();
+      // Writes held back by a full disk: the store lacks the last decisions, so neither reduce
+      // nor close yet; try again once they are in.
+      if (this.#store.storageFault) throw this.#store.storageFault;
       const row = this.#store.getBatch(runtime.id);
       if (!row) return;
       const params = row.params === null ? undefined : (JSON.parse(row.params) as Json);
@@ -206,8 +229,14 @@ export class BatchManager {
       this.#log('batch-finished', { batch: runtime.id, state: final.state, validated: final.validated, failed: final.failed, summary: final.summary });
       for (const listener of this.#listeners) listener(final);
     } catch (err) {
-      // An artifact too big to store, a full disk: the batch ends failed with the reason, rather
-      // than an unhandled rejection taking the coordinator down (and again at every restart).
+      if (isStorageFault(err) && !this.#store.closed) {
+        // A full or failing disk is no fault of the batch: it closes once the disk takes writes.
+        this.#log('finalize-deferred', { batch: runtime.id, error: (err as Error).message });
+        setTimeout(() => void this.#finalize(runtime), 1000).unref();
+        return;
+      }
+      // An artifact too big to store: the batch ends failed with the reason, rather than an
+      // unhandled rejection taking the coordinator down (and again at every restart).
       this.#log('finalize-failed', { batch: runtime.id, error: (err as Error).message });
       if (!this.#store.closed) {
         try {

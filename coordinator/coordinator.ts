@@ -89,13 +89,20 @@ export class Coordinator {
     this.#keyPair = loadOrCreateKeyPair(opts.dataDir);
     this.publicKey = toHex(this.#keyPair.publicKey);
     this.store = new Store({ dataDir: opts.dataDir, lock: true, ...(opts.durability && { durability: opts.durability }) });
-    // Fail-stop: once a grouped transaction fails, memory is ahead of the store (votes counted,
+    // Fail-stop (except on disk faults, below): once a grouped transaction fails, memory is ahead of the store (votes counted,
     // leases released) and no partial rollback is trustworthy. Nothing of that group was
     // acknowledged; a restart rebuilds everything from the store and workers resend.
     this.store.onError = (err) => {
       this.#log('fatal', { error: `store transaction failed: ${err.message}`, action: 'exiting; restart on the same --data to recover' });
       process.stderr.write(`swarmgrid coordinator: store transaction failed, stopping: ${err.stack ?? err.message}\n`);
       process.exit(70);
+    };
+    // A full or failing disk is not fail-stop: the store holds the writes (and every
+    // acknowledgement and assignment waiting on them) and commits them once the disk takes
+    // writes again; meanwhile reads serve and submissions get 507 (store.ts).
+    this.store.onStorage = (fault, waiting) => {
+      if (fault) this.#log('storage-fault', { code: (fault as { code?: string }).code, error: fault.message, held: waiting });
+      else this.#log('storage-resumed', { committed: waiting });
     };
     this.store.onCallbackError = (err) => this.#log('callback-error', { error: err.message });
     this.catalog = new KindCatalog({ store: this.store, dataDir: opts.dataDir, log: this.#log });

@@ -25,6 +25,9 @@ export const CoordinatorErrors = {
   INTERNAL: createError('GRID_ERR_INTERNAL', 'internal error: %s', 500),
   ORIGIN: createError('GRID_ERR_ORIGIN', 'the volunteer WebSocket refuses pages from origin %s: it admits its own page at an address (http://203.0.113.5:8080) and the --allow-origin values; a coordinator served under a DNS name needs --allow-origin https://that.name', 403),
   VOLUNTEER_ID: createError('GRID_ERR_VOLUNTEER_ID', 'the volunteer id must be 64 lowercase hex characters (a 32-byte key)', 400),
+  STORAGE_FULL: createError('GRID_ERR_STORAGE_FULL', 'no space left on the device of %s (%s): nothing was stored; free space and it resumes', 507),
+  STORAGE: createError('GRID_ERR_STORAGE', 'disk error on %s: %s', 500),
+  IDENTITY_DAMAGED: createError('GRID_ERR_IDENTITY_DAMAGED', 'identity file %s is damaged (%s): it holds this node\'s key pair; restore it from a backup, or delete it to start under a new identity', 500),
   STORE_LOCKED: createError('GRID_ERR_STORE_LOCKED', 'data directory %s is in use by another coordinator (one coordinator per --data)', 500),
 } as const;
 

@@ -32,6 +32,8 @@ export interface HotUnit {
   votes: Vote[];
   /** Tasks whose result or error is in: a second copy of one (a resend, a replay) is ignored. */
   settled: Set<number>;
+  /** Adaptive replication: the task issued as a single unchecked copy, if any (tasks.provisional). */
+  provisionalTask?: number;
   /** Whether the unit is queued in its batch's ready list. */
   queued: boolean;
   done: boolean;
@@ -68,6 +70,7 @@ function applyTaskRow(unit: HotUnit, task: TaskRow, network: string): void {
   unit.issued++;
   unit.workers.add(task.worker);
   unit.networks.add(network);
+  if (task.provisional) unit.provisionalTask = task.id;
   switch (task.state) {
     case 'leased':
       unit.outstanding.add(task.id);

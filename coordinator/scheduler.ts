@@ -17,6 +17,7 @@ import { type Lease, Leases, monotonicNow } from './leases.js';
 import { type NetworkOptions, Networks } from './networks.js';
 import { Reputation } from './reputation.js';
 import type { Store } from './store.js';
+import { taskIdBase } from './task-ids.js';
 import { Verdicts } from './verdicts.js';
 import { bufferSize } from './work-buffer.js';
 import type { WorkerHandle } from './worker-handle.js';
@@ -94,7 +95,7 @@ export class Scheduler {
     this.#opts = { refillChunk: 1000, maxHotPerBatch: 20_000, scanLimit: 256, sweepMs: 250, workBufferMs: 2000, probationMs: 10_000, ...rest };
     this.networks = new Networks(networks);
     this.#random = options.random ?? Math.random;
-    this.#nextTaskId = store.maxTaskId();
+    this.#nextTaskId = taskIdBase(store.maxTaskId()); // never an id a restored store's lost copy issued
     this.leases = new Leases(this.#opts.sweepMs, (taskId) => this.#expire(taskId), (lease, now) => this.#overdue(lease, now));
     this.#counters = new BatchCounters(store);
     this.#verdicts = new Verdicts({
@@ -240,6 +241,7 @@ export class Scheduler {
       && this.#random() >= batch.policy.spotCheck) {
       // Adaptive replication: a trusted worker's single copy stands alone unless spot-checked.
       provisional = true;
+      unit.provisionalTask = taskId;
       unit.quorum = 1;
       unit.want = 1;
     }

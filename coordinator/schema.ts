@@ -2,7 +2,7 @@
  * The coordinator's SQLite schema. Versioned with PRAGMA user_version; a store of an older
  * version is brought up to date by `MIGRATIONS` (store.ts runs them).
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS batches (
@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS batches (
   validated     INTEGER NOT NULL DEFAULT 0,
   failed        INTEGER NOT NULL DEFAULT 0,
   tasks_issued  INTEGER NOT NULL DEFAULT 0,
+  provisional   INTEGER NOT NULL DEFAULT 0,
   created_at    INTEGER NOT NULL,
   finished_at   INTEGER,
   owner         TEXT,
@@ -114,5 +115,12 @@ ALTER TABLE tokens ADD COLUMN role TEXT NOT NULL DEFAULT 'submitter' CHECK (role
 UPDATE tokens SET role = 'operator';
 UPDATE batches SET owner = (SELECT substr(hash, 1, 12) FROM tokens WHERE tokens.name = batches.owner)
   WHERE owner IN (SELECT name FROM tokens GROUP BY name HAVING count(*) = 1);
+`,
+  // 2 → 3: a running adaptive batch counts its units accepted on a single unchecked copy
+  // (`provisional`, which may still be reopened) apart from its final decisions.
+  2: `
+ALTER TABLE batches ADD COLUMN provisional INTEGER NOT NULL DEFAULT 0;
+UPDATE batches SET provisional = (SELECT count(*) FROM work_units w JOIN tasks t ON t.id = w.canonical_task
+  WHERE w.batch_id = batches.id AND w.state = 'validated' AND t.provisional = 1) WHERE state IN ('loading', 'running');
 `,
 };

@@ -14,6 +14,8 @@ export interface BatchRow {
   validated: number;
   failed: number;
   tasks_issued: number;
+  /** Of `validated`: units accepted on a single unchecked copy (adaptive), which may still be reopened. */
+  provisional: number;
   created_at: number;
   finished_at: number | null;
   owner: string | null;
@@ -82,4 +84,6 @@ export interface OutcomeRow {
   agreed: number;
   fail_reason: string | null;
   output: Buffer | null;
+  /** 1 when the canonical result is a single unchecked copy (adaptive replication). */
+  provisional: number | null;
 }

@@ -9,6 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, SCHEMA, SCHEMA_VERSION } from './schema.js';
+import { isStorageFault, storageError } from './storage-errors.js';
 import { DataDirLock } from './store-lock.js';
 import type { BatchRow, OutcomeRow, ResultRow, TaskRow, WorkerRow, WorkUnitRow } from './store-rows.js';
 import type { WorkerTally } from './reputation.js';
@@ -25,6 +26,9 @@ export interface StoreOptions {
    */
   lock?: boolean;
 }
+
+/** How often writes held back by a full or failing disk are tried again, ms. */
+const STORAGE_RETRY_MS = 1000;
 
 /** Rows per multi-row INSERT: one statement call per 200 work units is about twice as fast as one per unit. */
 const INSERT_ROWS = 200;
@@ -47,20 +51,24 @@ export class Store {
   #commits = 0;
   #stmts = new Map<string, Database.Statement>();
   #lock: DataDirLock | null = null;
+  /** The disk fault that holds writes back (full disk…), until a commit succeeds again. */
+  #fault: Error | null = null;
+  #retry: NodeJS.Timeout | null = null;
 
   constructor(options: StoreOptions) {
     mkdirSync(options.dataDir, { recursive: true });
     this.path = join(options.dataDir, 'coordinator.sqlite');
-    if (options.lock) this.#lock = DataDirLock.acquire(options.dataDir);
     let db: Database.Database | undefined;
     try {
+      if (options.lock) this.#lock = DataDirLock.acquire(options.dataDir);
       db = new Database(this.path);
       Store.#configure(db, options);
     } catch (err) {
       // A store that failed to open must not keep the directory locked.
       db?.close();
       this.#lock?.release();
-      throw err;
+      // A full disk at start is a coded one-line error, not an SQLite stack.
+      throw storageError(err, this.path);
     }
     this.db = db;
   }
@@ -99,6 +107,22 @@ export class Store {
   /** Called when a grouped transaction fails (the default logs to stderr). */
   onError: (err: Error) => void = (err) => process.stderr.write(`swarmgrid store: transaction failed: ${err.stack ?? err.message}\n`);
 
+  /**
+   * Called when the disk starts refusing writes (`fault`, coded: GRID_ERR_STORAGE_FULL…) and when
+   * it takes them again (`null`). The default logs one line to stderr each time.
+   */
+  onStorage: (fault: Error | null, waiting: number) => void = (fault, waiting) => process.stderr.write(fault
+    ? `swarmgrid store: ${(fault as { code?: string }).code}: ${fault.message}; ${waiting} writes held (nothing of them acknowledged), retrying every ${STORAGE_RETRY_MS / 1000} s\n`
+    : `swarmgrid store: writes resumed (${waiting} held writes committed)\n`);
+
+  /**
+   * The disk fault holding writes back, or null. While set, nothing new should be accepted that
+   * needs storing (submissions answer 507); reads keep working.
+   */
+  get storageFault(): Error | null {
+    return this.#fault;
+  }
+
   /** A cached prepared statement. */
   stmt(sql: string): Database.Statement {
     let s = this.#stmts.get(sql);
@@ -133,7 +157,8 @@ export class Store {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#closed) return;
+    // While the disk refuses writes, the retry timer flushes: not every tick.
+    if (this.#scheduled || this.#closed || this.#fault) return;
     this.#scheduled = true;
     setImmediate(() => this.flush());
   }
@@ -152,12 +177,26 @@ export class Store {
           for (const op of ops) op();
         })();
       } catch (err) {
+        if (isStorageFault(err)) {
+          // A full or failing disk: nothing of this group is stored, and the coordinator's memory
+          // already acts on it (units decided, tasks issued). Hold the group, its acknowledgements
+          // and assignments with it, ahead of what comes next, and commit it when the disk takes
+          // writes again: the same writes on the same rolled-back state.
+          this.#ops = ops.concat(this.#ops);
+          this.#after = after.concat(this.#after);
+          this.#holdBack(err as Error);
+          return;
+        }
         // Nothing of this group is stored, so nothing of it may be acknowledged: drop the
         // after-commit work. Workers keep unacknowledged results and send them again.
         this.onError(err as Error);
         return;
       }
       this.#commits++;
+      if (this.#fault) {
+        this.#fault = null;
+        this.onStorage(null, ops.length);
+      }
     }
     for (const fn of after) {
       // One failing callback (a send on a dead socket, a bug) must not cost the others their
@@ -170,13 +209,34 @@ export class Store {
     }
   }
 
+  #holdBack(err: Error): void {
+    const first = this.#fault === null;
+    this.#fault = storageError(err, this.path) as Error;
+    if (first) this.onStorage(this.#fault, this.#ops.length);
+    if (this.#retry) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      this.flush();
+    }, STORAGE_RETRY_MS);
+    this.#retry.unref();
+  }
+
+  /**
+   * Runs `fn` in its own transaction, now. A disk fault is thrown coded (GRID_ERR_STORAGE_FULL…),
+   * with nothing of `fn` stored.
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      throw storageError(err, this.path);
+    }
   }
 
   close(): void {
     if (this.#closed) return;
     this.flush();
+    if (this.#retry) clearTimeout(this.#retry);
     this.#closed = true;
     this.db.close();
     this.#lock?.release();
@@ -191,12 +251,12 @@ export class Store {
 
   getBatch(id: string): BatchRow | undefined {
     return this.stmt(`SELECT id, kind, kind_version, code_hash, params, policy, state, priority, total, validated, failed,
-      tasks_issued, created_at, finished_at, owner, artifact_type, artifact_name, summary, error FROM batches WHERE id = ?`).get(id) as BatchRow | undefined;
+      tasks_issued, provisional, created_at, finished_at, owner, artifact_type, artifact_name, summary, error FROM batches WHERE id = ?`).get(id) as BatchRow | undefined;
   }
 
   listBatches(limit = 100): BatchRow[] {
     return this.stmt(`SELECT id, kind, kind_version, code_hash, params, policy, state, priority, total, validated, failed,
-      tasks_issued, created_at, finished_at, owner, artifact_type, artifact_name, summary, error
+      tasks_issued, provisional, created_at, finished_at, owner, artifact_type, artifact_name, summary, error
       FROM batches ORDER BY created_at DESC LIMIT ?`).all(limit) as BatchRow[];
   }
 
@@ -220,6 +280,11 @@ export class Store {
 
   bumpBatchCounts(id: string, validated: number, failed: number, issued: number): void {
     this.stmt('UPDATE batches SET validated = validated + ?, failed = failed + ?, tasks_issued = tasks_issued + ? WHERE id = ?').run(validated, failed, issued, id);
+  }
+
+  /** Moves units of a batch into (n > 0) or out of (n < 0) its provisional count. */
+  bumpProvisional(id: string, n: number): void {
+    this.stmt('UPDATE batches SET provisional = provisional + ? WHERE id = ?').run(n, id);
   }
 
   setArtifact(id: string, artifact: { bytes: Uint8Array; contentType: string; fileName: string; summary: string }): void {
@@ -297,7 +362,7 @@ export class Store {
    * results stream, which must see undecided units to know where its in-order prefix ends.
    */
   outcomes(batchId: string, afterSeq: number, limit: number): OutcomeRow[] {
-    return this.stmt(`SELECT wu.seq, wu.state, wu.agreed, wu.fail_reason, t.output
+    return this.stmt(`SELECT wu.seq, wu.state, wu.agreed, wu.fail_reason, t.output, t.provisional
       FROM work_units wu LEFT JOIN tasks t ON t.id = wu.canonical_task
       WHERE wu.batch_id = ? AND wu.seq > ? ORDER BY wu.seq LIMIT ?`)
       .all(batchId, afterSeq, limit) as OutcomeRow[];

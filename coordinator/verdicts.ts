@@ -61,6 +61,9 @@ export class Verdicts {
         return;
       case 'accept': {
         this.#decide(batch, unit);
+        // Accepted on one unchecked copy: counted apart until the batch closes, since catching
+        // its worker later reopens the unit (the results stream holds back at such a unit).
+        const single = verdict.agreeing.length === 1 && verdict.canonical.taskId === unit.provisionalTask;
         noteTaskMs(batch, Math.min(...verdict.agreeing.map((v) => v.cpuMs)));
         for (const v of verdict.agreeing) {
           this.#ctx.reputation.record(v.worker, 'valid', v.cpuMs);
@@ -73,6 +76,7 @@ export class Verdicts {
           // Agreement with another identity confirms a single copy that was being re-checked.
           if (verdict.agreeing.length > 1) for (const v of verdict.agreeing) store.setTaskProvisional(v.taskId, false);
           for (const v of verdict.disagreeing) store.setTaskState(v.taskId, 'invalid');
+          if (single) store.bumpProvisional(batch.id, 1);
         });
         this.#ctx.counters.add(batch.id, 1, 0);
         batch.validated++;
@@ -153,6 +157,7 @@ export class Verdicts {
       store.defer(() => {
         store.reopenWorkUnit(row.wu_id);
         store.bumpBatchCounts(batch.id, -1, 0, 0);
+        store.bumpProvisional(batch.id, -1);
       });
       batch.validated--;
       store.afterCommit(() => {
@@ -185,6 +190,7 @@ export class Verdicts {
     store.transaction(() => {
       for (const row of rows) store.reopenWorkUnit(row.wu_id);
       store.bumpBatchCounts(batch.id, -rows.length, 0, 0);
+      store.bumpProvisional(batch.id, -rows.length);
     });
     batch.validated -= rows.length;
     for (const row of rows) this.#recheck(batch, row.wu_id);

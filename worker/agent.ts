@@ -324,14 +324,15 @@ export class WorkerAgent implements LinkHost {
 
   /**
    * A bundle that fails its hash or signature check is refused for good: every task of that kind
-   * is declined with the reason, and the coordinator stops offering it. A bundle that could not
-   * be fetched (the coordinator went away) is no verdict on the code: the task is handed back.
+   * is declined with the reason, and the coordinator stops offering it. Anything else — a bundle
+   * that could not be fetched (the coordinator went away), a code cache on a full or failing disk —
+   * is no verdict on the code: the task is handed back.
    */
   #codeFailed(link: CoordinatorLink, id: number, kind: string, err: GridError): void {
     if (!link.held.has(id)) return; // declined along with a sibling task already, or cancelled
     const reason = `${err.code ?? 'GRID_ERR_CODE'}: ${err.message}`;
     this.log('code-refused', { coordinator: link.key, kind, reason });
-    if (err.code === 'GRID_ERR_CODE_UNAVAILABLE') return link.returnTasks([id], reason);
+    if (err.code !== 'GRID_ERR_CODE_HASH_MISMATCH' && err.code !== 'GRID_ERR_CODE_SIGNATURE') return link.returnTasks([id], reason);
     link.declineKind(kind, [...link.held].filter(([, h]) => h.task.kind === kind).map(([taskId]) => taskId), reason);
     link.topUpCredit();
   }

@@ -5,8 +5,9 @@
  * connection). Files are named by hash, so a cached module can be reused by any coordinator that
  * names the same hash, and is checked against its name again when first used in this process.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { storageError } from '../coordinator/storage-errors.js';
 import type { swarmgrid } from '../proto/codec.js';
 import { codeHash, verifyCodeHash } from './code-signature.js';
 import { WorkerErrors } from './errors.js';
@@ -56,11 +57,18 @@ export class CodeCache {
     const code = bundle.code ?? new Uint8Array(0);
     if (!codeHash(code).equals(hash)) throw WorkerErrors.CODE_HASH_MISMATCH(kind);
     if (!verifyCodeHash(hash, bundle.signature ?? new Uint8Array(0), Buffer.from(source.key, 'hex'))) throw WorkerErrors.CODE_SIGNATURE(kind);
-    mkdirSync(this.dir, { recursive: true });
-    // Atomic: a concurrent worker process sharing the cache never imports half a file.
+    // Atomic: a concurrent worker process sharing the cache never imports half a file. A full or
+    // failing disk is this machine's fault, not the code's: coded as a storage error, which the
+    // agent answers by handing the task back, never by declining the kind.
     const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-    writeFileSync(tmp, code);
-    renameSync(tmp, path);
+    try {
+      mkdirSync(this.dir, { recursive: true });
+      writeFileSync(tmp, code);
+      renameSync(tmp, path);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throw storageError(err, path);
+    }
     return path;
   }
 }

@@ -19,7 +19,7 @@ export function progressLine(s: BatchStatus): string {
   const pct = (s.progress * 100).toFixed(1);
   const eta = s.etaSeconds !== null ? ` eta ${s.etaSeconds}s` : '';
   const waiting = s.waiting ? ` (${s.waiting})` : '';
-  return `${s.id} ${s.state} ${s.counts.validated + s.counts.failed}/${s.total} (${pct}%) validated ${s.counts.validated} failed ${s.counts.failed} ${s.ratePerSecond.toFixed(1)} WU/s${eta}${waiting}`;
+  return `${s.id} ${s.state} ${s.counts.validated + s.counts.failed}/${s.total} (${pct}%) validated ${s.counts.validated}${s.counts.provisional ? ` (+${s.counts.provisional} provisional)` : ''} failed ${s.counts.failed} ${s.ratePerSecond.toFixed(1)} WU/s${eta}${waiting}`;
 }
 
 function bar(s: BatchStatus, width = 30): string {

@@ -34,7 +34,7 @@ export interface BatchStatus {
   state: BatchState;
   /** Work units (while loading: stored so far). */
   total: number;
-  counts: { validated: number; failed: number; pending: number; inProgress: number; inconclusive: number; cancelled: number };
+  counts: { validated: number; provisional: number; failed: number; pending: number; inProgress: number; inconclusive: number; cancelled: number };
   /** Decided / total, 0..1. */
   progress: number;
   tasksIssued: number;

@@ -9,7 +9,7 @@ import type { BatchRow, OutcomeRow } from '../store.js';
 import type { HttpContext } from './context.js';
 import { batchViewSchema, errorResponses, type Guards } from './schemas.js';
 import { registerSubmitRoute } from './submit-route.js';
-import { batchView, waitingNote } from './views.js';
+import { batchView, decisionsOpen, waitingNote } from './views.js';
 
 /** Results read from the store per query and written per chunk of the response. */
 const RESULTS_PAGE = 1000;
@@ -92,15 +92,18 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
     const kind = ctx.catalog.get(row.kind)?.kind;
     let after = req.query.after;
     let left = req.query.limit ?? Number.MAX_SAFE_INTEGER;
+    // While the batch runs, a unit accepted on a single unchecked copy (adaptive replication) can
+    // still be reopened and re-decided: the stream holds back at it as at an undecided unit.
+    const open = decisionsOpen(row);
     // One string per page, not per line: a million lines would otherwise be a million stream chunks.
     async function* pages(): AsyncGenerator<string> {
       for (;;) {
         const rows = ctx.store.outcomes(row.id, after, RESULTS_PAGE);
         let page = '';
         for (const r of rows) {
-          // The stream stops at the first undecided unit, so that `after` is always a safe place
-          // to resume: nothing before it can still change.
-          if (r.state === 'pending') {
+          // The stream stops at the first unit whose decision can still change, so that `after`
+          // is always a safe place to resume: nothing before it can change.
+          if (r.state === 'pending' || (open && r.state === 'validated' && r.provisional === 1)) {
             if (page) yield page;
             return;
           }

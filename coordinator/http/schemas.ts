@@ -26,6 +26,7 @@ export const batchViewSchema = {
       description: 'work units per state',
       properties: {
         validated: { type: 'integer' },
+        provisional: { type: 'integer' },
         failed: { type: 'integer' },
         pending: { type: 'integer' },
         inProgress: { type: 'integer', description: 'pending units with tasks out at workers' },

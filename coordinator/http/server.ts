@@ -8,6 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { GridError } from '../../proto/errors.js';
 import { CoordinatorErrors } from '../errors.js';
+import { storageError } from '../storage-errors.js';
 import { bearerOf, type Principal, RateLimiter, verifyToken } from './auth.js';
 import { registerBatchRoutes } from './batch-routes.js';
 import type { HttpContext } from './context.js';
@@ -51,6 +52,9 @@ async function drainBody(body: IncomingMessage, maxBytes: number, maxMs: number)
 /** Maps Fastify's own errors onto our catalogue so clients see one vocabulary. */
 function toGridError(err: Error & { code?: string; statusCode?: number; validation?: unknown }, limit: number): GridError {
   if (err instanceof GridError) return err;
+  // A full disk under the store is 507 GRID_ERR_STORAGE_FULL, not a bug.
+  const stored = storageError(err, 'the store');
+  if (stored instanceof GridError) return stored;
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

@@ -30,7 +30,20 @@ export function waitingNote(runtime: BatchRuntime | undefined, volunteers: Itera
     + 'volunteers of one network (IPv4 /24, IPv6 /64) count as one. For a grid of your own machines, run the coordinator with --local-grid';
 }
 
+/**
+ * Whether a batch's single unchecked copies (adaptive replication) can still be reopened: while
+ * it runs. Once it is closed, every decision of it is final.
+ */
+export function decisionsOpen(row: Pick<BatchRow, 'state'>): boolean {
+  return row.state === 'loading' || row.state === 'running';
+}
+
 export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, waiting: string | null = null) {
+  // Counters never go backwards: `validated` counts final decisions only; units accepted on a
+  // single unchecked copy are `provisional` (a gauge, like pending) until their batch closes,
+  // since catching their worker reopens them.
+  const provisional = decisionsOpen(row) ? row.provisional : 0;
+  const validated = row.validated - provisional;
   const decided = row.validated + row.failed;
   let inconclusive = 0;
   let inProgress = 0;
@@ -58,8 +71,8 @@ export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, wait
     kindVersion: row.kind_version,
     state,
     total: row.total,
-    counts: { validated: row.validated, failed: row.failed, pending, inProgress, inconclusive, cancelled: row.state === 'cancelled' ? undecided : 0 },
-    progress: row.total > 0 ? decided / row.total : 0,
+    counts: { validated, provisional, failed: row.failed, pending, inProgress, inconclusive, cancelled: row.state === 'cancelled' ? undecided : 0 },
+    progress: row.total > 0 ? (validated + row.failed) / row.total : 0,
     tasksIssued: row.tasks_issued,
     ratePerSecond: Number(rate.toFixed(3)),
     etaSeconds: row.state === 'running' && rate > 0 ? Math.round(pending / rate) : null,

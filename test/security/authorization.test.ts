@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken, listTokens, verifyToken } from '../../coordinator/http/auth.js';
-import { SCHEMA } from '../../coordinator/schema.js';
+import { SCHEMA, SCHEMA_VERSION } from '../../coordinator/schema.js';
 import { Store } from '../../coordinator/store.js';
 import { CLI } from '../helpers/grid.js';
 import { type LocalCoordinator, request, startCoordinator, tokenId } from './helpers.js';
@@ -114,8 +114,10 @@ describe('token roles in the store and the CLI', () => {
   it('a version-1 store is upgraded: its tokens become operators, its batches are owned by token id', () => {
     const dir = tempDir();
     const db = new Database(join(dir, 'coordinator.sqlite'));
-    // Version 1: today's schema with the tokens table as it was, without roles.
-    const v1 = SCHEMA.replace(/CREATE TABLE IF NOT EXISTS tokens \([^;]*\);/, 'CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);');
+    // Version 1: today's schema with the tokens table as it was, without roles (and batches
+    // without the provisional count of version 3).
+    const v1 = SCHEMA.replace(/CREATE TABLE IF NOT EXISTS tokens \([^;]*\);/, 'CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL);')
+      .replace(/\n\s*provisional\s+INTEGER NOT NULL DEFAULT 0,\n\s*created_at/, '\n  created_at');
     expect(v1).not.toBe(SCHEMA);
     db.exec(v1);
     const old = 'sg_an-old-token';
@@ -126,7 +128,7 @@ describe('token roles in the store and the CLI', () => {
 
     const store = new Store({ dataDir: dir });
     try {
-      expect(store.db.pragma('user_version', { simple: true })).toBe(2);
+      expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
       expect(verifyToken(store, old)).toEqual({ id: tokenId(old), name: 'ops', role: 'operator' });
       expect(listTokens(store)).toEqual([{ id: tokenId(old), name: 'ops', role: 'operator', createdAt: new Date(1).toISOString() }]);
       expect(store.getBatch('b1')!.owner).toBe(tokenId(old));
