@@ -33,10 +33,14 @@ function main(): void {
   // A --private coordinator admits volunteers with a join key: its operator hands out the page's
   // link with `?token=…`, passed on to the WebSocket as is (never stored).
   const token = new URLSearchParams(location.search).get('token');
+  // This tab's own nonce: its Goodbye beacon names it, so closing one tab leaves the volunteer's
+  // other tabs (same id, same localStorage) their tasks.
+  const tab = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const credentials = `id=${id}&tab=${tab}${token ? `&token=${encodeURIComponent(token)}` : ''}`;
   const agentWorker = new Worker(new URL('agent-worker.js', location.href).href, { name: 'swarmgrid-agent' });
   const agent = Comlink.wrap<AgentWorkerApi>(agentWorker);
   void agent.start({
-    url: `${scheme}//${location.host}/v1/volunteer?id=${id}${token ? `&token=${encodeURIComponent(token)}` : ''}`,
+    url: `${scheme}//${location.host}/v1/volunteer?${credentials}`,
     threads,
     workerUrl: new URL('task-worker.js', location.href).href,
   });
@@ -87,11 +91,15 @@ function main(): void {
   });
 
   // Closing the tab loses nothing: Goodbye hands the held tasks back for immediate re-issue (and
-  // if it never gets out, the leases expire and the coordinator re-issues them anyway).
+  // if it never gets out, the leases expire and the coordinator re-issues them anyway). The agent
+  // sends a Goodbye frame if its worker lives long enough; the browser may end the worker with
+  // the page first, so the page also sends the Goodbye as a beacon, which browsers deliver even
+  // as the page goes away (POST /v1/volunteer/goodbye, docs/BROWSER.md).
   let left = false;
   const leave = (): void => {
     if (left) return;
     left = true;
+    navigator.sendBeacon(`/v1/volunteer/goodbye?${credentials}`, 'volunteer closed the page');
     void agent.leave('volunteer closed the page');
   };
   addEventListener('pagehide', leave);

@@ -78,6 +78,7 @@ export class Session implements WorkerHandle {
   #joined = false;
   #maxCredit = 0;
   #helloTimer: NodeJS.Timeout;
+  #left = false;
 
   constructor(channel: Channel, scheduler: Scheduler, options: SessionOptions) {
     this.channel = channel;
@@ -120,6 +121,24 @@ export class Session implements WorkerHandle {
     this.channel.send({ cancel: { taskIds, reason } });
   }
 
+  /**
+   * The volunteer leaves (a Goodbye frame, or the page's Goodbye beacon when its tab closes):
+   * every task this session holds goes back for immediate re-issue, then the session closes.
+   * Frames arrive in order, so every result sent before a Goodbye frame is in already: what was
+   * sent through this session, is still leased and was not returned was never received (an
+   * Assign crossing the Goodbye on the wire) or is lost with a closing tab. It will not run:
+   * re-issue it now, not after its lease. Another tab with the same volunteer id keeps its own.
+   */
+  leave(returnedTaskIds: readonly number[], reason: string): void {
+    if (this.#left) return;
+    this.#left = true;
+    const returned = new Set(returnedTaskIds);
+    const unreceived = this.#scheduler.leases.ofHolder(this).filter((id) => !returned.has(id));
+    this.#scheduler.abandon(this, [...returned, ...unreceived]);
+    this.#opts.log?.('worker-goodbye', { worker: this.key, returned: returned.size, unreceived: unreceived.length, reason });
+    this.channel.close();
+  }
+
   #onFrame(frame: Frame): void {
     if (!this.#welcomed && frame.kind !== 'hello') throw ProtoErrors.PROTOCOL(`expected Hello, got ${frame.kind}`);
     switch (frame.kind) {
@@ -146,18 +165,9 @@ export class Session implements WorkerHandle {
         this.#scheduler.store.afterCommit(() => this.channel.send({ ack: { taskIds: ids } }));
         return;
       }
-      case 'goodbye': {
-        // Frames arrive in order, so every result sent before the Goodbye is in already: what was
-        // sent through this session, is still leased and was not returned was never received (an
-        // Assign crossing the Goodbye on the wire). It will not run either: re-issue it now, not
-        // after its lease. Another tab with the same volunteer id keeps its own tasks.
-        const returned = new Set(frame.goodbye.returnedTaskIds.map(Number));
-        const unreceived = this.#scheduler.leases.ofHolder(this).filter((id) => !returned.has(id));
-        this.#scheduler.abandon(this, [...returned, ...unreceived]);
-        this.#opts.log?.('worker-goodbye', { worker: this.key, returned: returned.size, unreceived: unreceived.length, reason: frame.goodbye.reason });
-        this.channel.close();
+      case 'goodbye':
+        this.leave(frame.goodbye.returnedTaskIds.map(Number), frame.goodbye.reason ?? '');
         return;
-      }
       case 'decline': {
         const { kind, reason, taskIds } = frame.decline;
         // A decline without a kind means "paused": hand back and take no more until new Credit.

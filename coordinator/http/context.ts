@@ -23,8 +23,8 @@ export interface HttpContext {
   rateLimit: number;
   /** The browser volunteer page and its WebSocket; omitted = not served. */
   volunteer?: {
-    /** The coordinator's shared session logic (`Coordinator.accept`). */
-    accept: (channel: Channel) => unknown;
+    /** The coordinator's shared session logic (`Coordinator.accept`): the session, which can `leave`. */
+    accept: (channel: Channel) => { leave(returnedTaskIds: readonly number[], reason: string): void };
     /** WebSocket messages above this size are refused before they are buffered. */
     maxFrameBytes: number;
     /**

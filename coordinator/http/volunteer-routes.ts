@@ -17,6 +17,8 @@ import type { HttpContext } from './context.js';
 import { normalizeOrigin, originAllowed } from './origin.js';
 
 const VOLUNTEER_ID = /^[0-9a-f]{64}$/;
+/** A tab's own nonce, so that the Goodbye beacon of one tab leaves the others of its volunteer alone. */
+const TAB_ID = /^[0-9a-f]{32}$/;
 
 /** Where the built page lives: beside dist/coordinator when compiled, dist/public from the sources. */
 const PAGE_DIRS = ['../../public/', '../../dist/public/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
@@ -31,6 +33,8 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
       throw new TypeError(`allowOrigins: ${(err as Error).message}`);
     }
   }));
+  /** Open sessions by `${volunteer id}:${tab}`: what a Goodbye beacon may end. */
+  const tabs = new Map<string, { leave(returnedTaskIds: readonly number[], reason: string): void }>();
   // maxPayload = the frame cap: `ws` refuses a bigger message from its header, before buffering it.
   await app.register(websocket, { options: { maxPayload: volunteer.maxFrameBytes } });
 
@@ -43,6 +47,7 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
         properties: {
           id: { type: 'string', description: "the volunteer's identity key, 64 hex" },
           token: { type: 'string', description: 'on a --private coordinator: a token of any role (a volunteer join key)' },
+          tab: { type: 'string', description: "the tab's own random nonce, 32 hex, named again by its Goodbye beacon" },
         },
       },
     },
@@ -63,11 +68,51 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
     if (ctx.private && !(token && verifyToken(ctx.store, token))) return refuse(CoordinatorErrors.UNAUTHORIZED());
     const id = one(query.id) ?? '';
     if (!VOLUNTEER_ID.test(id)) return refuse(CoordinatorErrors.VOLUNTEER_ID());
-    volunteer.accept(new WebSocketChannel(socket, {
+    const session = volunteer.accept(new WebSocketChannel(socket, {
       remoteKey: volunteerKey(id),
       remoteAddress: normalizeAddress(req.socket.remoteAddress),
       maxFrameBytes: volunteer.maxFrameBytes,
     }));
+    const tab = one(query.tab);
+    if (tab && TAB_ID.test(tab)) {
+      const key = `${id}:${tab}`;
+      tabs.set(key, session);
+      socket.once('close', () => {
+        if (tabs.get(key) === session) tabs.delete(key);
+      });
+    }
+  });
+
+  // The page's Goodbye when its tab closes. Its protocol agent runs in a Web Worker, which the
+  // browser may end before it can send a Goodbye frame; navigator.sendBeacon is delivered even
+  // as the page goes away. The same credentials as the socket (id, tab, and the token of a
+  // private coordinator) and the same Origin check; it ends only that tab's session, whose held
+  // tasks go back for immediate re-issue. Unknown or already closed: 204 all the same.
+  app.post('/v1/volunteer/goodbye', {
+    schema: {
+      summary: "Browser volunteer's Goodbye beacon (navigator.sendBeacon on pagehide): hands the tab's tasks back",
+      querystring: {
+        type: 'object',
+        properties: {
+          id: { type: 'string', description: "the volunteer's identity key, 64 hex" },
+          tab: { type: 'string', description: "the tab's nonce given to /v1/volunteer" },
+          token: { type: 'string', description: 'on a --private coordinator: the token given to /v1/volunteer' },
+        },
+      },
+    },
+  }, async (req, reply) => {
+    const origin = req.headers.origin;
+    if (!originAllowed(origin, req.headers.host, allowOrigins)) throw CoordinatorErrors.ORIGIN(String(origin).slice(0, 200));
+    const query = req.query as Record<string, unknown>;
+    const one = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const token = one(query.token);
+    if (ctx.private && !(token && verifyToken(ctx.store, token))) throw CoordinatorErrors.UNAUTHORIZED();
+    const id = one(query.id) ?? '';
+    const tab = one(query.tab) ?? '';
+    if (!VOLUNTEER_ID.test(id) || !TAB_ID.test(tab)) throw CoordinatorErrors.VOLUNTEER_ID();
+    const reason = typeof req.body === 'string' ? req.body.slice(0, 200) : 'tab closed';
+    tabs.get(`${id}:${tab}`)?.leave([], reason || 'tab closed');
+    return reply.code(204).send();
   });
 
   const root = PAGE_DIRS.find((dir) => existsSync(`${dir}index.html`));

@@ -55,7 +55,7 @@ describe('swarmgrid kinds', () => {
   it('lists the kinds with their params and defaults', async () => {
     const run = await cli(['kinds', '--url', coord.url]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^pi@1\.0\.0 {2}\(built-in, json output, exact comparison, artifact\)$/m);
+    expect(run.stdout).toMatch(/^pi@2\.0\.0 {2}\(built-in, json output, exact comparison, artifact\)$/m);
     expect(run.stdout).toMatch(/^ {4}samplesPerUnit +integer +darts per work unit \(default: 1000000\)$/m);
     expect(run.stdout).toMatch(/^mandelbrot@/m);
     const json = await cli(['kinds', 'echo', '--json'], env());

@@ -129,4 +129,29 @@ describe('the /v1/volunteer WebSocket and the volunteer page', () => {
     expect(closed.code).toBe('GRID_ERR_FRAME_TOO_LARGE');
     expect(await alive()).toBe(true);
   });
+
+  it('ends a tab\'s session on its Goodbye beacon, and only that tab\'s: another tab\'s nonce, a foreign origin or a bad id end nothing', async () => {
+    const id = 'cd'.repeat(32);
+    const tab = '0f'.repeat(16);
+    const c = await connect(coord.url, `?id=${id}&tab=${tab}`);
+    c.ws.send(hello());
+    await coord.waitFor('worker-joined', (e) => e.worker === volunteerKey(id));
+    const beacon = (query: string, headers: Record<string, string> = {}) => fetch(`${coord.url}/v1/volunteer/goodbye?${query}`, {
+      method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8', ...headers }, body: 'tab closed',
+    });
+    expect((await beacon(`id=${id}&tab=${'1e'.repeat(16)}`)).status).toBe(204); // another tab of this volunteer
+    const foreign = await beacon(`id=${id}&tab=${tab}`, { origin: 'http://evil.example' });
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { code: string }).code).toBe('GRID_ERR_ORIGIN');
+    const badId = await beacon(`id=xyz&tab=${tab}`);
+    expect(badId.status).toBe(400);
+    expect(((await badId.json()) as { code: string }).code).toBe('GRID_ERR_VOLUNTEER_ID');
+    expect(coord.events.some((e) => e.event === 'worker-goodbye' && e.worker === volunteerKey(id))).toBe(false);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+
+    expect((await beacon(`id=${id}&tab=${tab}`, { origin: coord.url })).status).toBe(204);
+    const goodbye = await coord.waitFor('worker-goodbye', (e) => e.worker === volunteerKey(id));
+    expect(goodbye.reason).toBe('tab closed');
+    await c.closed;
+  });
 });

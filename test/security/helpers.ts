@@ -12,6 +12,7 @@ import { Coordinator, type CoordinatorOptions } from '../../coordinator/coordina
 import { createToken, type TokenRole } from '../../coordinator/http/auth.js';
 import { type BootstrapServer, startBootstrap } from '../../proto/discovery.js';
 import { request as apiRequest } from '../api/helpers.js';
+import { ALL_KINDS } from './raw-volunteer.js';
 import { decodeFrame, encodeFrame, type Frame, type FrameInit, PROTOCOL_VERSION, Runtime } from '../../proto/codec.js';
 
 export interface LocalCoordinator {
@@ -132,7 +133,7 @@ export async function openVolunteer(url: string, query: string, headers: Record<
 
 /** A browser's Hello, for the built-in kinds the tests use. */
 export const browserHello = (threads = 2): FrameInit => ({
-  hello: { protocolVersion: PROTOCOL_VERSION, runtime: Runtime.RUNTIME_BROWSER, threads, kinds: ['echo@1.0.0', 'pi@1.0.0'], clientVersion: 'security-test', trustsCoordinator: false },
+  hello: { protocolVersion: PROTOCOL_VERSION, runtime: Runtime.RUNTIME_BROWSER, threads, kinds: ALL_KINDS.filter((k) => /^(echo|pi)@/.test(k)), clientVersion: 'security-test', trustsCoordinator: false },
 });
 
 /** A random volunteer id (64 hex), as the page makes one. */

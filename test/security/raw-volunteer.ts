@@ -6,6 +6,7 @@
  */
 import WebSocket from 'ws';
 import { randomBytes } from 'node:crypto';
+import { builtinKinds } from '../../jobs/registry.js';
 import { StreamChannel } from '../../proto/channel.js';
 import { decodeFrame, encodeFrame, type Frame, type FrameInit, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../../proto/codec.js';
 import { type BootstrapNode, createSwarm, gridTopic, type Swarm } from '../../proto/discovery.js';
@@ -23,7 +24,8 @@ export interface Behaviour {
   refill?: boolean;
 }
 
-export const ALL_KINDS = ['echo@1.0.0', 'pi@1.0.0', 'primes@1.0.0', 'mandelbrot@1.0.0', 'ode-sweep@1.0.0', 'hp-fold@1.0.0'];
+/** Every built-in kind as name@version, as a real volunteer's Hello lists them. */
+export const ALL_KINDS = [...builtinKinds.values()].map((k) => `${k.name}@${k.version}`);
 
 export class RawVolunteer {
   welcome?: swarmgrid.IWelcome;
