@@ -24,6 +24,7 @@ export const CoordinatorErrors = {
   NOT_FOUND: createError('GRID_ERR_NOT_FOUND', 'route %s %s not found', 404),
   INTERNAL: createError('GRID_ERR_INTERNAL', 'internal error: %s', 500),
   ORIGIN: createError('GRID_ERR_ORIGIN', 'the volunteer WebSocket refuses pages from origin %s: it admits its own page at an address (http://203.0.113.5:8080) and the --allow-origin values; a coordinator served under a DNS name needs --allow-origin https://that.name', 403),
+  UPGRADE_REQUIRED: createError('GRID_ERR_UPGRADE_REQUIRED', '/v1/volunteer is a WebSocket: open it with Upgrade: websocket (the volunteer page at / does)', 426),
   VOLUNTEER_ID: createError('GRID_ERR_VOLUNTEER_ID', 'the volunteer id must be 64 lowercase hex characters (a 32-byte key)', 400),
   STORE_LOCKED: createError('GRID_ERR_STORE_LOCKED', 'data directory %s is in use by another coordinator (one coordinator per --data)', 500),
 } as const;

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Json } from '../../jobs/types.js';
 import type { InputChunk } from '../batch-inputs.js';
 import { CoordinatorErrors } from '../errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 import type { HttpContext } from './context.js';
 import { readNdjson } from './ndjson.js';
 import { errorResponses, type Guards } from './schemas.js';
@@ -124,5 +125,6 @@ function checkSubmit(body: SubmitBody, header = false): void {
   for (const key of ['params', 'policy'] as const) {
     const v = body[key];
     if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) throw CoordinatorErrors.BAD_REQUEST(`"${key}" must be an object`);
+    if (v !== undefined && nestsDeeperThan(v, MAX_JSON_DEPTH)) throw CoordinatorErrors.BAD_REQUEST(`"${key}" nests deeper than ${MAX_JSON_DEPTH} levels`);
   }
 }
