@@ -54,6 +54,13 @@ export class BatchManager {
     this.#log = log;
   }
 
+  #closed = false;
+
+  /** The coordinator is stopping: uploads still streaming in stop at their next chunk (see create()). */
+  close(): void {
+    this.#closed = true;
+  }
+
   /** Called with the final row of every batch that completes, fails or is cancelled. */
   onFinished(listener: BatchListener): void {
     this.#listeners.push(listener);
@@ -92,6 +99,7 @@ export class BatchManager {
       const store = async () => {
         // Cancelled while streaming in (DELETE during the upload): stop taking inputs.
         if (runtime.state === 'cancelled') throw CoordinatorErrors.BATCH_FINISHED(id, 'cancelled');
+        if (this.#closed) throw CoordinatorErrors.STOPPING();
         this.#store.insertWorkUnits(id, seq - encoded.length, encoded);
         this.stats.ingested += encoded.length;
         encoded = [];
@@ -116,6 +124,8 @@ export class BatchManager {
       if (runtime.state === 'cancelled') throw CoordinatorErrors.BATCH_FINISHED(id, 'cancelled');
       if (seq === 0) throw CoordinatorErrors.EMPTY_BATCH();
     } catch (err) {
+      // Stopping: the store is closing under us. The batch stays 'loading' and recover() drops it.
+      if (this.#closed) throw CoordinatorErrors.STOPPING();
       if (runtime.state === 'cancelled') {
         // cancel() already withdrew the tasks and marked the batch; units stored since join it.
         this.#store.stmt(`UPDATE work_units SET state = 'cancelled' WHERE batch_id = ? AND state = 'pending'`).run(id);

@@ -19,6 +19,22 @@ import type { FastifyInstance } from 'fastify';
 
 export const COORDINATOR_VERSION = '0.1.0';
 
+/**
+ * How long close() waits for the HTTP server and for the swarm to leave the DHT. Both only say
+ * goodbye to peers (sockets are destroyed either way); on a loaded machine or a slow network the
+ * swarm's unannounce alone took seconds. The store's flush is never cut short.
+ */
+const CLOSE_HTTP_MS = 300;
+const CLOSE_SWARM_MS = 700;
+
+/** Waits for `work` at most `ms`; its failure is ignored (a stop goes on regardless). */
+async function within(work: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (!work) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => {}), new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+  clearTimeout(timer);
+}
+
 export type Log = (event: string, fields: Record<string, unknown>) => void;
 
 export interface CoordinatorOptions {
@@ -195,12 +211,17 @@ export class Coordinator {
     this.#httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   }
 
-  /** Stops accepting, closes sessions, flushes and closes the store. Idempotent. */
+  /**
+   * Stops accepting, closes sessions, flushes and closes the store. Idempotent. Waits on peers
+   * are bounded (CLOSE_HTTP_MS, CLOSE_SWARM_MS), so that a stop takes well under 2 s; an upload
+   * still streaming in is left `loading` and discarded at the next start (never acknowledged).
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#http?.close();
+      this.batches.close();
+      await within(this.#http?.close(), CLOSE_HTTP_MS);
       for (const s of this.sessions) s.channel.close();
-      await this.#swarm?.destroy();
+      await within(this.#swarm?.destroy(), CLOSE_SWARM_MS);
       this.scheduler.close();
       this.store.close();
     })();

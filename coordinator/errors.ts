@@ -22,6 +22,7 @@ export const CoordinatorErrors = {
   TOKEN_AMBIGUOUS: createError('GRID_ERR_TOKEN_AMBIGUOUS', '%s tokens have ids starting %s: give more digits', 400),
   RATE_LIMITED: createError('GRID_ERR_RATE_LIMITED', 'too many submissions; retry in %s s', 429),
   NOT_FOUND: createError('GRID_ERR_NOT_FOUND', 'route %s %s not found', 404),
+  STOPPING: createError('GRID_ERR_STOPPING', 'the coordinator is stopping; the submission was not stored: send it again once it is back', 503),
   INTERNAL: createError('GRID_ERR_INTERNAL', 'internal error: %s', 500),
   ORIGIN: createError('GRID_ERR_ORIGIN', 'the volunteer WebSocket refuses pages from origin %s: it admits its own page at an address (http://203.0.113.5:8080) and the --allow-origin values; a coordinator served under a DNS name needs --allow-origin https://that.name', 403),
   UPGRADE_REQUIRED: createError('GRID_ERR_UPGRADE_REQUIRED', '/v1/volunteer is a WebSocket: open it with Upgrade: websocket (the volunteer page at / does)', 426),

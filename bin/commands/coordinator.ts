@@ -60,7 +60,14 @@ export const coordinator: Command = {
     });
     log('coordinator-ready', { key: c.publicKey, grid: c.grid, http: c.httpUrl, data: v.data, pid: process.pid, independence: v['local-grid'] ? 'identity (--local-grid)' : 'network' });
     const sig = await untilSignal();
+    const stopping = performance.now();
     log('coordinator-stopping', { signal: sig });
+    // A second signal stops at once: everything acknowledged is in the store already.
+    void untilSignal().then(() => process.exit(130));
     await c.close();
+    log('coordinator-stopped', { ms: Math.round(performance.now() - stopping) });
+    // Handles a library may leave behind (the DHT's UDP sockets and timers after a bounded
+    // destroy) must not hold the process: the store is closed, nothing is left to do.
+    process.exit(0);
   },
 };
