@@ -68,6 +68,18 @@ export interface CoordinatorOptions {
   bodyLimit?: number;
   /** Submissions per minute per token. @defaultValue 60 */
   rateLimit?: number;
+  /**
+   * A submission whose body sends nothing for this long is ended (GRID_ERR_UPLOAD_STALLED) and
+   * its partial batch deleted, ms.
+   * @defaultValue 30000
+   */
+  uploadIdleMs?: number;
+  /**
+   * Streaming reads (/results, /artifact) served at once; more are refused with
+   * GRID_ERR_TOO_MANY_READERS (429).
+   * @defaultValue 64
+   */
+  maxReaders?: number;
   durability?: 'normal' | 'full';
   /**
    * Who counts as independent and the quotas per network (coordinator/networks.ts). The default
@@ -202,6 +214,8 @@ export class Coordinator {
       private: this.#opts.private ?? false,
       bodyLimit: this.#opts.bodyLimit ?? 16 * 1024 * 1024,
       rateLimit: this.#opts.rateLimit ?? 60,
+      uploadIdleMs: this.#opts.uploadIdleMs ?? 30_000,
+      maxReaders: this.#opts.maxReaders ?? 64,
       volunteer: { accept: (channel) => this.accept(channel), maxFrameBytes: this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, allowOrigins: this.#opts.allowOrigins ?? [] },
     });
     const host = this.#opts.httpHost ?? '127.0.0.1';

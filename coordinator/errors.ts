@@ -21,6 +21,8 @@ export const CoordinatorErrors = {
   TOKEN_NOT_FOUND: createError('GRID_ERR_TOKEN_NOT_FOUND', 'no token %s (swarmgrid token list shows them)', 404),
   TOKEN_AMBIGUOUS: createError('GRID_ERR_TOKEN_AMBIGUOUS', '%s tokens have ids starting %s: give more digits', 400),
   RATE_LIMITED: createError('GRID_ERR_RATE_LIMITED', 'too many submissions; retry in %s s', 429),
+  UPLOAD_STALLED: createError('GRID_ERR_UPLOAD_STALLED', 'the submission body sent nothing for %s s; nothing of it was stored', 408),
+  TOO_MANY_READERS: createError('GRID_ERR_TOO_MANY_READERS', '%s result or artifact streams are being served already (--max-readers); retry in %s s', 429),
   NOT_FOUND: createError('GRID_ERR_NOT_FOUND', 'route %s %s not found', 404),
   STOPPING: createError('GRID_ERR_STOPPING', 'the coordinator is stopping; the submission was not stored: send it again once it is back', 503),
   INTERNAL: createError('GRID_ERR_INTERNAL', 'internal error: %s', 500),

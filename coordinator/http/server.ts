@@ -117,7 +117,12 @@ export async function buildHttp(ctx: HttpContext): Promise<FastifyInstance> {
     // A bug, not a bad request: the caller sees the code, the operator needs the stack.
     if (grid.statusCode >= 500) process.stderr.write(`swarmgrid http: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}\n`);
     if (grid.code === CoordinatorErrors.UNAUTHORIZED.code) void reply.header('www-authenticate', 'Bearer');
-    if (!req.raw.complete) {
+    if (grid.code === CoordinatorErrors.UPLOAD_STALLED.code) {
+      // The client sends nothing: do not wait for the rest of its body. Answer, then hang up,
+      // which frees the socket and whatever it buffered.
+      void reply.header('connection', 'close');
+      reply.raw.once('finish', () => req.raw.destroy());
+    } else if (!req.raw.complete) {
       // Refused before its body was all received (a bad NDJSON line, a 401 on a big upload): a
       // client still uploading may not read the answer until its upload is done (undici fails
       // with EPIPE instead), so take in the rest, unread and bounded. Past the bound the

@@ -54,9 +54,23 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
     if (type !== JSON_TYPE && type !== NDJSON_TYPE) throw CoordinatorErrors.UNSUPPORTED_MEDIA_TYPE(type || '(none)');
   };
 
+  // A JSON body is read by Fastify before the route runs: a client that stalls in the middle of
+  // one is cut off by the socket's idle timeout (nothing is stored before the body is complete).
+  const jsonIdle = async (req: FastifyRequest) => {
+    if (mediaType(req.headers['content-type']) !== JSON_TYPE || req.raw.complete) return;
+    const socket = req.raw.socket;
+    socket.setTimeout(ctx.uploadIdleMs, () => {
+      if (!req.raw.complete) socket.destroy();
+    });
+  };
+  const idleOff = async (req: FastifyRequest) => {
+    if (!req.raw.socket.destroyed) req.raw.socket.setTimeout(0);
+  };
+
   app.post<{ Body: SubmitBody | NodeJS.ReadableStream }>('/v1/batches', {
     // onRequest, not preHandler: a caller without a valid token is turned away before its body is read.
-    onRequest: [guards.submit, contentType],
+    onRequest: [guards.submit, contentType, jsonIdle],
+    preHandler: idleOff,
     schema: {
       summary: 'Submit a batch (JSON, or NDJSON: a header line then one input per line)',
       tags: ['batches'],
@@ -77,8 +91,8 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
     if (mediaType(req.headers['content-type']) === NDJSON_TYPE) {
       // destroyOnReturn: false — a bad line ends the reading, but the rest of the body must stay
       // readable: the error handler drains it so that the client gets the 400 (server.ts).
-      const body = (req.body as Readable).iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
-      id = await ctx.batches.create(await ndjsonSubmission(body, req.principal!.id));
+      const body = (req.body as Readable).iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
+      id = await ctx.batches.create(await ndjsonSubmission(idleBounded(body, ctx.uploadIdleMs), req.principal!.id));
     } else {
       const body = req.body as SubmitBody;
       checkSubmit(body);
@@ -91,6 +105,27 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
     const row = ctx.store.getBatch(id)!;
     return reply.status(201).send({ id, total: row.total, state: row.state });
   });
+}
+
+/**
+ * The body's chunks, ended with GRID_ERR_UPLOAD_STALLED when none arrives for `idleMs`: a client
+ * frozen mid-body would otherwise keep its batch `loading`, its socket and its buffers for good.
+ * Only the wait for the network counts, not the time spent storing what came.
+ */
+async function* idleBounded(body: AsyncIterator<Buffer>, idleMs: number): AsyncGenerator<Buffer> {
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(CoordinatorErrors.UPLOAD_STALLED(idleMs / 1000)), idleMs);
+    });
+    try {
+      const next = await Promise.race([body.next(), stalled]);
+      if (next.done) return;
+      yield next.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }
 
 /** Reads the header line and hands the rest of the body on as input chunks, still unread. */
