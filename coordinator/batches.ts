@@ -17,6 +17,7 @@ import type { Scheduler } from './scheduler.js';
 import { isFinalBatchState } from './states.js';
 import type { BatchRow, Store } from './store.js';
 import { GridError } from '../proto/errors.js';
+import { IdempotencyKeys, type IdempotentRequest } from './idempotency.js';
 
 export interface BatchSubmission {
   kind: string;
@@ -32,6 +33,19 @@ export interface BatchSubmission {
   policy?: unknown;
   /** The submitting token's id (auth.ts), which may cancel the batch; omitted = none. */
   owner?: string;
+}
+
+/** An `Idempotency-Key` submission: the key, and the body's hash once the body is all read. */
+export interface IdempotentSubmission extends IdempotentRequest {
+  bodyHash: () => string;
+}
+
+export interface Submitted {
+  id: string;
+  /** True when the key named a batch an earlier try stored: nothing new was created. */
+  replayed: boolean;
+  /** The earlier try's body hash (replays only), for the caller to compare with this body's. */
+  bodyHash?: string | null;
 }
 
 export type BatchListener = (batch: BatchRow) => void;
@@ -52,9 +66,32 @@ export class BatchManager {
     this.#scheduler = scheduler;
     this.#catalog = catalog;
     this.#log = log;
+    this.#keys = new IdempotencyKeys(store);
+  }
+
+  /**
+   * create(), made idempotent by a key: the first try with a key creates the batch; a later one
+   * (the batch stored, whatever its state since) gets that batch back with `replayed`, and the
+   * first try's body hash for the caller to compare. A try while the first is still streaming
+   * in: GRID_ERR_SUBMISSION_IN_PROGRESS. A try that fails frees the key.
+   */
+  async submit(sub: BatchSubmission, idem?: IdempotentSubmission): Promise<Submitted> {
+    if (!idem) return { id: await this.create(sub), replayed: false };
+    const id = randomBytes(8).toString('hex');
+    const found = this.#keys.reserve(idem, id);
+    if (found.state === 'replay') return { id: found.batchId, replayed: true, bodyHash: found.bodyHash };
+    try {
+      await this.#create(sub, id, () => this.#keys.settled(idem));
+    } catch (err) {
+      if (!this.#store.closed) this.#keys.release(idem, id);
+      throw err;
+    }
+    this.#keys.setBodyHash(id, idem.bodyHash());
+    return { id, replayed: false };
   }
 
   #closed = false;
+  #keys: IdempotencyKeys;
 
   /** The coordinator is stopping: uploads still streaming in stop at their next chunk (see create()). */
   close(): void {
@@ -72,7 +109,11 @@ export class BatchManager {
    * in. A batch that fails validation part-way leaves nothing behind; one cancelled while it
    * streams in stays cancelled (and this rejects with GRID_ERR_BATCH_FINISHED).
    */
-  async create(sub: BatchSubmission): Promise<string> {
+  create(sub: BatchSubmission): Promise<string> {
+    return this.#create(sub, randomBytes(8).toString('hex'));
+  }
+
+  async #create(sub: BatchSubmission, id: string, inserted?: () => void): Promise<string> {
     // resolve, not get: a custom kind added with `swarmgrid kind add` since start is picked up here.
     const entry = await this.#catalog.resolve(sub.kind);
     if (!entry) throw CoordinatorErrors.UNKNOWN_KIND(sub.kind);
@@ -85,12 +126,12 @@ export class BatchManager {
       chunks = chunksOf(generated(kind, sub.params ?? {}), INGEST_CHUNK);
     } else throw CoordinatorErrors.BAD_REQUEST(`job kind ${kind.name} has no generator: send inputs`);
 
-    const id = randomBytes(8).toString('hex');
     this.#store.insertBatch({
       id, kind: kind.name, kind_version: kind.version, code_hash: entry.codeHash,
       params: sub.params === undefined ? null : JSON.stringify(sub.params),
       policy: JSON.stringify(policy), state: 'loading', priority: policy.priority, owner: sub.owner ?? null,
     });
+    inserted?.();
     const runtime = this.#runtime(id, entry.kind.name, policy, 'loading', Date.now());
     this.#scheduler.addBatch(runtime);
     let seq = 0;

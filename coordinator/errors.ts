@@ -23,6 +23,8 @@ export const CoordinatorErrors = {
   RATE_LIMITED: createError('GRID_ERR_RATE_LIMITED', 'too many submissions; retry in %s s', 429),
   UPLOAD_STALLED: createError('GRID_ERR_UPLOAD_STALLED', 'the submission body sent nothing for %s s; nothing of it was stored', 408),
   TOO_MANY_READERS: createError('GRID_ERR_TOO_MANY_READERS', '%s result or artifact streams are being served already (--max-readers); retry in %s s', 429),
+  SUBMISSION_IN_PROGRESS: createError('GRID_ERR_SUBMISSION_IN_PROGRESS', 'a submission with this Idempotency-Key is still being stored; retry in a few seconds', 409),
+  IDEMPOTENCY_MISMATCH: createError('GRID_ERR_IDEMPOTENCY_MISMATCH', 'Idempotency-Key %s was used for batch %s with another body; use a new key for a new submission', 422),
   NOT_FOUND: createError('GRID_ERR_NOT_FOUND', 'route %s %s not found', 404),
   STOPPING: createError('GRID_ERR_STOPPING', 'the coordinator is stopping; the submission was not stored: send it again once it is back', 503),
   INTERNAL: createError('GRID_ERR_INTERNAL', 'internal error: %s', 500),

@@ -8,6 +8,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Json } from '../../jobs/types.js';
 import type { InputChunk } from '../batch-inputs.js';
 import { CoordinatorErrors } from '../errors.js';
+import type { Submitted } from '../batches.js';
+import { BodyHash, idempotencyKeyOf } from '../idempotency.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 import type { HttpContext } from './context.js';
 import { readNdjson } from './ndjson.js';
@@ -83,28 +85,59 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
           type: 'object',
           properties: { id: { type: 'string' }, total: { type: 'integer' }, state: { type: 'string' } },
         },
-        ...errorResponses(400, 401, 409, 413, 415, 429),
+        ...errorResponses(400, 401, 408, 409, 413, 415, 422, 429, 503),
       },
     },
   }, async (req, reply) => {
-    let id: string;
+    const owner = req.principal!.id;
+    const key = idempotencyKeyOf(req.headers['idempotency-key']);
+    const hash = new BodyHash();
+    let done: Submitted;
     if (mediaType(req.headers['content-type']) === NDJSON_TYPE) {
       // destroyOnReturn: false — a bad line ends the reading, but the rest of the body must stay
       // readable: the error handler drains it so that the client gets the 400 (server.ts).
       const body = (req.body as Readable).iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
-      id = await ctx.batches.create(await ndjsonSubmission(idleBounded(body, ctx.uploadIdleMs), req.principal!.id));
+      const chunks = hashed(idleBounded(body, ctx.uploadIdleMs), hash);
+      const sub = await ndjsonSubmission(chunks, owner);
+      done = key ? await ctx.batches.submit(sub, { key, owner, bodyHash: () => hash.digest() }) : { id: await ctx.batches.create(sub), replayed: false };
+      // A replay stores nothing, but its body is read to the end: its hash must match the first try's.
+      if (done.replayed) for await (const _ of chunks);
     } else {
       const body = req.body as SubmitBody;
       checkSubmit(body);
-      id = await ctx.batches.create({
-        kind: body.kind, policy: body.policy, owner: req.principal!.id,
+      if (key) hash.update(jsonText(body));
+      const sub = {
+        kind: body.kind, policy: body.policy, owner,
         ...(body.inputs && { inputs: body.inputs }),
         ...(body.params && { params: body.params }),
-      });
+      };
+      done = key ? await ctx.batches.submit(sub, { key, owner, bodyHash: () => hash.digest() }) : { id: await ctx.batches.create(sub), replayed: false };
     }
-    const row = ctx.store.getBatch(id)!;
-    return reply.status(201).send({ id, total: row.total, state: row.state });
+    if (done.replayed) {
+      if (done.bodyHash && done.bodyHash !== hash.digest()) throw CoordinatorErrors.IDEMPOTENCY_MISMATCH(key!, done.id);
+      void reply.header('idempotent-replayed', 'true');
+    }
+    const row = ctx.store.getBatch(done.id)!;
+    return reply.status(201).send({ id: done.id, total: row.total, state: row.state });
   });
+}
+
+/** The body as text, for its hash; one nested past any stack (params and policy are checked already) is the caller's error. */
+function jsonText(body: SubmitBody): string {
+  try {
+    return JSON.stringify(body);
+  } catch (err) {
+    if (err instanceof RangeError) throw CoordinatorErrors.BAD_REQUEST('the body nests too deeply');
+    throw err;
+  }
+}
+
+/** Passes a body's chunks through, hashing them (the Idempotency-Key's body hash). */
+async function* hashed(body: AsyncIterable<Buffer>, hash: BodyHash): AsyncGenerator<Buffer> {
+  for await (const chunk of body) {
+    hash.update(chunk);
+    yield chunk;
+  }
 }
 
 /**
