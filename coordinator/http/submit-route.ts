@@ -97,7 +97,7 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
       // destroyOnReturn: false — a bad line ends the reading, but the rest of the body must stay
       // readable: the error handler drains it so that the client gets the 400 (server.ts).
       const body = (req.body as Readable).iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
-      const chunks = hashed(idleBounded(body, ctx.uploadIdleMs), hash);
+      const chunks = key ? hashed(idleBounded(body, ctx.uploadIdleMs), hash) : idleBounded(body, ctx.uploadIdleMs);
       const sub = await ndjsonSubmission(chunks, owner);
       done = key ? await ctx.batches.submit(sub, { key, owner, bodyHash: () => hash.digest() }) : { id: await ctx.batches.create(sub), replayed: false };
       // A replay stores nothing, but its body is read to the end: its hash must match the first try's.
