@@ -19,6 +19,7 @@ import { isFinalBatchState } from './states.js';
 import { isStorageFault } from './storage-errors.js';
 import type { BatchRow, Store } from './store.js';
 import { GridError } from '../proto/errors.js';
+import { IdempotencyKeys, type IdempotentRequest } from './idempotency.js';
 
 export interface BatchSubmission {
   kind: string;
@@ -34,6 +35,19 @@ export interface BatchSubmission {
   policy?: unknown;
   /** The submitting token's id (auth.ts), which may cancel the batch; omitted = none. */
   owner?: string;
+}
+
+/** An `Idempotency-Key` submission: the key, and the body's hash once the body is all read. */
+export interface IdempotentSubmission extends IdempotentRequest {
+  bodyHash: () => string;
+}
+
+export interface Submitted {
+  id: string;
+  /** True when the key named a batch an earlier try stored: nothing new was created. */
+  replayed: boolean;
+  /** The earlier try's body hash (replays only), for the caller to compare with this body's. */
+  bodyHash?: string | null;
 }
 
 export type BatchListener = (batch: BatchRow) => void;
@@ -54,6 +68,36 @@ export class BatchManager {
     this.#scheduler = scheduler;
     this.#catalog = catalog;
     this.#log = log;
+    this.#keys = new IdempotencyKeys(store);
+  }
+
+  /**
+   * create(), made idempotent by a key: the first try with a key creates the batch; a later one
+   * (the batch stored, whatever its state since) gets that batch back with `replayed`, and the
+   * first try's body hash for the caller to compare. A try while the first is still streaming
+   * in: GRID_ERR_SUBMISSION_IN_PROGRESS. A try that fails frees the key.
+   */
+  async submit(sub: BatchSubmission, idem?: IdempotentSubmission): Promise<Submitted> {
+    if (!idem) return { id: await this.create(sub), replayed: false };
+    const id = randomBytes(8).toString('hex');
+    const found = this.#keys.reserve(idem, id);
+    if (found.state === 'replay') return { id: found.batchId, replayed: true, bodyHash: found.bodyHash };
+    try {
+      await this.#create(sub, id, () => this.#keys.settled(idem));
+    } catch (err) {
+      if (!this.#store.closed) this.#keys.release(idem, id);
+      throw err;
+    }
+    this.#keys.setBodyHash(id, idem.bodyHash());
+    return { id, replayed: false };
+  }
+
+  #closed = false;
+  #keys: IdempotencyKeys;
+
+  /** The coordinator is stopping: uploads still streaming in stop at their next chunk (see create()). */
+  close(): void {
+    this.#closed = true;
   }
 
   /** Called with the final row of every batch that completes, fails or is cancelled. */
@@ -67,7 +111,11 @@ export class BatchManager {
    * in. A batch that fails validation part-way leaves nothing behind; one cancelled while it
    * streams in stays cancelled (and this rejects with GRID_ERR_BATCH_FINISHED).
    */
-  async create(sub: BatchSubmission): Promise<string> {
+  create(sub: BatchSubmission): Promise<string> {
+    return this.#create(sub, randomBytes(8).toString('hex'));
+  }
+
+  async #create(sub: BatchSubmission, id: string, inserted?: () => void): Promise<string> {
     // A disk that refuses writes: refused before anything is taken in (507 GRID_ERR_STORAGE_FULL).
     if (this.#store.storageFault) throw this.#store.storageFault;
     // resolve, not get: a custom kind added with `swarmgrid kind add` since start is picked up here.
@@ -87,12 +135,12 @@ export class BatchManager {
       chunks = chunksOf(generated(kind, sub.params ?? {}), INGEST_CHUNK);
     } else throw CoordinatorErrors.BAD_REQUEST(`job kind ${kind.name} has no generator: send inputs`);
 
-    const id = randomBytes(8).toString('hex');
     this.#store.insertBatch({
       id, kind: kind.name, kind_version: kind.version, code_hash: entry.codeHash,
       params: sub.params === undefined ? null : JSON.stringify(sub.params),
       policy: JSON.stringify(policy), state: 'loading', priority: policy.priority, owner: sub.owner ?? null,
     });
+    inserted?.();
     const runtime = this.#runtime(id, entry.kind.name, policy, 'loading', Date.now());
     this.#scheduler.addBatch(runtime);
     let seq = 0;
@@ -101,6 +149,7 @@ export class BatchManager {
       const store = async () => {
         // Cancelled while streaming in (DELETE during the upload): stop taking inputs.
         if (runtime.state === 'cancelled') throw CoordinatorErrors.BATCH_FINISHED(id, 'cancelled');
+        if (this.#closed) throw CoordinatorErrors.STOPPING();
         this.#store.insertWorkUnits(id, seq - encoded.length, encoded);
         this.stats.ingested += encoded.length;
         encoded = [];
@@ -125,6 +174,8 @@ export class BatchManager {
       if (runtime.state === 'cancelled') throw CoordinatorErrors.BATCH_FINISHED(id, 'cancelled');
       if (seq === 0) throw CoordinatorErrors.EMPTY_BATCH();
     } catch (err) {
+      // Stopping: the store is closing under us. The batch stays 'loading' and recover() drops it.
+      if (this.#closed) throw CoordinatorErrors.STOPPING();
       if (runtime.state === 'cancelled') {
         // cancel() already withdrew the tasks and marked the batch; units stored since join it.
         this.#store.stmt(`UPDATE work_units SET state = 'cancelled' WHERE batch_id = ? AND state = 'pending'`).run(id);

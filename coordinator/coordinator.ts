@@ -21,6 +21,22 @@ import type { FastifyInstance } from 'fastify';
 
 export const COORDINATOR_VERSION = '0.1.0';
 
+/**
+ * How long close() waits for the HTTP server and for the swarm to leave the DHT. Both only say
+ * goodbye to peers (sockets are destroyed either way); on a loaded machine or a slow network the
+ * swarm's unannounce alone took seconds. The store's flush is never cut short.
+ */
+const CLOSE_HTTP_MS = 300;
+const CLOSE_SWARM_MS = 700;
+
+/** Waits for `work` at most `ms`; its failure is ignored (a stop goes on regardless). */
+async function within(work: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (!work) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work.catch(() => {}), new Promise<void>((r) => { timer = setTimeout(r, ms); })]);
+  clearTimeout(timer);
+}
+
 export type Log = (event: string, fields: Record<string, unknown>) => void;
 
 export interface CoordinatorOptions {
@@ -54,6 +70,18 @@ export interface CoordinatorOptions {
   bodyLimit?: number;
   /** Submissions per minute per token. @defaultValue 60 */
   rateLimit?: number;
+  /**
+   * A submission whose body sends nothing for this long is ended (GRID_ERR_UPLOAD_STALLED) and
+   * its partial batch deleted, ms.
+   * @defaultValue 30000
+   */
+  uploadIdleMs?: number;
+  /**
+   * Streaming reads (/results, /artifact) served at once; more are refused with
+   * GRID_ERR_TOO_MANY_READERS (429).
+   * @defaultValue 64
+   */
+  maxReaders?: number;
   durability?: 'normal' | 'full';
   /**
    * Who counts as independent and the quotas per network (coordinator/networks.ts). The default
@@ -202,6 +230,8 @@ export class Coordinator {
       private: this.#opts.private ?? false,
       bodyLimit: this.#opts.bodyLimit ?? 16 * 1024 * 1024,
       rateLimit: this.#opts.rateLimit ?? 60,
+      uploadIdleMs: this.#opts.uploadIdleMs ?? 30_000,
+      maxReaders: this.#opts.maxReaders ?? 64,
       volunteer: { accept: (channel) => this.accept(channel), maxFrameBytes: this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, allowOrigins: this.#opts.allowOrigins ?? [] },
     });
     const host = this.#opts.httpHost ?? '127.0.0.1';
@@ -211,12 +241,17 @@ export class Coordinator {
     this.#httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   }
 
-  /** Stops accepting, closes sessions, flushes and closes the store. Idempotent. */
+  /**
+   * Stops accepting, closes sessions, flushes and closes the store. Idempotent. Waits on peers
+   * are bounded (CLOSE_HTTP_MS, CLOSE_SWARM_MS), so that a stop takes well under 2 s; an upload
+   * still streaming in is left `loading` and discarded at the next start (never acknowledged).
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#http?.close();
+      this.batches.close();
+      await within(this.#http?.close(), CLOSE_HTTP_MS);
       for (const s of this.sessions) s.channel.close();
-      await this.#swarm?.destroy();
+      await within(this.#swarm?.destroy(), CLOSE_SWARM_MS);
       this.scheduler.close();
       this.store.close();
     })();

@@ -77,6 +77,16 @@ CREATE TABLE IF NOT EXISTS workers (
   cpu_ms            INTEGER NOT NULL DEFAULT 0
 );
 
+-- Idempotency-Key of a submission (coordinator/idempotency.ts): a retry with the same key and
+-- body gets the same batch. Created where missing, so older stores need no migration.
+CREATE TABLE IF NOT EXISTS submissions (
+  batch_id   TEXT PRIMARY KEY,
+  owner      TEXT NOT NULL,
+  idem_key   TEXT NOT NULL,
+  body_hash  TEXT,
+  UNIQUE (owner, idem_key)
+);
+
 CREATE TABLE IF NOT EXISTS tokens (
   hash       TEXT PRIMARY KEY,
   name       TEXT NOT NULL,

@@ -303,6 +303,7 @@ export class Store {
       this.stmt('DELETE FROM tasks WHERE wu_id IN (SELECT id FROM work_units WHERE batch_id = ?)').run(id);
       this.stmt('DELETE FROM work_units WHERE batch_id = ?').run(id);
       this.stmt('DELETE FROM batches WHERE id = ?').run(id);
+      this.stmt('DELETE FROM submissions WHERE batch_id = ?').run(id);
     });
   }
 

@@ -3,7 +3,7 @@ import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, re
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { GridClient } from '../../coordinator/client/grid-client.js';
-import type { BatchSpec, BatchStatus, Submitted } from '../../coordinator/client/types.js';
+import type { BatchSpec, BatchStatus, SubmitOptions, Submitted } from '../../coordinator/client/types.js';
 import { type Command, intOption, type OptionSpec, usageError } from '../cli.js';
 
 export const clientOptions: Record<string, OptionSpec> = {
@@ -12,7 +12,13 @@ export const clientOptions: Record<string, OptionSpec> = {
 };
 
 export function client(v: Record<string, unknown>): GridClient {
-  return new GridClient({ ...(v.url ? { url: v.url as string } : {}), ...(v.token ? { token: v.token as string } : {}) });
+  return new GridClient({
+    ...(v.url ? { url: v.url as string } : {}),
+    ...(v.token ? { token: v.token as string } : {}),
+    onRetry: (err, attempt) => {
+      if (attempt === 1) process.stderr.write(`swarmgrid: ${(err as { code?: string }).code ?? 'error'}: ${err.message}; retrying with the same Idempotency-Key (up to 10 min)\n`);
+    },
+  });
 }
 
 export function progressLine(s: BatchStatus): string {
@@ -46,9 +52,10 @@ async function writeResults(c: GridClient, id: string, out: NodeJS.WritableStrea
 }
 
 /** A spec file: one JSON document, or NDJSON (header line, one input per line) streamed as is. */
-async function submitFile(c: GridClient, file: string): Promise<{ submitted: Submitted; kind: string }> {
+async function submitFile(c: GridClient, file: string, opts: SubmitOptions): Promise<{ submitted: Submitted; kind: string }> {
   if (/\.(ndjson|jsonl)$/i.test(file)) {
-    return { submitted: await c.submitNdjsonText(createReadStream(file)), kind: headerKind(file) };
+    // A function, not a stream: a retry reads the file again from its start.
+    return { submitted: await c.submitNdjsonText(() => createReadStream(file), opts), kind: headerKind(file) };
   }
   let spec: BatchSpec;
   try {
@@ -56,7 +63,7 @@ async function submitFile(c: GridClient, file: string): Promise<{ submitted: Sub
   } catch (err) {
     throw usageError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  return { submitted: await c.submit(spec), kind: spec.kind };
+  return { submitted: await c.submit(spec, opts), kind: spec.kind };
 }
 
 /** The kind named on an NDJSON file's first line, for the message (the file may be huge: read only its start). */
@@ -83,9 +90,12 @@ export const submit: Command = {
     wait: { type: 'boolean', description: 'follow progress until the batch is finished (exit 0 only if completed)' },
     out: { type: 'string', value: 'DIR', description: 'wait, then write the artifact and results.ndjson into DIR' },
     interval: { type: 'string', value: 'MS', default: '500', description: 'how often to poll the progress' },
+    'idempotency-key': { type: 'string', value: 'KEY', default: 'a new UUID', description: 'sent with every try: a retry, or a rerun with the same KEY, gets the batch already stored' },
   },
   notes: [
     'SPEC.ndjson: line 1 {"kind", "policy"?, "params"?}, then one input per line; streamed, for batches of any size.',
+    'While the coordinator is unreachable, restarting or still storing, submit retries with the same',
+    'Idempotency-Key (up to 10 min) and --wait keeps polling: neither makes a second batch or gives up.',
     'Progress is a bar on a terminal and a plain line every 2 s otherwise.',
   ].join('\n'),
   async run(v, positionals) {
@@ -93,7 +103,8 @@ export const submit: Command = {
     if (!file) throw usageError('a batch spec file is required');
     const interval = intOption(v.interval, 'interval', 50) ?? 500;
     const c = client(v);
-    const { submitted, kind } = await submitFile(c, file);
+    const key = v['idempotency-key'] as string | undefined;
+    const { submitted, kind } = await submitFile(c, file, key ? { idempotencyKey: key } : {});
     const { id, total } = submitted;
     process.stdout.write(`submitted batch ${id} (${kind}, ${total} work units)\n`);
     if (!v.wait && !v.out) return 0;
@@ -105,7 +116,9 @@ export const submit: Command = {
         last = Date.now();
         process.stdout.write(progressLine(s) + '\n');
       }
-    }, interval);
+    }, interval, (err) => {
+      process.stderr.write(`${tty ? '\n' : ''}swarmgrid submit: ${err.code}: ${err.message}; still waiting for batch ${id}\n`);
+    });
     if (tty) process.stdout.write('\n');
     process.stdout.write(`${progressLine(final)}\n`);
     if (final.summary) process.stdout.write(`${final.summary}\n`);

@@ -22,6 +22,8 @@ export const coordinator: Command = {
     'sessions-per-network': { type: 'string', value: 'N', default: '64', description: 'most volunteer connections one network may hold open' },
     'max-peers': { type: 'string', value: 'N', default: '10000', description: 'most Hyperswarm connections' },
     'rate-limit': { type: 'string', value: 'N', default: '60', description: 'batch submissions per minute per token' },
+    'upload-idle-timeout': { type: 'string', value: 'S', default: '30', description: 'end a submission whose body sends nothing for S seconds (its partial batch is deleted)' },
+    'max-readers': { type: 'string', value: 'N', default: '64', description: 'result and artifact streams served at once (more get 429)' },
     durability: { type: 'string', value: 'normal|full', default: 'normal', description: "'full' fsyncs every grouped commit (survives power loss)" },
   },
   notes: [
@@ -55,12 +57,21 @@ export const coordinator: Command = {
       },
       maxPeers: intOption(v['max-peers'], 'max-peers', 1) ?? 10_000,
       rateLimit: intOption(v['rate-limit'], 'rate-limit', 1) ?? 60,
+      uploadIdleMs: (intOption(v['upload-idle-timeout'], 'upload-idle-timeout', 1, 86_400) ?? 30) * 1000,
+      maxReaders: intOption(v['max-readers'], 'max-readers', 1) ?? 64,
       durability,
       log,
     });
     log('coordinator-ready', { key: c.publicKey, grid: c.grid, http: c.httpUrl, data: v.data, pid: process.pid, independence: v['local-grid'] ? 'identity (--local-grid)' : 'network' });
     const sig = await untilSignal();
+    const stopping = performance.now();
     log('coordinator-stopping', { signal: sig });
+    // A second signal stops at once: everything acknowledged is in the store already.
+    void untilSignal().then(() => process.exit(130));
     await c.close();
+    log('coordinator-stopped', { ms: Math.round(performance.now() - stopping) });
+    // Handles a library may leave behind (the DHT's UDP sockets and timers after a bounded
+    // destroy) must not hold the process: the store is closed, nothing is left to do.
+    process.exit(0);
   },
 };

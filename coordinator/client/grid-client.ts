@@ -3,10 +3,11 @@
  * use, exported as `import { GridClient } from 'swarmgrid'`. Plain `fetch`, no dependencies.
  * Errors are GridErrors carrying the coordinator's GRID_ERR_* code.
  */
+import { randomUUID } from 'node:crypto';
 import { GridError } from '../../proto/errors.js';
 import { ClientErrors } from '../errors.js';
 import type {
-  Artifact, BatchSpec, BatchStatus, GridClientOptions, Health, KindInfo, NdjsonHeader, ResultLine, Submitted, WorkerInfo,
+  Artifact, BatchSpec, BatchStatus, GridClientOptions, Health, KindInfo, NdjsonHeader, ResultLine, SubmitOptions, Submitted, WorkerInfo,
 } from './types.js';
 
 export type * from './types.js';
@@ -16,17 +17,33 @@ export const FINAL_STATES: ReadonlySet<string> = new Set(['completed', 'failed',
 /** NDJSON uploads go out in pieces of about this many bytes, not one write per line. */
 const UPLOAD_CHUNK = 64 * 1024;
 
+/**
+ * Failures after which the same request may simply be tried again: the coordinator unreachable
+ * (down, restarting, a dropped connection, no answer in undici's 300 s), stopping, still storing
+ * an earlier try of this submission, rate limiting, or a proxy's 502/503/504.
+ */
+function transient(err: unknown): boolean {
+  if (!(err instanceof GridError)) return false;
+  if (['GRID_ERR_UNREACHABLE', 'GRID_ERR_TIMEOUT', 'GRID_ERR_STOPPING', 'GRID_ERR_SUBMISSION_IN_PROGRESS', 'GRID_ERR_UPLOAD_STALLED', 'GRID_ERR_RATE_LIMITED'].includes(err.code)) return true;
+  return err.code === 'GRID_ERR_HTTP' && [502, 503, 504].includes(err.statusCode);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 interface RequestOptions {
   json?: unknown;
   ndjson?: AsyncIterable<string>;
   /** No timeout: uploads and result streams take as long as they take. */
   streaming?: boolean;
+  headers?: Record<string, string>;
 }
 
 export class GridClient {
   readonly url: string;
   #token: string | undefined;
   #timeoutMs: number;
+  #retryMs: number;
+  #onRetry: GridClientOptions['onRetry'];
 
   constructor(options: GridClientOptions = {}) {
     const url = options.url ?? process.env.SWARMGRID_URL;
@@ -36,10 +53,30 @@ export class GridClient {
     this.url = url.replace(/\/+$/, '');
     this.#token = options.token ?? process.env.SWARMGRID_TOKEN;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.#retryMs = options.retryMs ?? 600_000;
+    this.#onRetry = options.onRetry;
+  }
+
+  /**
+   * Runs `attempt` until it succeeds, fails for good, or transient failures have gone on for
+   * retryMs; waits 0.5 s, doubling up to 5 s (or the coordinator's Retry-After) between tries.
+   */
+  async #retrying<T>(attempt: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    for (let pause = 500, n = 1; ; pause = Math.min(pause * 2, 5000), n++) {
+      try {
+        return await attempt();
+      } catch (err) {
+        if (!transient(err) || Date.now() - started > this.#retryMs) throw err;
+        this.#onRetry?.(err as Error, n);
+        const after = (err as GridError & { retryAfterS?: number }).retryAfterS;
+        await sleep(after ? Math.min(after * 1000, 60_000) : pause);
+      }
+    }
   }
 
   async #request(method: string, path: string, opts: RequestOptions = {}): Promise<Response> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...opts.headers };
     if (this.#token) headers.authorization = `Bearer ${this.#token}`;
     let body: RequestInit['body'];
     if (opts.json !== undefined) {
@@ -70,31 +107,46 @@ export class GridClient {
     return (await (await this.#request(method, path, opts)).json()) as T;
   }
 
-  /** Submits a batch as one JSON document (up to the coordinator's body limit, 16 MiB by default). */
-  submit(spec: BatchSpec): Promise<Submitted> {
-    return this.#json('POST', '/v1/batches', { json: spec });
+  /**
+   * Submits a batch as one JSON document (up to the coordinator's body limit, 16 MiB by default).
+   * Resolves once every unit is stored, however long that takes. One Idempotency-Key is sent on
+   * every try: while the coordinator is unreachable, restarting or still storing, this retries
+   * (up to retryMs) and never makes a second batch.
+   */
+  submit(spec: BatchSpec, opts: SubmitOptions = {}): Promise<Submitted> {
+    const headers = { 'idempotency-key': opts.idempotencyKey ?? randomUUID() };
+    return this.#retrying(() => this.#json('POST', '/v1/batches', { json: spec, streaming: true, headers }));
   }
 
   /**
    * Streams a batch of any size as NDJSON: the header, then one input per line, read from
    * `inputs` only as fast as the coordinator stores them. Resolves once every unit is stored.
+   * Retried like submit() when `inputs` is an array (it can be read again); an iterator cannot.
    */
-  submitNdjson(header: NdjsonHeader, inputs: AsyncIterable<unknown> | Iterable<unknown>): Promise<Submitted> {
+  submitNdjson(header: NdjsonHeader, inputs: AsyncIterable<unknown> | Iterable<unknown>, opts: SubmitOptions = {}): Promise<Submitted> {
     async function* lines(): AsyncGenerator<string> {
       yield JSON.stringify(header) + '\n';
       for await (const input of inputs as AsyncIterable<unknown>) yield JSON.stringify(input) + '\n';
     }
-    return this.#json('POST', '/v1/batches', { ndjson: lines(), streaming: true });
+    const headers = { 'idempotency-key': opts.idempotencyKey ?? randomUUID() };
+    const once = () => this.#json<Submitted>('POST', '/v1/batches', { ndjson: lines(), streaming: true, headers });
+    return Array.isArray(inputs) ? this.#retrying(once) : once();
   }
 
-  /** Streams an NDJSON body that is already text (a file: header line, then inputs). */
-  submitNdjsonText(body: AsyncIterable<string | Uint8Array>): Promise<Submitted> {
-    async function* text(): AsyncGenerator<string> {
+  /**
+   * Streams an NDJSON body that is already text (a file: header line, then inputs). Given a
+   * function that opens the body afresh (`() => createReadStream(file)`), it is retried like
+   * submit(); given a stream, it is sent once.
+   */
+  submitNdjsonText(body: AsyncIterable<string | Uint8Array> | (() => AsyncIterable<string | Uint8Array>), opts: SubmitOptions = {}): Promise<Submitted> {
+    async function* text(source: AsyncIterable<string | Uint8Array>): AsyncGenerator<string> {
       const decoder = new TextDecoder();
-      for await (const chunk of body) yield typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+      for await (const chunk of source) yield typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
       yield decoder.decode();
     }
-    return this.#json('POST', '/v1/batches', { ndjson: text(), streaming: true });
+    const headers = { 'idempotency-key': opts.idempotencyKey ?? randomUUID() };
+    if (typeof body !== 'function') return this.#json('POST', '/v1/batches', { ndjson: text(body), streaming: true, headers });
+    return this.#retrying(() => this.#json('POST', '/v1/batches', { ndjson: text(body()), streaming: true, headers }));
   }
 
   status(id: string): Promise<BatchStatus> {
@@ -158,13 +210,30 @@ export class GridClient {
     return this.#json('GET', '/healthz');
   }
 
-  /** Polls until the batch is final; `onProgress` sees every status. */
-  async wait(id: string, onProgress?: (s: BatchStatus) => void, intervalMs = 500): Promise<BatchStatus> {
+  /**
+   * Polls until the batch is final; `onProgress` sees every status. Rides out a coordinator
+   * restart: while it cannot be reached (or answers 502/503/504), polling goes on for up to
+   * retryMs, and `onOutage` is told once per outage.
+   */
+  async wait(id: string, onProgress?: (s: BatchStatus) => void, intervalMs = 500, onOutage?: (err: GridError) => void): Promise<BatchStatus> {
+    let since: number | undefined;
     for (;;) {
-      const s = await this.status(id);
+      let s: BatchStatus;
+      try {
+        s = await this.status(id);
+      } catch (err) {
+        if (!transient(err)) throw err;
+        if (since === undefined) {
+          since = Date.now();
+          onOutage?.(err as GridError);
+        } else if (Date.now() - since > this.#retryMs) throw err;
+        await sleep(Math.max(intervalMs, 1000));
+        continue;
+      }
+      since = undefined;
       onProgress?.(s);
       if (FINAL_STATES.has(s.state)) return s;
-      await new Promise((r) => setTimeout(r, intervalMs));
+      await sleep(intervalMs);
     }
   }
 }
@@ -197,7 +266,12 @@ function uploadStream(source: AsyncIterable<string>): ReadableStream<Uint8Array>
 async function errorOf(res: Response, method: string, path: string): Promise<GridError> {
   try {
     const err = (await res.json()) as { code?: unknown; message?: unknown };
-    if (typeof err.code === 'string' && typeof err.message === 'string') return new GridError(err.code, err.message, res.status);
+    if (typeof err.code === 'string' && typeof err.message === 'string') {
+      const grid = new GridError(err.code, err.message, res.status);
+      const after = Number(res.headers.get('retry-after'));
+      if (after > 0) Object.assign(grid, { retryAfterS: after });
+      return grid;
+    }
   } catch {
     // Not our error format (a proxy in between?): fall through to the generic error.
   }

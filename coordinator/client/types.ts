@@ -6,8 +6,30 @@ export interface GridClientOptions {
   url?: string;
   /** Bearer token for submitting and cancelling (and reading, on a `--private` coordinator). @defaultValue process.env.SWARMGRID_TOKEN */
   token?: string;
-  /** Per-request timeout in ms; streamed uploads and downloads have none. @defaultValue 30000 */
+  /**
+   * Per-request timeout in ms for reads and cancels. Submissions have none (the coordinator
+   * answers once every unit is stored, which may take minutes), nor do streamed downloads.
+   * @defaultValue 30000
+   */
   timeoutMs?: number;
+  /**
+   * How long a submission keeps retrying (same Idempotency-Key) while the coordinator cannot be
+   * reached, is restarting or is still storing an earlier try, and how long `wait()` keeps
+   * polling through such an outage, ms.
+   * @defaultValue 600000 (10 min)
+   */
+  retryMs?: number;
+  /** Told of each transient failure a submission retries after (attempt 1, 2, …). */
+  onRetry?: (err: Error, attempt: number) => void;
+}
+
+/** Options of one submission. */
+export interface SubmitOptions {
+  /**
+   * The submission's Idempotency-Key, sent on every try: a retry gets the batch an earlier try
+   * stored. @defaultValue a new random UUID per call
+   */
+  idempotencyKey?: string;
 }
 
 /** A batch as one JSON document: `inputs`, or `params` for the kind's generator (or both: then params only reach the reducer). */

@@ -1,7 +1,7 @@
 /** /v1/batches: list, follow, fetch results and artifacts, cancel (submission: submit-route.ts). */
 import { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeOutput } from '../../jobs/codec.js';
 import type { JobKind } from '../../jobs/types.js';
 import { CoordinatorErrors } from '../errors.js';
@@ -13,6 +13,12 @@ import { batchView, decisionsOpen, waitingNote } from './views.js';
 
 /** Results read from the store per query and written per chunk of the response. */
 const RESULTS_PAGE = 1000;
+/**
+ * A chunk of the results stream is cut at about this many bytes, and a query reads fewer rows when
+ * lines are big: with backpressure (one chunk queued), a reader costs about two chunks of memory
+ * whatever its speed and however big the outputs.
+ */
+const RESULTS_CHUNK_BYTES = 64 * 1024;
 
 const idParams = {
   type: 'object',
@@ -33,6 +39,24 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
   };
 
   registerSubmitRoute(app, ctx, guards);
+
+  // Streaming reads served at once, bounded: each holds a socket, a store cursor's page and its
+  // chunks. A reader that takes nothing for the idle timeout is dropped, so stalled readers
+  // cannot hold the slots for good.
+  let readers = 0;
+  const admitReader = (req: FastifyRequest, reply: FastifyReply) => {
+    if (readers >= ctx.maxReaders) {
+      void reply.header('retry-after', '1');
+      throw CoordinatorErrors.TOO_MANY_READERS(ctx.maxReaders, 1);
+    }
+    readers++;
+    const socket = req.raw.socket;
+    socket.setTimeout(ctx.uploadIdleMs, () => socket.destroy());
+    reply.raw.once('close', () => {
+      readers--;
+      if (!socket.destroyed) socket.setTimeout(0);
+    });
+  };
 
   app.get<{ Querystring: { limit: number; state?: string } }>('/v1/batches', {
     onRequest: guards.read,
@@ -84,23 +108,33 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
           description: 'One JSON object per line: {"seq", "state": "validated", "output", "agreed"} or {"seq", "state": "failed", "reason"}',
           content: { 'application/x-ndjson': { schema: { type: 'string' } } },
         },
-        ...errorResponses(400, 401, 404),
+        ...errorResponses(400, 401, 404, 429),
       },
     },
   }, async (req, reply) => {
     const row = find(req.params.id);
+    admitReader(req, reply);
     const kind = ctx.catalog.get(row.kind)?.kind;
     let after = req.query.after;
     let left = req.query.limit ?? Number.MAX_SAFE_INTEGER;
     // While the batch runs, a unit accepted on a single unchecked copy (adaptive replication) can
     // still be reopened and re-decided: the stream holds back at it as at an undecided unit.
     const open = decisionsOpen(row);
-    // One string per page, not per line: a million lines would otherwise be a million stream chunks.
+    // Start small: a query's rows stay in memory while their chunks wait for a slow reader, and
+    // a thousand 8 KB outputs would be 8 MB per reader. Grows to RESULTS_PAGE for small lines.
+    let pageRows = 32;
+    // One string per chunk, not per line: a million lines would otherwise be a million stream chunks.
     async function* pages(): AsyncGenerator<string> {
       for (;;) {
-        const rows = ctx.store.outcomes(row.id, after, RESULTS_PAGE);
+        const rows = ctx.store.outcomes(row.id, after, pageRows);
         let page = '';
+        let bytes = 0;
         for (const r of rows) {
+          if (page.length >= RESULTS_CHUNK_BYTES) {
+            bytes += page.length;
+            yield page;
+            page = '';
+          }
           // The stream stops at the first unit whose decision can still change, so that `after`
           // is always a safe place to resume: nothing before it can change.
           if (r.state === 'pending' || (open && r.state === 'validated' && r.provisional === 1)) {
@@ -112,12 +146,16 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
           page += resultLine(r, kind);
           if (--left === 0) break;
         }
+        bytes += page.length;
         if (page) yield page;
-        if (rows.length < RESULTS_PAGE || left === 0) return;
+        if (rows.length < pageRows || left === 0) return;
+        // Rows for about one chunk next time: many small lines, or few big ones.
+        pageRows = Math.max(1, Math.min(RESULTS_PAGE, Math.floor(RESULTS_CHUNK_BYTES / Math.max(1, bytes / rows.length))));
         await yieldToLoop(); // let workers' results in between pages of a long stream
       }
     }
-    return reply.type('application/x-ndjson').send(Readable.from(pages()));
+    // highWaterMark 1: one chunk waits while the socket is full, not 16 (Readable.from's default).
+    return reply.type('application/x-ndjson').send(Readable.from(pages(), { highWaterMark: 1 }));
   });
 
   app.get<{ Params: { id: string } }>('/v1/batches/:id/artifact', {
@@ -129,11 +167,12 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
       produces: ['application/octet-stream'],
       response: {
         200: { description: 'The artifact bytes, with its content type and a content-disposition file name', content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
-        ...errorResponses(400, 401, 404, 409),
+        ...errorResponses(400, 401, 404, 409, 429),
       },
     },
   }, async (req, reply) => {
     const row = find(req.params.id);
+    admitReader(req, reply);
     const artifact = ctx.store.getArtifact(row.id);
     if (!artifact) throw CoordinatorErrors.NO_ARTIFACT(row.id, row.state);
     // File names come from job kinds, custom ones included: keep the header well-formed.

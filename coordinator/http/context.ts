@@ -21,6 +21,10 @@ export interface HttpContext {
   bodyLimit: number;
   /** Submissions per minute per token (burst = the same number). */
   rateLimit: number;
+  /** A submission body idle this long is ended with GRID_ERR_UPLOAD_STALLED, ms. */
+  uploadIdleMs: number;
+  /** Streaming reads (results, artifacts) served at once; more get GRID_ERR_TOO_MANY_READERS. */
+  maxReaders: number;
   /** The browser volunteer page and its WebSocket; omitted = not served. */
   volunteer?: {
     /** The coordinator's shared session logic (`Coordinator.accept`): the session, which can `leave`. */

@@ -3,7 +3,7 @@
  * `{ code: 'GRID_ERR_…', message }`; OpenAPI is generated from the schemas and served at /docs.
  */
 import type { IncomingMessage } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { GridError } from '../../proto/errors.js';
@@ -79,6 +79,25 @@ export async function buildHttp(ctx: HttpContext): Promise<FastifyInstance> {
     forceCloseConnections: true,
     // Fastify's default strips unknown fields silently; a misspelt field ("replicas") must be an error.
     ajv: { customOptions: { removeAdditional: false } },
+    // Errors Fastify raises before routing (a URL that is not valid percent-encoding, /%ff%fe)
+    // leave in our shape too, not Fastify's { error, statusCode }.
+    frameworkErrors: (err, _req, reply) => {
+      const grid = err.code === 'FST_ERR_BAD_URL'
+        ? CoordinatorErrors.BAD_REQUEST(`the URL is not valid percent-encoded UTF-8: ${err.message}`)
+        : toGridError(err, ctx.bodyLimit);
+      void (reply as FastifyReply).status(grid.statusCode).send({ code: grid.code, message: grid.message });
+    },
+    // A request Node's HTTP parser cannot read (bad request line, oversized headers): answered
+    // on the raw socket, still in our shape.
+    clientErrorHandler: (err, socket) => {
+      const tooLarge = (err as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify(tooLarge
+        ? { code: 'GRID_ERR_BAD_REQUEST', message: 'request headers too large' }
+        : { code: 'GRID_ERR_BAD_REQUEST', message: `malformed HTTP request: ${err.message}` });
+      if (socket.writable) {
+        socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      } else socket.destroy();
+    },
   });
   const limiter = new RateLimiter(ctx.rateLimit, ctx.rateLimit);
 
@@ -102,7 +121,12 @@ export async function buildHttp(ctx: HttpContext): Promise<FastifyInstance> {
     // A bug, not a bad request: the caller sees the code, the operator needs the stack.
     if (grid.statusCode >= 500) process.stderr.write(`swarmgrid http: ${req.method} ${req.url}: ${(err as Error).stack ?? String(err)}\n`);
     if (grid.code === CoordinatorErrors.UNAUTHORIZED.code) void reply.header('www-authenticate', 'Bearer');
-    if (!req.raw.complete) {
+    if (grid.code === CoordinatorErrors.UPLOAD_STALLED.code) {
+      // The client sends nothing: do not wait for the rest of its body. Answer, then hang up,
+      // which frees the socket and whatever it buffered.
+      void reply.header('connection', 'close');
+      reply.raw.once('finish', () => req.raw.destroy());
+    } else if (!req.raw.complete) {
       // Refused before its body was all received (a bad NDJSON line, a 401 on a big upload): a
       // client still uploading may not read the answer until its upload is done (undici fails
       // with EPIPE instead), so take in the rest, unread and bounded. Past the bound the

@@ -8,6 +8,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Json } from '../../jobs/types.js';
 import type { InputChunk } from '../batch-inputs.js';
 import { CoordinatorErrors } from '../errors.js';
+import type { Submitted } from '../batches.js';
+import { BodyHash, idempotencyKeyOf } from '../idempotency.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 import type { HttpContext } from './context.js';
 import { readNdjson } from './ndjson.js';
 import { errorResponses, type Guards } from './schemas.js';
@@ -53,9 +56,23 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
     if (type !== JSON_TYPE && type !== NDJSON_TYPE) throw CoordinatorErrors.UNSUPPORTED_MEDIA_TYPE(type || '(none)');
   };
 
+  // A JSON body is read by Fastify before the route runs: a client that stalls in the middle of
+  // one is cut off by the socket's idle timeout (nothing is stored before the body is complete).
+  const jsonIdle = async (req: FastifyRequest) => {
+    if (mediaType(req.headers['content-type']) !== JSON_TYPE || req.raw.complete) return;
+    const socket = req.raw.socket;
+    socket.setTimeout(ctx.uploadIdleMs, () => {
+      if (!req.raw.complete) socket.destroy();
+    });
+  };
+  const idleOff = async (req: FastifyRequest) => {
+    if (!req.raw.socket.destroyed) req.raw.socket.setTimeout(0);
+  };
+
   app.post<{ Body: SubmitBody | NodeJS.ReadableStream }>('/v1/batches', {
     // onRequest, not preHandler: a caller without a valid token is turned away before its body is read.
-    onRequest: [guards.submit, contentType],
+    onRequest: [guards.submit, contentType, jsonIdle],
+    preHandler: idleOff,
     schema: {
       summary: 'Submit a batch (JSON, or NDJSON: a header line then one input per line)',
       tags: ['batches'],
@@ -68,28 +85,80 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
           type: 'object',
           properties: { id: { type: 'string' }, total: { type: 'integer' }, state: { type: 'string' } },
         },
-        ...errorResponses(400, 401, 409, 413, 415, 429),
+        ...errorResponses(400, 401, 408, 409, 413, 415, 422, 429, 503),
       },
     },
   }, async (req, reply) => {
-    let id: string;
+    const owner = req.principal!.id;
+    const key = idempotencyKeyOf(req.headers['idempotency-key']);
+    const hash = new BodyHash();
+    let done: Submitted;
     if (mediaType(req.headers['content-type']) === NDJSON_TYPE) {
       // destroyOnReturn: false — a bad line ends the reading, but the rest of the body must stay
       // readable: the error handler drains it so that the client gets the 400 (server.ts).
-      const body = (req.body as Readable).iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
-      id = await ctx.batches.create(await ndjsonSubmission(body, req.principal!.id));
+      const body = (req.body as Readable).iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
+      const chunks = key ? hashed(idleBounded(body, ctx.uploadIdleMs), hash) : idleBounded(body, ctx.uploadIdleMs);
+      const sub = await ndjsonSubmission(chunks, owner);
+      done = key ? await ctx.batches.submit(sub, { key, owner, bodyHash: () => hash.digest() }) : { id: await ctx.batches.create(sub), replayed: false };
+      // A replay stores nothing, but its body is read to the end: its hash must match the first try's.
+      if (done.replayed) for await (const _ of chunks);
     } else {
       const body = req.body as SubmitBody;
       checkSubmit(body);
-      id = await ctx.batches.create({
-        kind: body.kind, policy: body.policy, owner: req.principal!.id,
+      if (key) hash.update(jsonText(body));
+      const sub = {
+        kind: body.kind, policy: body.policy, owner,
         ...(body.inputs && { inputs: body.inputs }),
         ...(body.params && { params: body.params }),
-      });
+      };
+      done = key ? await ctx.batches.submit(sub, { key, owner, bodyHash: () => hash.digest() }) : { id: await ctx.batches.create(sub), replayed: false };
     }
-    const row = ctx.store.getBatch(id)!;
-    return reply.status(201).send({ id, total: row.total, state: row.state });
+    if (done.replayed) {
+      if (done.bodyHash && done.bodyHash !== hash.digest()) throw CoordinatorErrors.IDEMPOTENCY_MISMATCH(key!, done.id);
+      void reply.header('idempotent-replayed', 'true');
+    }
+    const row = ctx.store.getBatch(done.id)!;
+    return reply.status(201).send({ id: done.id, total: row.total, state: row.state });
   });
+}
+
+/** The body as text, for its hash; one nested past any stack (params and policy are checked already) is the caller's error. */
+function jsonText(body: SubmitBody): string {
+  try {
+    return JSON.stringify(body);
+  } catch (err) {
+    if (err instanceof RangeError) throw CoordinatorErrors.BAD_REQUEST('the body nests too deeply');
+    throw err;
+  }
+}
+
+/** Passes a body's chunks through, hashing them (the Idempotency-Key's body hash). */
+async function* hashed(body: AsyncIterable<Buffer>, hash: BodyHash): AsyncGenerator<Buffer> {
+  for await (const chunk of body) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
+/**
+ * The body's chunks, ended with GRID_ERR_UPLOAD_STALLED when none arrives for `idleMs`: a client
+ * frozen mid-body would otherwise keep its batch `loading`, its socket and its buffers for good.
+ * Only the wait for the network counts, not the time spent storing what came.
+ */
+async function* idleBounded(body: AsyncIterator<Buffer>, idleMs: number): AsyncGenerator<Buffer> {
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(CoordinatorErrors.UPLOAD_STALLED(idleMs / 1000)), idleMs);
+    });
+    try {
+      const next = await Promise.race([body.next(), stalled]);
+      if (next.done) return;
+      yield next.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }
 
 /** Reads the header line and hands the rest of the body on as input chunks, still unread. */
@@ -124,5 +193,6 @@ function checkSubmit(body: SubmitBody, header = false): void {
   for (const key of ['params', 'policy'] as const) {
     const v = body[key];
     if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) throw CoordinatorErrors.BAD_REQUEST(`"${key}" must be an object`);
+    if (v !== undefined && nestsDeeperThan(v, MAX_JSON_DEPTH)) throw CoordinatorErrors.BAD_REQUEST(`"${key}" nests deeper than ${MAX_JSON_DEPTH} levels`);
   }
 }

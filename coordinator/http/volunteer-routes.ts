@@ -38,8 +38,15 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
   // maxPayload = the frame cap: `ws` refuses a bigger message from its header, before buffering it.
   await app.register(websocket, { options: { maxPayload: volunteer.maxFrameBytes } });
 
-  app.get('/v1/volunteer', {
-    websocket: true,
+  app.route({
+    method: 'GET',
+    url: '/v1/volunteer',
+    // A plain GET (no Upgrade: websocket), e.g. someone pasting the URL into a browser: say what
+    // the route is, in our shape (@fastify/websocket's default is an empty 404).
+    handler: async (_req, reply) => {
+      void reply.header('upgrade', 'websocket').header('connection', 'Upgrade');
+      throw CoordinatorErrors.UPGRADE_REQUIRED();
+    },
     schema: {
       summary: 'Browser volunteer WebSocket: binary protobuf Frames, one per message (see docs/BROWSER.md)',
       querystring: {
@@ -51,7 +58,7 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
         },
       },
     },
-  }, (socket, req) => {
+    wsHandler: (socket, req) => {
     // Refusals are checked here rather than by the schema or before the upgrade so that the
     // browser learns why, as an Error frame and the close reason; all of them come before any
     // frame is read, so a refused client sees no batch, input or Welcome.
@@ -81,6 +88,7 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
         if (tabs.get(key) === session) tabs.delete(key);
       });
     }
+    },
   });
 
   // The page's Goodbye when its tab closes. Its protocol agent runs in a Web Worker, which the
