@@ -50,10 +50,26 @@ export interface RunnerOptions {
   maxRssMb?: number;
   /** How often the ceiling is checked while tasks run. @defaultValue 100 */
   rssCheckMs?: number;
+  /** Time limit of a task with neither a policy timeout nor a lease, in ms. @defaultValue 600000 */
+  defaultTimeoutMs?: number;
+  /**
+   * Longest a packed call may run, in ms (at least 10 × `batchMs`): a pack that overruns it is
+   * stopped and its tasks run again alone, each under its own limit, so that one task of unknown
+   * duration never holds its neighbours (nor the thread) hostage. @defaultValue 2000
+   */
+  packLimitMs?: number;
 }
 
 export interface RunRequest extends ThreadTask {
+  /**
+   * Wall-time limit from the policy, in ms (0 = none set). Every task still has a limit: its
+   * lease's length (`leaseMs`), or `defaultTimeoutMs` when it has neither.
+   */
   timeoutMs: number;
+  /** The task's lease length, in ms. */
+  leaseMs?: number;
+  /** When the task's lease runs out, on `performance.now()`'s clock: not started by then, it is handed back unrun. */
+  leaseEndsAt?: number;
   memoryMb: number;
   signal?: AbortSignal;
   /** Called when the task enters a thread (until then it may be handed back unrun). */
@@ -80,6 +96,8 @@ export class Runner {
   running = 0;
   #pools = new Map<number, Piscina>();
   #opts: Required<Omit<RunnerOptions, 'backlog'>>;
+  /** Packed calls that overran their limit and were split (tests and logs read it). */
+  packsSplit = 0;
   #backlog: (() => number) | undefined;
   #queue: Pending[] = [];
   #inFlight = 0;
@@ -106,6 +124,8 @@ export class Runner {
       niceness: options.niceness ?? niceFromEnv(),
       maxRssMb: options.maxRssMb ?? 0,
       rssCheckMs: options.rssCheckMs ?? 100,
+      defaultTimeoutMs: options.defaultTimeoutMs ?? 600_000,
+      packLimitMs: Math.max(options.packLimitMs ?? 2000, 10 * (options.batchMs ?? 100)),
     };
     this.#ceiling = new MemoryCeiling({ maxRssMb: this.#opts.maxRssMb, checkMs: this.#opts.rssCheckMs });
   }
@@ -201,7 +221,9 @@ export class Runner {
 
   #batchable(p: Pending): boolean {
     const r = p.req;
-    return !p.alone && r.timeoutMs <= 0 && this.#batch(this.#avgMs.get(kindKey(r))) > 1;
+    // Only a kind measured small is packed, and a pack has a limit of its own (#runBatch):
+    // a task whose duration is unknown never shares a call.
+    return !p.alone && this.#batch(this.#avgMs.get(kindKey(r))) > 1;
   }
 
   /** Starts thread calls while fewer than `threads` are in flight. */
@@ -231,13 +253,20 @@ export class Runner {
 
   async #runOne(p: Pending): Promise<void> {
     const { req } = p;
+    const limit = this.#limit(req);
+    if (limit.ms <= 0) {
+      // No verdict on the task: the agent hands it back (the coordinator has re-issued it already).
+      p.resolve({ ok: false, errorCode: 'timeout', message: 'task not started before its lease ran out', cpuMs: 0, unstarted: true });
+      this.#pump();
+      return;
+    }
     const started = performance.now();
     const controller = new AbortController();
     const onAbort = () => controller.abort(req.signal?.reason);
     req.signal?.addEventListener('abort', onAbort, { once: true });
     let timedOut = false;
     let overMemory = false;
-    const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; controller.abort(new Error('timeout')); }, req.timeoutMs) : undefined;
+    const timer = setTimeout(() => { timedOut = true; controller.abort(new Error('timeout')); }, limit.ms);
     const stopForMemory = () => { overMemory = true; controller.abort(new Error('memory ceiling')); };
     const unwatch = this.#ceiling.watch(stopForMemory);
     this.#inFlight++;
@@ -252,14 +281,14 @@ export class Runner {
       const ms = performance.now() - started;
       const cpuMs = Math.round(ms);
       this.#observe(req, ms);
-      if (timedOut) outcome = { ok: false, errorCode: 'timeout', message: `task exceeded its time limit of ${req.timeoutMs} ms`, cpuMs };
+      if (timedOut) outcome = { ok: false, errorCode: 'timeout', message: `task exceeded its time limit of ${Math.round(limit.ms)} ms (${limit.what})`, cpuMs };
       else if (overMemory) outcome = { ok: false, errorCode: 'out_of_memory', message: `the worker exceeded its memory ceiling of ${this.#opts.maxRssMb} MB`, cpuMs };
       else if (controller.signal.aborted) outcome = aborted(cpuMs);
       else outcome = failure(err, cpuMs);
     } finally {
       this.#inFlight--;
       unwatch();
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
     }
     p.resolve(outcome);
@@ -268,18 +297,27 @@ export class Runner {
 
   /**
    * Several short tasks in one thread call. A task cancelled meanwhile just has its result
-   * dropped. If the call fails as a whole (the thread ran out of heap, the memory ceiling stopped
-   * it), each task runs again alone, so only the culprit reports the error.
+   * dropped (the whole call is stopped once all are). If the call fails as a whole (the thread
+   * ran out of heap, the memory ceiling stopped it, it overran its pack limit), each task runs
+   * again alone, so only the culprit reports the error and is charged for it.
    */
   async #runBatch(batch: Pending[]): Promise<void> {
     this.#inFlight++;
-    // Only the memory ceiling stops a batch; its tasks then run again alone, where it is judged.
+    // The memory ceiling, the pack's own time limit, or every task of it cancelled stop a pack;
+    // the tasks still wanted then run again alone, where each is judged under its own limits.
     const controller = new AbortController();
     const stopForMemory = () => controller.abort(new Error('memory ceiling'));
     const unwatch = this.#ceiling.watch(stopForMemory);
+    const packMs = Math.min(this.#opts.packLimitMs, ...batch.map((p) => this.#limit(p.req).ms));
+    let overran = false;
+    const timer = setTimeout(() => { overran = true; controller.abort(new Error('pack time limit')); }, Math.max(0, packMs));
+    // Cancelled to the last task: free the thread at once (the thread is terminated).
+    const onCancel = () => { if (batch.every((p) => p.settled)) controller.abort(new Error('cancelled')); };
+    for (const p of batch) p.req.signal?.addEventListener('abort', onCancel, { once: true });
     let results: ThreadResult[] | undefined;
     for (const p of batch) p.req.onStart?.();
     try {
+      if (packMs <= 0) throw new Error('a task of the pack is out of time');
       const call = packBatch(batch.map((p) => p.req));
       results = (await this.#pool(batch[0]!.req.memoryMb).run(call, { transferList: [call.inputs.buffer as ArrayBuffer], signal: controller.signal })) as ThreadResult[];
     } catch {
@@ -287,7 +325,10 @@ export class Runner {
     } finally {
       this.#inFlight--;
       unwatch();
+      clearTimeout(timer);
+      for (const p of batch) p.req.signal?.removeEventListener('abort', onCancel);
     }
+    if (overran) this.packsSplit++;
     // One sample per kind per batch: its mean, so that one task whose thread was descheduled for
     // a moment does not set the batch sizes; but a task too long to batch at all (over half of
     // batchMs) stops batching of its kind at once, as its neighbours waited behind it.
@@ -300,6 +341,7 @@ export class Runner {
         } else this.#observe(item.req, mean);
       }
     }
+    const again: Pending[] = [];
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       if (p.settled) continue; // cancelled while it ran
@@ -307,13 +349,28 @@ export class Runner {
         p.alone = true;
         p.queued = true;
         p.req.onWait?.();
-        this.#queue.unshift(p);
+        again.push(p);
         continue;
       }
       p.resolve(toOutcome(results[i]!));
     }
+    // First in the queue again, in their order.
+    this.#queue.unshift(...again);
     if (this.#closing) for (const p of this.#queue.splice(0)) p.resolve(aborted(0));
     this.#pump();
+  }
+
+  /**
+   * A task's time limit once it starts, in ms, and what sets it: the policy's timeout, else the
+   * length of its lease (a task that cannot finish within one lease is of no use: the
+   * coordinator gives it to someone else), else the runner's default. 0 when its lease ran out
+   * before it started: it is handed back unrun, never charged for the wait.
+   */
+  #limit(req: RunRequest): { ms: number; what: string } {
+    if (req.leaseEndsAt !== undefined && req.leaseEndsAt <= performance.now()) return { ms: 0, what: 'lease' };
+    if (req.timeoutMs > 0) return { ms: req.timeoutMs, what: 'policy timeout' };
+    if (req.leaseMs !== undefined && req.leaseMs > 0) return { ms: req.leaseMs, what: 'the lease length, as the policy sets no timeout' };
+    return { ms: this.#opts.defaultTimeoutMs, what: 'default limit' };
   }
 
   #observe(req: RunRequest, ms: number): void {
