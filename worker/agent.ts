@@ -186,7 +186,7 @@ export class WorkerAgent implements LinkHost {
       this.#idle.start();
     }
     this.log('worker-started', {
-      key: this.publicKey, threads: this.threads, grid: this.#opts.grid ?? DEFAULT_GRID, pid: process.pid,
+      key: this.publicKey, threads: this.threads, grid: this.#opts.grid ?? DEFAULT_GRID, pid: process.pid, maxMemoryMb: this.#opts.maxMemoryMb ?? 0,
       ...(this.#idle && { idleOnly: true }), codeCache: this.code.dir,
     });
   }

@@ -1,3 +1,26 @@
+import { totalmem } from 'node:os';
+
+/**
+ * The default ceiling, in MB: half of the memory this process may use, which is the host's RAM
+ * or, when lower, the limit of its memory cgroup (a container, a systemd slice):
+ * `process.constrainedMemory()`, which reads cgroup v1 and v2. Sized from the host's RAM alone,
+ * a worker in a 600 MiB cgroup would be killed by the kernel (exit 137) long before its own
+ * guard fired. Half leaves room for the worker itself, its threads' heaps and the moment the
+ * guard takes to notice (it samples, see below).
+ * @param totalBytes the host's RAM. @defaultValue os.totalmem()
+ * @param constrainedBytes the cgroup's limit; 0, undefined or more than the RAM mean none.
+ *   @defaultValue process.constrainedMemory()
+ */
+export function defaultMaxMemoryMb(totalBytes = totalmem(), constrainedBytes = constrainedMemory()): number {
+  const limit = constrainedBytes !== undefined && constrainedBytes > 0 && constrainedBytes < totalBytes ? constrainedBytes : totalBytes;
+  return Math.max(64, Math.round(limit / 2 / 2 ** 20));
+}
+
+function constrainedMemory(): number | undefined {
+  // Node 19.6+ (experimental in 20): undefined, 0 or about 2^63 where the platform has no limit.
+  return (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+}
+
 /**
  * The worker process's resident-memory ceiling (see runner.ts): heap limits do not cover
  * ArrayBuffers, so while tasks run the RSS is sampled, and crossing the ceiling stops every task
