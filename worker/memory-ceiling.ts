@@ -34,9 +34,13 @@ export class MemoryCeiling {
   /** After stopping tasks, freed memory takes a moment to leave the RSS: spare the next ones meanwhile. */
   #quietUntil = 0;
 
-  constructor(options: { maxRssMb: number; checkMs: number }) {
+  #rss: () => number;
+
+  /** `rss`: the resident bytes to hold under the ceiling. @defaultValue this process's own */
+  constructor(options: { maxRssMb: number; checkMs: number; rss?: () => number }) {
     this.maxRssMb = options.maxRssMb;
     this.#checkMs = options.checkMs;
+    this.#rss = options.rss ?? (() => process.memoryUsage.rss());
   }
 
   /** Calls `stop` if the ceiling is crossed before the returned function is called. */
@@ -49,7 +53,7 @@ export class MemoryCeiling {
           this.close();
           return;
         }
-        if (Date.now() < this.#quietUntil || process.memoryUsage.rss() <= this.maxRssMb * 2 ** 20) return;
+        if (Date.now() < this.#quietUntil || this.#rss() <= this.maxRssMb * 2 ** 20) return;
         this.#quietUntil = Date.now() + 2000;
         for (const s of this.#live) s();
       }, this.#checkMs);

@@ -19,6 +19,7 @@
 import { Piscina } from 'piscina';
 import { batchSize, ownBytes, packBatch, smooth, takeBatch, timesByKey } from './batching.js';
 import { MemoryCeiling } from './memory-ceiling.js';
+import { rssOf, type TaskProcess, TaskProcessPool } from './task-processes.js';
 import { aborted, failure, type RunOutcome, toOutcome } from './outcomes.js';
 import type { ThreadResult, ThreadTask } from './task-thread.js';
 
@@ -90,11 +91,18 @@ interface Pending {
 
 const THREAD_FILE = new URL('./task-thread.js', import.meta.url).href;
 
+/** What the runner needs of a pool: Piscina's `run` and `destroy`, which TaskProcessPool has too. */
+interface TaskPool {
+  run(call: unknown, options: { signal?: AbortSignal; transferList?: ArrayBuffer[] }): Promise<unknown>;
+  destroy(): Promise<void>;
+}
+
 export class Runner {
   readonly threads: number;
   /** Tasks handed to `run` and not finished (queued here or in a thread). */
   running = 0;
-  #pools = new Map<number, Piscina>();
+  /** Thread pools (built-in kinds) and process pools (custom kinds) by heap limit. */
+  #pools = new Map<string, TaskPool>();
   #opts: Required<Omit<RunnerOptions, 'backlog'>>;
   /** Packed calls that overran their limit and were split (tests and logs read it). */
   packsSplit = 0;
@@ -127,7 +135,7 @@ export class Runner {
       defaultTimeoutMs: options.defaultTimeoutMs ?? 600_000,
       packLimitMs: Math.max(options.packLimitMs ?? 2000, 10 * (options.batchMs ?? 100)),
     };
-    this.#ceiling = new MemoryCeiling({ maxRssMb: this.#opts.maxRssMb, checkMs: this.#opts.rssCheckMs });
+    this.#ceiling = new MemoryCeiling({ maxRssMb: this.#opts.maxRssMb, checkMs: this.#opts.rssCheckMs, rss: () => this.#rss() });
   }
 
   /**
@@ -157,23 +165,38 @@ export class Runner {
     return this.threads * Math.max(perThread, 2 * this.#batch(this.#recentMs), Math.min(cover, 4 * this.#opts.maxBatch));
   }
 
-  #pool(memoryMb: number): Piscina {
+  /**
+   * The pool for a heap limit: threads for built-in kinds, processes for custom kinds (`isolated`),
+   * whose allocations may be anything: in a process, a task that blows its heap costs that task
+   * only (task-processes.ts says why a thread cannot promise that).
+   */
+  #pool(memoryMb: number, isolated = false): TaskPool {
     const mb = memoryMb > 0 ? memoryMb : this.#opts.defaultMemoryMb;
-    let pool = this.#pools.get(mb);
+    const key = `${isolated ? 'process' : 'thread'}:${mb}`;
+    let pool = this.#pools.get(key);
     if (!pool) {
-      pool = new Piscina({
-        filename: THREAD_FILE,
-        minThreads: this.#pools.size === 0 ? this.threads : 0,
-        maxThreads: this.threads,
-        idleTimeout: 60_000,
-        // The runner keeps at most `threads` calls in flight: the pool itself never queues.
-        maxQueue: 'auto',
-        workerData: { niceness: this.#opts.niceness },
-        resourceLimits: { maxOldGenerationSizeMb: mb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, mb >> 3)) },
-      });
-      this.#pools.set(mb, pool);
+      pool = isolated
+        ? new TaskProcessPool({ memoryMb: mb, niceness: this.#opts.niceness })
+        : new Piscina({
+          filename: THREAD_FILE,
+          minThreads: this.#pools.size === 0 ? this.threads : 0,
+          maxThreads: this.threads,
+          idleTimeout: 60_000,
+          // The runner keeps at most `threads` calls in flight: the pool itself never queues.
+          maxQueue: 'auto',
+          workerData: { niceness: this.#opts.niceness },
+          resourceLimits: { maxOldGenerationSizeMb: mb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, mb >> 3)) },
+        });
+      this.#pools.set(key, pool);
     }
     return pool;
+  }
+
+  /** This process's resident bytes and its task processes'. */
+  #rss(): number {
+    let total = process.memoryUsage.rss();
+    for (const pool of this.#pools.values()) if (pool instanceof TaskProcessPool) for (const pid of pool.pids) total += rssOf(pid);
+    return total;
   }
 
   /** Starts the default pool's threads (so the first task does not pay for thread start-up). */
@@ -244,7 +267,7 @@ export class Runner {
         ? Math.ceil((waiting + this.#backlog()) / this.threads)
         : Math.ceil(waiting / (this.threads - this.#inFlight));
       const size = Math.min(this.#batch(this.#avgMs.get(kindKey(first.req))), share);
-      const batch = takeBatch(this.#queue, first, size, (p) => p.req.memoryMb === first.req.memoryMb && this.#batchable(p));
+      const batch = takeBatch(this.#queue, first, size, (p) => p.req.memoryMb === first.req.memoryMb && !p.req.codePath === !first.req.codePath && this.#batchable(p));
       for (const p of batch) p.queued = false;
       if (batch.length === 1) void this.#runOne(first);
       else void this.#runBatch(batch);
@@ -260,21 +283,33 @@ export class Runner {
       this.#pump();
       return;
     }
+    const pool = this.#pool(req.memoryMb, !!req.codePath);
+    this.#inFlight++;
+    // A task process is started before the clock is: its start-up is not the task's time.
+    let reserved: TaskProcess | undefined;
+    try {
+      if (pool instanceof TaskProcessPool) reserved = await pool.reserve();
+    } catch (err) {
+      this.#inFlight--;
+      p.resolve(failure(err, 0));
+      this.#pump();
+      return;
+    }
     const started = performance.now();
     const controller = new AbortController();
     const onAbort = () => controller.abort(req.signal?.reason);
     req.signal?.addEventListener('abort', onAbort, { once: true });
+    if (p.settled) controller.abort(new Error('cancelled'));
     let timedOut = false;
     let overMemory = false;
     const timer = setTimeout(() => { timedOut = true; controller.abort(new Error('timeout')); }, limit.ms);
     const stopForMemory = () => { overMemory = true; controller.abort(new Error('memory ceiling')); };
     const unwatch = this.#ceiling.watch(stopForMemory);
-    this.#inFlight++;
     req.onStart?.();
     let outcome: RunOutcome;
     try {
       const task: ThreadTask = { kind: req.kind, input: ownBytes(req.input), ...(req.codePath && { codePath: req.codePath }) };
-      const result = (await this.#pool(req.memoryMb).run(task, { signal: controller.signal })) as ThreadResult;
+      const result = (await pool.run(task, { signal: controller.signal, ...(reserved && { reserved }) })) as ThreadResult;
       this.#observe(req, result.cpuMs);
       outcome = toOutcome(result);
     } catch (err) {
@@ -303,6 +338,14 @@ export class Runner {
    */
   async #runBatch(batch: Pending[]): Promise<void> {
     this.#inFlight++;
+    const pool = this.#pool(batch[0]!.req.memoryMb, !!batch[0]!.req.codePath);
+    // As in #runOne: a task process's start-up is not the pack's time.
+    let reserved: TaskProcess | undefined;
+    try {
+      if (pool instanceof TaskProcessPool) reserved = await pool.reserve();
+    } catch {
+      reserved = undefined;
+    }
     // The memory ceiling, the pack's own time limit, or every task of it cancelled stop a pack;
     // the tasks still wanted then run again alone, where each is judged under its own limits.
     const controller = new AbortController();
@@ -319,7 +362,7 @@ export class Runner {
     try {
       if (packMs <= 0) throw new Error('a task of the pack is out of time');
       const call = packBatch(batch.map((p) => p.req));
-      results = (await this.#pool(batch[0]!.req.memoryMb).run(call, { transferList: [call.inputs.buffer as ArrayBuffer], signal: controller.signal })) as ThreadResult[];
+      results = (await pool.run(call, { transferList: [call.inputs.buffer as ArrayBuffer], signal: controller.signal, ...(reserved && { reserved }) })) as ThreadResult[];
     } catch {
       results = undefined;
     } finally {
