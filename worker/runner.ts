@@ -1,10 +1,12 @@
 /**
  * Runs tasks in Piscina worker-thread pools, one pool per heap limit (a task's memory limit is a
- * property of the thread it runs in). At most `threads` thread calls are in flight; the rest wait
- * here, in order. A time limit aborts the task (Piscina terminates its thread) and the pool
- * carries on.
+ * property of the thread it runs in), and tasks of custom kinds in task processes, one pool per
+ * heap limit too (task-processes.ts: there a heap blow-up costs that task only). At most
+ * `threads` calls are in flight; the rest wait here, in order. Every task has a time limit (the
+ * policy's, else its lease length, else `defaultTimeoutMs`); reaching it, or a cancel, aborts the
+ * task (Piscina terminates its thread, a task process is killed) and the pool carries on.
  *
- * Short tasks are batched: when a job kind's recent tasks ran in well under `batchMs`, queued tasks
+ * Short tasks are batched: when a job kind's recent tasks were measured well under `batchMs`, queued tasks
  * of such kinds go to a thread several at a time (about `batchMs` of work per call), with their
  * inputs packed into one transferred buffer (batching.ts). Their results then come back together,
  * so one Result frame, one SQLite commit at the coordinator and one Assign serve several tasks:
