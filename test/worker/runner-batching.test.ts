@@ -126,4 +126,29 @@ describe('runner batching', () => {
     controller.abort();
     expect(await stuck).toMatchObject({ ok: false, errorCode: 'aborted' });
   }, 120_000);
+
+  it('a task stopped at its time limit, or by a cancel, frees its thread for the next task at once', async () => {
+    runner = new Runner({ threads: 1 });
+    const spin = (i: number, forever: boolean, timeoutMs = 0) => ({ kind: 'spin', codePath: SPIN, input: encodeInput({ i, spin: forever }), timeoutMs, memoryMb: 0 });
+    await runner.run(spin(0, false));
+    // At its limit: the outcome, then the next task through the same (only) thread.
+    let t0 = performance.now();
+    const stopped = runner.run(spin(1, true, 500));
+    const next = runner.run(spin(2, false));
+    expect(await stopped).toMatchObject({ ok: false, errorCode: 'timeout' });
+    const atLimit = performance.now() - t0 - 500;
+    expect(await next).toMatchObject({ ok: true });
+    const limitToFree = performance.now() - t0 - 500;
+    // By a cancel.
+    const controller = new AbortController();
+    const stuck = runner.run({ ...spin(3, true), signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 300));
+    t0 = performance.now();
+    controller.abort();
+    expect(await stuck).toMatchObject({ ok: false, errorCode: 'aborted' });
+    expect(await runner.run(spin(4, false))).toMatchObject({ ok: true });
+    const cancelToFree = performance.now() - t0;
+    // (A killed task process is replaced by a fresh one: its start-up is most of these figures.)
+    console.log(`runaway task: reported ${Math.round(atLimit)} ms after its limit, the next task done ${Math.round(limitToFree)} ms after it; after a cancel: ${Math.round(cancelToFree)} ms`);
+  }, 60_000);
 });
