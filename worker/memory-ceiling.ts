@@ -29,7 +29,8 @@ function constrainedMemory(): number | undefined {
 export class MemoryCeiling {
   readonly maxRssMb: number;
   #checkMs: number;
-  #live = new Set<() => void>();
+  /** Tasks watched: how to stop each, and its own resident bytes when it runs in a process of its own. */
+  #live = new Set<{ stop: () => void; rss?: () => number }>();
   #timer?: NodeJS.Timeout;
   /** After stopping tasks, freed memory takes a moment to leave the RSS: spare the next ones meanwhile. */
   #quietUntil = 0;
@@ -43,10 +44,16 @@ export class MemoryCeiling {
     this.#rss = options.rss ?? (() => process.memoryUsage.rss());
   }
 
-  /** Calls `stop` if the ceiling is crossed before the returned function is called. */
-  watch(stop: () => void): () => void {
+  /**
+   * Calls `stop` if the ceiling is crossed before the returned function is called. `ownRss`,
+   * for a task in a process of its own, lets the ceiling stop only the culprit: when the largest
+   * such process holds more than this process (where threads cannot be told apart), only its
+   * task is stopped; otherwise every task watched is.
+   */
+  watch(stop: () => void, ownRss?: () => number): () => void {
     if (this.maxRssMb <= 0) return () => {};
-    this.#live.add(stop);
+    const entry = { stop, ...(ownRss && { rss: ownRss }) };
+    this.#live.add(entry);
     if (!this.#timer) {
       this.#timer = setInterval(() => {
         if (this.#live.size === 0) {
@@ -55,11 +62,17 @@ export class MemoryCeiling {
         }
         if (Date.now() < this.#quietUntil || this.#rss() <= this.maxRssMb * 2 ** 20) return;
         this.#quietUntil = Date.now() + 2000;
-        for (const s of this.#live) s();
+        let top: { stop: () => void; bytes: number } | undefined;
+        for (const w of this.#live) {
+          const bytes = w.rss?.() ?? 0;
+          if (w.rss && (!top || bytes > top.bytes)) top = { stop: w.stop, bytes };
+        }
+        if (top && top.bytes > process.memoryUsage.rss()) return top.stop();
+        for (const w of this.#live) w.stop();
       }, this.#checkMs);
       this.#timer.unref();
     }
-    return () => this.#live.delete(stop);
+    return () => this.#live.delete(entry);
   }
 
   close(): void {

@@ -15,8 +15,9 @@
  * and to hold so that the threads never wait on the network.
  *
  * Heap limits do not cover ArrayBuffers: the process's resident memory has a ceiling too
- * (`maxRssMb`, memory-ceiling.ts); crossing it stops the running tasks as out_of_memory (a
- * stopped batch runs again task by task, so that only the culprit is reported).
+ * (`maxRssMb`, memory-ceiling.ts); crossing it stops the task process holding the most (when it
+ * holds more than the worker itself) or else the running tasks, as out_of_memory (a stopped
+ * batch runs again task by task, so that only the culprit is reported).
  */
 import { Piscina } from 'piscina';
 import { batchSize, ownBytes, packBatch, smooth, takeBatch, timesByKey } from './batching.js';
@@ -306,7 +307,8 @@ export class Runner {
     let overMemory = false;
     const timer = setTimeout(() => { timedOut = true; controller.abort(new Error('timeout')); }, limit.ms);
     const stopForMemory = () => { overMemory = true; controller.abort(new Error('memory ceiling')); };
-    const unwatch = this.#ceiling.watch(stopForMemory);
+    const pid = reserved?.child.pid;
+    const unwatch = this.#ceiling.watch(stopForMemory, pid === undefined ? undefined : () => rssOf(pid));
     req.onStart?.();
     let outcome: RunOutcome;
     try {
@@ -352,7 +354,8 @@ export class Runner {
     // the tasks still wanted then run again alone, where each is judged under its own limits.
     const controller = new AbortController();
     const stopForMemory = () => controller.abort(new Error('memory ceiling'));
-    const unwatch = this.#ceiling.watch(stopForMemory);
+    const pid = reserved?.child.pid;
+    const unwatch = this.#ceiling.watch(stopForMemory, pid === undefined ? undefined : () => rssOf(pid));
     const packMs = Math.min(this.#opts.packLimitMs, ...batch.map((p) => this.#limit(p.req).ms));
     let overran = false;
     const timer = setTimeout(() => { overran = true; controller.abort(new Error('pack time limit')); }, Math.max(0, packMs));
