@@ -18,6 +18,11 @@ export interface HotUnit {
   issued: number;
   /** Networks whose task of this unit threw: one network's errors count once toward maxErrors. */
   errorNetworks: Set<string>;
+  /**
+   * Networks whose task of this unit outran its lease (validator.ts MAX_LOST_NETWORKS). Kept in
+   * memory only: a restarted coordinator starts counting again, never failing a unit early.
+   */
+  lostNetworks: Set<string>;
   /** Quorum for this unit: the batch's, or 1 for an adaptive single copy. */
   quorum: number;
   outstanding: Set<number>;
@@ -42,7 +47,7 @@ export interface HotUnit {
 export function newUnit(id: number, batchId: string, seq: number, input: Uint8Array, want: number, quorum: number): HotUnit {
   return {
     id, batchId, seq, input, want, quorum,
-    issued: 0, errorNetworks: new Set(),
+    issued: 0, errorNetworks: new Set(), lostNetworks: new Set(),
     outstanding: new Set(), workers: new Set(), networks: new Set(), votes: [], settled: new Set(),
     queued: false, done: false,
   };
@@ -95,5 +100,5 @@ function applyTaskRow(unit: HotUnit, task: TaskRow, network: string): void {
 }
 
 export function tallyOf(unit: HotUnit): Tally {
-  return { votes: unit.votes, errors: unit.errorNetworks.size, issued: unit.issued, outstanding: unit.outstanding.size, want: unit.want };
+  return { votes: unit.votes, errors: unit.errorNetworks.size, lost: unit.lostNetworks.size, issued: unit.issued, outstanding: unit.outstanding.size, want: unit.want };
 }

@@ -13,7 +13,7 @@ export interface Policy {
   maxErrors?: number;
   /** Lease per task, in seconds. @defaultValue 60 */
   lease?: number;
-  /** Per-task wall-time limit at the worker, in seconds (0 = none). @defaultValue 0 */
+  /** Per-task wall-time limit at the worker, in seconds (0 = one lease length). @defaultValue 0 */
   timeout?: number;
   /** Per-task heap limit at the worker, in MB (0 = worker default). @defaultValue 0 */
   memoryMb?: number;

@@ -356,6 +356,11 @@ export class Scheduler {
     const lease = this.leases.get(taskId);
     if (!lease) return;
     this.leases.delete(taskId);
+    // Its lease ran out (not just its probation): the task was lost with its worker, or hangs it.
+    if (lease.deadline <= Date.now()) {
+      const found = this.#unit(undefined, lease.wuId);
+      if (found && !found.unit.done) found.unit.lostNetworks.add(lease.network);
+    }
     this.stats.expired++;
     this.reputation.record(lease.worker, 'timeout');
     this.networks.note(lease.network, 'timeout');

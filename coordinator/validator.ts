@@ -21,6 +21,11 @@ export interface Tally {
   votes: readonly Vote[];
   /** Networks whose task threw (errors from one network count once). */
   errors: number;
+  /**
+   * Networks whose task of this unit outran its lease without a word: the worker crashed, was
+   * killed, or went away while running it. @defaultValue 0
+   */
+  lost?: number;
   /** Tasks ever issued for this work unit. */
   issued: number;
   /** Tasks out at workers right now. */
@@ -33,13 +38,22 @@ export interface Rules {
   quorum: number;
   maxTasks: number;
   maxErrors: number;
+  /** Give up after tasks lost in this many networks. @defaultValue MAX_LOST_NETWORKS */
+  maxLost?: number;
 }
+
+/**
+ * A unit whose tasks were lost in this many networks fails with `workers_lost`: a unit that
+ * kills (or hangs) every worker it reaches must not go round the grid taking them down one
+ * after another until maxTasks. Three: one worker lost is bad luck, three in a row is the unit.
+ */
+export const MAX_LOST_NETWORKS = 3;
 
 export type Verdict =
   | { type: 'accept'; canonical: Vote; agreeing: Vote[]; disagreeing: Vote[] }
   | { type: 'issue'; count: number }
   | { type: 'wait' }
-  | { type: 'fail'; reason: 'no_quorum' | 'too_many_errors'; disagreeing: Vote[] };
+  | { type: 'fail'; reason: 'no_quorum' | 'too_many_errors' | 'workers_lost'; disagreeing: Vote[] };
 
 /** Whether two outputs agree. Exact comparison is done on digests without calling this. */
 export type Agree = (a: Vote, b: Vote) => boolean;
@@ -72,6 +86,7 @@ export function judge(tally: Tally, rules: Rules, agree: Agree = exactAgree): Ve
     return { type: 'accept', canonical: best[0]!, agreeing: best, disagreeing: groups.filter((g) => g !== best).flat() };
   }
   if (tally.errors >= rules.maxErrors) return { type: 'fail', reason: 'too_many_errors', disagreeing: [...tally.votes] };
+  if ((tally.lost ?? 0) >= (rules.maxLost ?? MAX_LOST_NETWORKS)) return { type: 'fail', reason: 'workers_lost', disagreeing: [...tally.votes] };
   const needed = rules.quorum - size(best);
   const coming = tally.outstanding + tally.want;
   if (coming >= needed) return { type: 'wait' };

@@ -210,7 +210,7 @@ export class WorkerAgent implements LinkHost {
       this.#idle.start();
     }
     this.log('worker-started', {
-      key: this.publicKey, threads: this.threads, grid: this.#opts.grid ?? DEFAULT_GRID, pid: process.pid,
+      key: this.publicKey, threads: this.threads, grid: this.#opts.grid ?? DEFAULT_GRID, pid: process.pid, maxMemoryMb: this.#opts.maxMemoryMb ?? 0,
       ...(this.#idle && { idleOnly: true }), codeCache: this.code.dir,
     });
   }
@@ -297,6 +297,9 @@ export class WorkerAgent implements LinkHost {
         kind: t.kind ?? '',
         input: t.input ?? new Uint8Array(0),
         timeoutMs: t.timeoutMs ?? 0,
+        // Without a policy timeout, a task is stopped one lease length after it starts; one
+        // whose lease ran out before a thread was free is handed back unrun.
+        ...(t.leaseMs ? { leaseMs: t.leaseMs, leaseEndsAt: held.receivedAt + t.leaseMs } : {}),
         memoryMb: t.memoryMb ?? 0,
         signal: held.controller.signal,
         onStart: () => { held.state = 'running'; },
@@ -304,6 +307,7 @@ export class WorkerAgent implements LinkHost {
         ...(codePath && { codePath }),
       });
       if (outcome.ok === false && outcome.errorCode === 'aborted') return;
+      if (outcome.ok === false && outcome.unstarted) return link.returnTasks([id], outcome.message);
       this.stats.tasksDone++;
       this.stats.cpuMs += outcome.cpuMs;
       if (!outcome.ok) {

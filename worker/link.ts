@@ -14,6 +14,8 @@ export interface HeldTask {
   /** queued here; handed to the runner (waiting there for a thread); running in a thread. */
   state: 'queued' | 'handed' | 'running';
   controller: AbortController;
+  /** When the Assign arrived (`performance.now()`): its lease runs from here, on our clock. */
+  receivedAt: number;
 }
 
 export interface LinkHost {
@@ -181,7 +183,7 @@ export class CoordinatorLink implements CodeSource {
       }
       // Sent before our pause reached the coordinator: hand it straight back.
       if (this.#host.paused) handBack.push(id);
-      else this.held.set(id, { task, state: 'queued', controller: new AbortController() });
+      else this.held.set(id, { task, state: 'queued', controller: new AbortController(), receivedAt: performance.now() });
     }
     for (const [kind, ids] of untrusted) {
       const err = WorkerErrors.UNTRUSTED_CODE(kind, this.key);

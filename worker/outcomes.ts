@@ -4,7 +4,7 @@ import type { ThreadResult } from './task-thread.js';
 
 export type RunOutcome =
   | { ok: true; output: Uint8Array; cpuMs: number }
-  | { ok: false; errorCode: TaskErrorCode; message: string; cpuMs: number };
+  | { ok: false; errorCode: TaskErrorCode; message: string; cpuMs: number; unstarted?: true };
 
 export function toOutcome(result: ThreadResult): RunOutcome {
   if ('errorCode' in result) return { ok: false, errorCode: result.errorCode, message: result.message, cpuMs: Math.round(result.cpuMs) };

@@ -1,10 +1,12 @@
 /**
  * Runs tasks in Piscina worker-thread pools, one pool per heap limit (a task's memory limit is a
- * property of the thread it runs in). At most `threads` thread calls are in flight; the rest wait
- * here, in order. A time limit aborts the task (Piscina terminates its thread) and the pool
- * carries on.
+ * property of the thread it runs in), and tasks of custom kinds in task processes, one pool per
+ * heap limit too (task-processes.ts: there a heap blow-up costs that task only). At most
+ * `threads` calls are in flight; the rest wait here, in order. Every task has a time limit (the
+ * policy's, else its lease length, else `defaultTimeoutMs`); reaching it, or a cancel, aborts the
+ * task (Piscina terminates its thread, a task process is killed) and the pool carries on.
  *
- * Short tasks are batched: when a job kind's recent tasks ran in well under `batchMs`, queued tasks
+ * Short tasks are batched: when a job kind's recent tasks were measured well under `batchMs`, queued tasks
  * of such kinds go to a thread several at a time (about `batchMs` of work per call), with their
  * inputs packed into one transferred buffer (batching.ts). Their results then come back together,
  * so one Result frame, one SQLite commit at the coordinator and one Assign serve several tasks:
@@ -13,12 +15,14 @@
  * and to hold so that the threads never wait on the network.
  *
  * Heap limits do not cover ArrayBuffers: the process's resident memory has a ceiling too
- * (`maxRssMb`, memory-ceiling.ts); crossing it stops the running tasks as out_of_memory (a
- * stopped batch runs again task by task, so that only the culprit is reported).
+ * (`maxRssMb`, memory-ceiling.ts); crossing it stops the task process holding the most (when it
+ * holds more than the worker itself) or else the running tasks, as out_of_memory (a stopped
+ * batch runs again task by task, so that only the culprit is reported).
  */
 import { Piscina } from 'piscina';
 import { batchSize, ownBytes, packBatch, smooth, takeBatch, timesByKey } from './batching.js';
 import { MemoryCeiling } from './memory-ceiling.js';
+import { rssOf, type TaskProcess, TaskProcessPool } from './task-processes.js';
 import { aborted, failure, type RunOutcome, toOutcome } from './outcomes.js';
 import type { ThreadResult, ThreadTask } from './task-thread.js';
 
@@ -50,10 +54,26 @@ export interface RunnerOptions {
   maxRssMb?: number;
   /** How often the ceiling is checked while tasks run. @defaultValue 100 */
   rssCheckMs?: number;
+  /** Time limit of a task with neither a policy timeout nor a lease, in ms. @defaultValue 600000 */
+  defaultTimeoutMs?: number;
+  /**
+   * Longest a packed call may run, in ms (at least 10 × `batchMs`): a pack that overruns it is
+   * stopped and its tasks run again alone, each under its own limit, so that one task of unknown
+   * duration never holds its neighbours (nor the thread) hostage. @defaultValue 2000
+   */
+  packLimitMs?: number;
 }
 
 export interface RunRequest extends ThreadTask {
+  /**
+   * Wall-time limit from the policy, in ms (0 = none set). Every task still has a limit: its
+   * lease's length (`leaseMs`), or `defaultTimeoutMs` when it has neither.
+   */
   timeoutMs: number;
+  /** The task's lease length, in ms. */
+  leaseMs?: number;
+  /** When the task's lease runs out, on `performance.now()`'s clock: not started by then, it is handed back unrun. */
+  leaseEndsAt?: number;
   memoryMb: number;
   signal?: AbortSignal;
   /** Called when the task enters a thread (until then it may be handed back unrun). */
@@ -74,12 +94,21 @@ interface Pending {
 
 const THREAD_FILE = new URL('./task-thread.js', import.meta.url).href;
 
+/** What the runner needs of a pool: Piscina's `run` and `destroy`, which TaskProcessPool has too. */
+interface TaskPool {
+  run(call: unknown, options: { signal?: AbortSignal; transferList?: ArrayBuffer[] }): Promise<unknown>;
+  destroy(): Promise<void>;
+}
+
 export class Runner {
   readonly threads: number;
   /** Tasks handed to `run` and not finished (queued here or in a thread). */
   running = 0;
-  #pools = new Map<number, Piscina>();
+  /** Thread pools (built-in kinds) and process pools (custom kinds) by heap limit. */
+  #pools = new Map<string, TaskPool>();
   #opts: Required<Omit<RunnerOptions, 'backlog'>>;
+  /** Packed calls that overran their limit and were split (tests and logs read it). */
+  packsSplit = 0;
   #backlog: (() => number) | undefined;
   #queue: Pending[] = [];
   #inFlight = 0;
@@ -106,8 +135,10 @@ export class Runner {
       niceness: options.niceness ?? niceFromEnv(),
       maxRssMb: options.maxRssMb ?? 0,
       rssCheckMs: options.rssCheckMs ?? 100,
+      defaultTimeoutMs: options.defaultTimeoutMs ?? 600_000,
+      packLimitMs: Math.max(options.packLimitMs ?? 2000, 10 * (options.batchMs ?? 100)),
     };
-    this.#ceiling = new MemoryCeiling({ maxRssMb: this.#opts.maxRssMb, checkMs: this.#opts.rssCheckMs });
+    this.#ceiling = new MemoryCeiling({ maxRssMb: this.#opts.maxRssMb, checkMs: this.#opts.rssCheckMs, rss: () => this.#rss() });
   }
 
   /**
@@ -137,23 +168,38 @@ export class Runner {
     return this.threads * Math.max(perThread, 2 * this.#batch(this.#recentMs), Math.min(cover, 4 * this.#opts.maxBatch));
   }
 
-  #pool(memoryMb: number): Piscina {
+  /**
+   * The pool for a heap limit: threads for built-in kinds, processes for custom kinds (`isolated`),
+   * whose allocations may be anything: in a process, a task that blows its heap costs that task
+   * only (task-processes.ts says why a thread cannot promise that).
+   */
+  #pool(memoryMb: number, isolated = false): TaskPool {
     const mb = memoryMb > 0 ? memoryMb : this.#opts.defaultMemoryMb;
-    let pool = this.#pools.get(mb);
+    const key = `${isolated ? 'process' : 'thread'}:${mb}`;
+    let pool = this.#pools.get(key);
     if (!pool) {
-      pool = new Piscina({
-        filename: THREAD_FILE,
-        minThreads: this.#pools.size === 0 ? this.threads : 0,
-        maxThreads: this.threads,
-        idleTimeout: 60_000,
-        // The runner keeps at most `threads` calls in flight: the pool itself never queues.
-        maxQueue: 'auto',
-        workerData: { niceness: this.#opts.niceness },
-        resourceLimits: { maxOldGenerationSizeMb: mb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, mb >> 3)) },
-      });
-      this.#pools.set(mb, pool);
+      pool = isolated
+        ? new TaskProcessPool({ memoryMb: mb, niceness: this.#opts.niceness })
+        : new Piscina({
+          filename: THREAD_FILE,
+          minThreads: this.#pools.size === 0 ? this.threads : 0,
+          maxThreads: this.threads,
+          idleTimeout: 60_000,
+          // The runner keeps at most `threads` calls in flight: the pool itself never queues.
+          maxQueue: 'auto',
+          workerData: { niceness: this.#opts.niceness },
+          resourceLimits: { maxOldGenerationSizeMb: mb, maxYoungGenerationSizeMb: Math.min(64, Math.max(8, mb >> 3)) },
+        });
+      this.#pools.set(key, pool);
     }
     return pool;
+  }
+
+  /** This process's resident bytes and its task processes'. */
+  #rss(): number {
+    let total = process.memoryUsage.rss();
+    for (const pool of this.#pools.values()) if (pool instanceof TaskProcessPool) for (const pid of pool.pids) total += rssOf(pid);
+    return total;
   }
 
   /** Starts the default pool's threads (so the first task does not pay for thread start-up). */
@@ -201,7 +247,9 @@ export class Runner {
 
   #batchable(p: Pending): boolean {
     const r = p.req;
-    return !p.alone && r.timeoutMs <= 0 && this.#batch(this.#avgMs.get(kindKey(r))) > 1;
+    // Only a kind measured small is packed, and a pack has a limit of its own (#runBatch):
+    // a task whose duration is unknown never shares a call.
+    return !p.alone && this.#batch(this.#avgMs.get(kindKey(r))) > 1;
   }
 
   /** Starts thread calls while fewer than `threads` are in flight. */
@@ -222,7 +270,7 @@ export class Runner {
         ? Math.ceil((waiting + this.#backlog()) / this.threads)
         : Math.ceil(waiting / (this.threads - this.#inFlight));
       const size = Math.min(this.#batch(this.#avgMs.get(kindKey(first.req))), share);
-      const batch = takeBatch(this.#queue, first, size, (p) => p.req.memoryMb === first.req.memoryMb && this.#batchable(p));
+      const batch = takeBatch(this.#queue, first, size, (p) => p.req.memoryMb === first.req.memoryMb && !p.req.codePath === !first.req.codePath && this.#batchable(p));
       for (const p of batch) p.queued = false;
       if (batch.length === 1) void this.#runOne(first);
       else void this.#runBatch(batch);
@@ -231,35 +279,55 @@ export class Runner {
 
   async #runOne(p: Pending): Promise<void> {
     const { req } = p;
+    const limit = this.#limit(req);
+    if (limit.ms <= 0) {
+      // No verdict on the task: the agent hands it back (the coordinator has re-issued it already).
+      p.resolve({ ok: false, errorCode: 'timeout', message: 'task not started before its lease ran out', cpuMs: 0, unstarted: true });
+      this.#pump();
+      return;
+    }
+    const pool = this.#pool(req.memoryMb, !!req.codePath);
+    this.#inFlight++;
+    // A task process is started before the clock is: its start-up is not the task's time.
+    let reserved: TaskProcess | undefined;
+    try {
+      if (pool instanceof TaskProcessPool) reserved = await pool.reserve();
+    } catch (err) {
+      this.#inFlight--;
+      p.resolve(failure(err, 0));
+      this.#pump();
+      return;
+    }
     const started = performance.now();
     const controller = new AbortController();
     const onAbort = () => controller.abort(req.signal?.reason);
     req.signal?.addEventListener('abort', onAbort, { once: true });
+    if (p.settled) controller.abort(new Error('cancelled'));
     let timedOut = false;
     let overMemory = false;
-    const timer = req.timeoutMs > 0 ? setTimeout(() => { timedOut = true; controller.abort(new Error('timeout')); }, req.timeoutMs) : undefined;
+    const timer = setTimeout(() => { timedOut = true; controller.abort(new Error('timeout')); }, limit.ms);
     const stopForMemory = () => { overMemory = true; controller.abort(new Error('memory ceiling')); };
-    const unwatch = this.#ceiling.watch(stopForMemory);
-    this.#inFlight++;
+    const pid = reserved?.child.pid;
+    const unwatch = this.#ceiling.watch(stopForMemory, pid === undefined ? undefined : () => rssOf(pid));
     req.onStart?.();
     let outcome: RunOutcome;
     try {
       const task: ThreadTask = { kind: req.kind, input: ownBytes(req.input), ...(req.codePath && { codePath: req.codePath }) };
-      const result = (await this.#pool(req.memoryMb).run(task, { signal: controller.signal })) as ThreadResult;
+      const result = (await pool.run(task, { signal: controller.signal, ...(reserved && { reserved }) })) as ThreadResult;
       this.#observe(req, result.cpuMs);
       outcome = toOutcome(result);
     } catch (err) {
       const ms = performance.now() - started;
       const cpuMs = Math.round(ms);
       this.#observe(req, ms);
-      if (timedOut) outcome = { ok: false, errorCode: 'timeout', message: `task exceeded its time limit of ${req.timeoutMs} ms`, cpuMs };
+      if (timedOut) outcome = { ok: false, errorCode: 'timeout', message: `task exceeded its time limit of ${Math.round(limit.ms)} ms (${limit.what})`, cpuMs };
       else if (overMemory) outcome = { ok: false, errorCode: 'out_of_memory', message: `the worker exceeded its memory ceiling of ${this.#opts.maxRssMb} MB`, cpuMs };
       else if (controller.signal.aborted) outcome = aborted(cpuMs);
       else outcome = failure(err, cpuMs);
     } finally {
       this.#inFlight--;
       unwatch();
-      if (timer) clearTimeout(timer);
+      clearTimeout(timer);
       req.signal?.removeEventListener('abort', onAbort);
     }
     p.resolve(outcome);
@@ -268,26 +336,47 @@ export class Runner {
 
   /**
    * Several short tasks in one thread call. A task cancelled meanwhile just has its result
-   * dropped. If the call fails as a whole (the thread ran out of heap, the memory ceiling stopped
-   * it), each task runs again alone, so only the culprit reports the error.
+   * dropped (the whole call is stopped once all are). If the call fails as a whole (the thread
+   * ran out of heap, the memory ceiling stopped it, it overran its pack limit), each task runs
+   * again alone, so only the culprit reports the error and is charged for it.
    */
   async #runBatch(batch: Pending[]): Promise<void> {
     this.#inFlight++;
-    // Only the memory ceiling stops a batch; its tasks then run again alone, where it is judged.
+    const pool = this.#pool(batch[0]!.req.memoryMb, !!batch[0]!.req.codePath);
+    // As in #runOne: a task process's start-up is not the pack's time.
+    let reserved: TaskProcess | undefined;
+    try {
+      if (pool instanceof TaskProcessPool) reserved = await pool.reserve();
+    } catch {
+      reserved = undefined;
+    }
+    // The memory ceiling, the pack's own time limit, or every task of it cancelled stop a pack;
+    // the tasks still wanted then run again alone, where each is judged under its own limits.
     const controller = new AbortController();
     const stopForMemory = () => controller.abort(new Error('memory ceiling'));
-    const unwatch = this.#ceiling.watch(stopForMemory);
+    const pid = reserved?.child.pid;
+    const unwatch = this.#ceiling.watch(stopForMemory, pid === undefined ? undefined : () => rssOf(pid));
+    const packMs = Math.min(this.#opts.packLimitMs, ...batch.map((p) => this.#limit(p.req).ms));
+    let overran = false;
+    const timer = setTimeout(() => { overran = true; controller.abort(new Error('pack time limit')); }, Math.max(0, packMs));
+    // Cancelled to the last task: free the thread at once (the thread is terminated).
+    const onCancel = () => { if (batch.every((p) => p.settled)) controller.abort(new Error('cancelled')); };
+    for (const p of batch) p.req.signal?.addEventListener('abort', onCancel, { once: true });
     let results: ThreadResult[] | undefined;
     for (const p of batch) p.req.onStart?.();
     try {
+      if (packMs <= 0) throw new Error('a task of the pack is out of time');
       const call = packBatch(batch.map((p) => p.req));
-      results = (await this.#pool(batch[0]!.req.memoryMb).run(call, { transferList: [call.inputs.buffer as ArrayBuffer], signal: controller.signal })) as ThreadResult[];
+      results = (await pool.run(call, { transferList: [call.inputs.buffer as ArrayBuffer], signal: controller.signal, ...(reserved && { reserved }) })) as ThreadResult[];
     } catch {
       results = undefined;
     } finally {
       this.#inFlight--;
       unwatch();
+      clearTimeout(timer);
+      for (const p of batch) p.req.signal?.removeEventListener('abort', onCancel);
     }
+    if (overran) this.packsSplit++;
     // One sample per kind per batch: its mean, so that one task whose thread was descheduled for
     // a moment does not set the batch sizes; but a task too long to batch at all (over half of
     // batchMs) stops batching of its kind at once, as its neighbours waited behind it.
@@ -300,6 +389,7 @@ export class Runner {
         } else this.#observe(item.req, mean);
       }
     }
+    const again: Pending[] = [];
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       if (p.settled) continue; // cancelled while it ran
@@ -307,13 +397,28 @@ export class Runner {
         p.alone = true;
         p.queued = true;
         p.req.onWait?.();
-        this.#queue.unshift(p);
+        again.push(p);
         continue;
       }
       p.resolve(toOutcome(results[i]!));
     }
+    // First in the queue again, in their order.
+    this.#queue.unshift(...again);
     if (this.#closing) for (const p of this.#queue.splice(0)) p.resolve(aborted(0));
     this.#pump();
+  }
+
+  /**
+   * A task's time limit once it starts, in ms, and what sets it: the policy's timeout, else the
+   * length of its lease (a task that cannot finish within one lease is of no use: the
+   * coordinator gives it to someone else), else the runner's default. 0 when its lease ran out
+   * before it started: it is handed back unrun, never charged for the wait.
+   */
+  #limit(req: RunRequest): { ms: number; what: string } {
+    if (req.leaseEndsAt !== undefined && req.leaseEndsAt <= performance.now()) return { ms: 0, what: 'lease' };
+    if (req.timeoutMs > 0) return { ms: req.timeoutMs, what: 'policy timeout' };
+    if (req.leaseMs !== undefined && req.leaseMs > 0) return { ms: req.leaseMs, what: 'the lease length, as the policy sets no timeout' };
+    return { ms: this.#opts.defaultTimeoutMs, what: 'default limit' };
   }
 
   #observe(req: RunRequest, ms: number): void {

@@ -12,7 +12,8 @@ import type { JobKind } from '../jobs/types.js';
 
 try {
   // On Linux this lowers the calling thread only, not the worker's protocol thread.
-  setPriority((workerData as { niceness?: number } | undefined)?.niceness ?? 19);
+  // In a task process (task-processes.ts) there is no workerData: the niceness comes by the environment.
+  setPriority((workerData as { niceness?: number } | undefined)?.niceness ?? (process.env.SWARMGRID_TASK_NICE ? Number(process.env.SWARMGRID_TASK_NICE) : 19));
 } catch {
   // Not permitted on this platform: run at normal priority.
 }

@@ -1,8 +1,9 @@
-import { availableParallelism, totalmem } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateKeyPair } from '../../coordinator/identity.js';
 import { GridError } from '../../proto/errors.js';
 import { WorkerAgent } from '../../worker/agent.js';
+import { defaultMaxMemoryMb } from '../../worker/memory-ceiling.js';
 import { type Command, intOption, untilSignal, usageError } from '../cli.js';
 import { createLog } from '../log.js';
 import { defaultThreads, swarmConfig, swarmOptions } from './common.js';
@@ -42,7 +43,7 @@ export const worker: Command = {
     json: { ...swarmOptions.json!, default: 'on when stdout is not a terminal' },
     threads: { type: 'string', value: 'N', default: 'all cores but one, at least 1', description: 'worker threads' },
     cpus: { type: 'string', value: 'PCT', default: 'unset: --threads applies', description: 'instead of --threads: this percentage of the cores, at least 1' },
-    'max-memory': { type: 'string', value: 'MB', default: '50% of the RAM', description: 'ceiling on the worker\'s memory; tasks running when it is crossed fail as out_of_memory' },
+    'max-memory': { type: 'string', value: 'MB', default: '50% of the RAM, or of the memory cgroup\'s limit when lower', description: 'ceiling on the worker\'s memory; tasks running when it is crossed fail as out_of_memory' },
     'idle-only': { type: 'boolean', default: 'off', description: 'take tasks only while the machine is otherwise idle' },
     'max-host-load': { type: 'string', value: 'PCT', default: '25', description: 'with --idle-only: CPU use by other programs (% of all cores) above which the worker pauses' },
     'idle-after': { type: 'string', value: 'SECONDS', default: '60', description: 'with --idle-only: how long that load must stay below the limit before work resumes' },
@@ -74,7 +75,7 @@ export const worker: Command = {
     }
     const maxLoad = numberOption(v['max-host-load'], 'max-host-load', 1, 100) ?? 25;
     const idleAfter = numberOption(v['idle-after'], 'idle-after', 0, 86_400) ?? 60;
-    const maxMemoryMb = intOption(v['max-memory'], 'max-memory', 64) ?? Math.round(totalmem() / 2 / 2 ** 20);
+    const maxMemoryMb = intOption(v['max-memory'], 'max-memory', 64) ?? defaultMaxMemoryMb();
     const json = !!v.json || !process.stdout.isTTY;
     const log = createLog({ json });
     const data = v.data as string | undefined;

@@ -90,7 +90,7 @@ export interface ResultLine {
   encoding?: 'base64';
   /** How many tasks agreed on it. */
   agreed?: number;
-  /** Why a failed unit failed (`no_quorum`, `too_many_errors`). */
+  /** Why a failed unit failed (`no_quorum`, `too_many_errors`, `workers_lost`). */
   reason?: string | null;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exactAgree, groupVotes, judge, type Tally, type Vote } from '../../coordinator/validator.js';
+import { exactAgree, groupVotes, judge, MAX_LOST_NETWORKS, type Tally, type Vote } from '../../coordinator/validator.js';
 
 /** A vote from `worker`, in a network of its own unless `network` says otherwise. */
 const vote = (taskId: number, worker: string, digest: string, network = worker): Vote => ({ taskId, worker, network, cpuMs: 0, digest, output: new Uint8Array() });
@@ -55,5 +55,16 @@ describe('validator', () => {
     const groups = groupVotes([vote(1, 'a', '1.000'), vote(2, 'b', '1.001'), vote(3, 'c', '2')], near);
     expect(groups.map((g) => g.length)).toEqual([2, 1]);
     expect(groupVotes([vote(1, 'a', '1.000'), vote(2, 'b', '1.001')], exactAgree)).toHaveLength(2);
+  });
+});
+
+describe('validator: units that lose their tasks', () => {
+  it('fails with workers_lost once tasks were lost in MAX_LOST_NETWORKS networks, not after maxTasks', () => {
+    expect(MAX_LOST_NETWORKS).toBe(3);
+    // Two lost: another try.
+    expect(judge(tally({ lost: 2, issued: 2 }), rules)).toEqual({ type: 'issue', count: 2 });
+    expect(judge(tally({ lost: 3, issued: 3 }), rules)).toMatchObject({ type: 'fail', reason: 'workers_lost' });
+    // A quorum reached meanwhile still wins.
+    expect(judge(tally({ votes: [vote(1, 'a', 'x'), vote(2, 'b', 'x')], lost: 3, issued: 5 }), rules)).toMatchObject({ type: 'accept' });
   });
 });

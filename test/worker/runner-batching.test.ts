@@ -1,13 +1,16 @@
 /**
  * The runner batches short tasks (worker/runner.ts): once a kind is known to be quick, the agent
  * may hand over more tasks than threads and they share thread calls, with every result still its
- * own; a cancelled task settles at once; slow kinds and tasks with a time limit run one per call.
+ * own; a cancelled task settles at once; slow kinds run one per call, and a pack that overruns
+ * its limit (its own, or the shortest of its tasks') is split and its tasks run again alone.
  * Uses the built runner (dist/), whose thread file is compiled JavaScript.
  */
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Runner } from '../../dist/worker/runner.js';
 import { encodeInput } from '../../dist/jobs/codec.js';
 
+const SPIN = fileURLToPath(new URL('../fixtures/spin-kind.mjs', import.meta.url));
 const echoInput = (i: number) => encodeInput({ value: i, pad: 'x'.repeat(i % 7) });
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -96,7 +99,7 @@ describe('runner batching', () => {
     for (const log of seen) expect(log).toEqual(['start', 'wait', 'start']);
   });
 
-  it('keeps tasks with a time limit out of batches: the limit stops the one task, not its neighbours', async () => {
+  it('a pack holding a task with a short time limit stops at that limit and is split: only that task is charged', async () => {
     runner = new Runner({ threads: 1, batchMs: 1000 });
     await runner.run({ kind: 'pi', input: encodeInput({ seed: 1, samples: 1000 }), timeoutMs: 0, memoryMb: 0 });
     const slow = runner.run({ kind: 'pi', input: encodeInput({ seed: 2, samples: 100_000_000 }), timeoutMs: 200, memoryMb: 0 });
@@ -104,4 +107,48 @@ describe('runner batching', () => {
     expect(await slow).toMatchObject({ ok: false, errorCode: 'timeout' });
     for (const o of await Promise.all(quick)) expect(o.ok).toBe(true);
   });
+
+  it('a pack that overruns its own limit is split, even when no task of it has a limit of its own', async () => {
+    // Two threads: once split, the spinner holds one (alone, under its own limit), the rest use the other.
+    runner = new Runner({ threads: 2, batchMs: 100, packLimitMs: 1000 });
+    // The spin fixture (a custom kind: task processes): measured tiny, then one that never returns,
+    // packed with the rest. Only its lease (10 min) would stop it: the pack limit must not wait for that.
+    const spin = (i: number, forever = false) => ({ kind: 'spin', codePath: SPIN, input: encodeInput({ i, spin: forever }), timeoutMs: 0, leaseMs: 600_000, memoryMb: 0 });
+    await runner.run(spin(0));
+    const controller = new AbortController();
+    const stuck = runner.run({ ...spin(1, true), signal: controller.signal });
+    const quick = Array.from({ length: 20 }, (_, i) => runner!.run(spin(2 + i)));
+    const started = performance.now();
+    for (const o of await Promise.all(quick)) expect(o.ok).toBe(true);
+    console.log(`pack split after overrunning its 1000 ms limit: its quick tasks done in ${Math.round(performance.now() - started)} ms`);
+    expect(runner.packsSplit).toBe(1);
+    // Alone now, under its own limit; a cancel stops it at once.
+    controller.abort();
+    expect(await stuck).toMatchObject({ ok: false, errorCode: 'aborted' });
+  }, 120_000);
+
+  it('a task stopped at its time limit, or by a cancel, frees its thread for the next task at once', async () => {
+    runner = new Runner({ threads: 1 });
+    const spin = (i: number, forever: boolean, timeoutMs = 0) => ({ kind: 'spin', codePath: SPIN, input: encodeInput({ i, spin: forever }), timeoutMs, memoryMb: 0 });
+    await runner.run(spin(0, false));
+    // At its limit: the outcome, then the next task through the same (only) thread.
+    let t0 = performance.now();
+    const stopped = runner.run(spin(1, true, 500));
+    const next = runner.run(spin(2, false));
+    expect(await stopped).toMatchObject({ ok: false, errorCode: 'timeout' });
+    const atLimit = performance.now() - t0 - 500;
+    expect(await next).toMatchObject({ ok: true });
+    const limitToFree = performance.now() - t0 - 500;
+    // By a cancel.
+    const controller = new AbortController();
+    const stuck = runner.run({ ...spin(3, true), signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 300));
+    t0 = performance.now();
+    controller.abort();
+    expect(await stuck).toMatchObject({ ok: false, errorCode: 'aborted' });
+    expect(await runner.run(spin(4, false))).toMatchObject({ ok: true });
+    const cancelToFree = performance.now() - t0;
+    // (A killed task process is replaced by a fresh one: its start-up is most of these figures.)
+    console.log(`runaway task: reported ${Math.round(atLimit)} ms after its limit, the next task done ${Math.round(limitToFree)} ms after it; after a cancel: ${Math.round(cancelToFree)} ms`);
+  }, 60_000);
 });
