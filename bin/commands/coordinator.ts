@@ -2,6 +2,7 @@ import { Coordinator } from '../../coordinator/coordinator.js';
 import { normalizeOrigin } from '../../coordinator/http/origin.js';
 import { type Command, intOption, untilSignal, usageError } from '../cli.js';
 import { createLog } from '../log.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../../proto/payloads.js';
 import { swarmConfig, swarmOptions } from './common.js';
 
 export const coordinator: Command = {
@@ -21,6 +22,7 @@ export const coordinator: Command = {
     'ipv6-prefix': { type: 'string', value: 'BITS', default: '64', description: 'IPv6 addresses sharing this prefix are one network' },
     'sessions-per-network': { type: 'string', value: 'N', default: '64', description: 'most volunteer connections one network may hold open' },
     'max-peers': { type: 'string', value: 'N', default: '10000', description: 'most Hyperswarm connections' },
+    'max-payload-bytes': { type: 'string', value: 'N', default: '16777216', description: "largest input or output of one work unit in bytes: bigger inputs are refused (413), bigger outputs fail as 'output_too_large'" },
     'rate-limit': { type: 'string', value: 'N', default: '60', description: 'batch submissions per minute per token' },
     durability: { type: 'string', value: 'normal|full', default: 'normal', description: "'full' fsyncs every grouped commit (survives power loss)" },
   },
@@ -55,6 +57,7 @@ export const coordinator: Command = {
       },
       maxPeers: intOption(v['max-peers'], 'max-peers', 1) ?? 10_000,
       rateLimit: intOption(v['rate-limit'], 'rate-limit', 1) ?? 60,
+      maxPayloadBytes: intOption(v['max-payload-bytes'], 'max-payload-bytes', 1024, 2 ** 31) ?? DEFAULT_MAX_PAYLOAD_BYTES,
       durability,
       log,
     });
