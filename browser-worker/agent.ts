@@ -141,10 +141,22 @@ export class BrowserAgent implements LinkHost {
     const t = held.task;
     this.current = { batchId: t.batchId ?? '', kind: t.kind ?? '' };
     this.changed();
+    let input = t.input ?? new Uint8Array(0);
+    if (t.inputHash && t.inputHash.length > 0) {
+      // Too big for a frame: fetched as a blob (proto/payloads.ts) before it runs.
+      try {
+        input = await this.link.fetchInput(id, t.inputHash, t.inputSize ?? 0, held.controller.signal);
+      } catch (err) {
+        if (this.link.held.get(id) === held) this.link.returnTasks([id], (err as Error).message);
+        this.changed();
+        this.pump();
+        return;
+      }
+    }
     const started = performance.now();
     const outcome = await this.pool.run({
       kind: t.kind ?? '',
-      input: t.input ?? new Uint8Array(0),
+      input,
       // Without a policy limit, a task stuck past three leases is long since re-issued elsewhere:
       // free the core rather than hold it forever.
       timeoutMs: t.timeoutMs || (t.leaseMs ?? 0) * 3,

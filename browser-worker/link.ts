@@ -7,6 +7,8 @@
 import type { Channel } from '../proto/channel.js';
 import { type Frame, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../proto/codec.js';
 import { ProtoErrors } from '../proto/errors.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../proto/codec.js';
+import { BlobAssembly, DEFAULT_MAX_PAYLOAD_BYTES, fitsInline, resultFrames, sameBytes } from '../proto/payloads.js';
 import { nextTurn } from './next-turn.js';
 import { BrowserSocketChannel, SocketClosedError } from './socket-channel.js';
 
@@ -27,6 +29,15 @@ export interface LinkHost {
   pump(): void;
   /** Something the page shows changed. */
   changed(): void;
+}
+
+/** An input being fetched as a blob; it survives reconnects (asked again after Welcome). */
+interface InputFetch {
+  hash: Uint8Array;
+  size: number;
+  assembly: BlobAssembly | null;
+  resolve: (input: Uint8Array) => void;
+  reject: (err: Error) => void;
 }
 
 export type LinkState = 'connecting' | 'connected' | 'offline' | 'closed';
@@ -62,6 +73,10 @@ export class VolunteerLink {
   #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   #lastHeard = 0;
   #pingSentAt = 0;
+  /** From Welcome: what the coordinator accepts in one frame, and in one task's output. */
+  #maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+  #maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
+  #fetches = new Map<number, InputFetch>();
 
   constructor(host: LinkHost, options: LinkOptions) {
     this.#host = host;
@@ -136,6 +151,7 @@ export class VolunteerLink {
         clientVersion: this.#host.version,
         // Custom kinds would be code from the coordinator; the page runs only its own bundle.
         trustsCoordinator: false,
+        blobs: true,
       },
     });
   }
@@ -170,6 +186,8 @@ export class VolunteerLink {
         this.topUpCredit();
         this.#host.pump();
         return;
+      case 'blobChunk':
+        return this.#onBlobChunk(frame.blobChunk);
       case 'heartbeat':
         return;
       case 'error':
@@ -188,7 +206,11 @@ export class VolunteerLink {
     this.#credited = 0;
     this.lastError = '';
     this.coordinatorKey = [...welcome.coordinatorKey].map((b) => b.toString(16).padStart(2, '0')).join('');
-    if (this.unacked.size > 0) this.#channel?.send({ result: { results: [...this.unacked.values()] } });
+    this.#maxFrameBytes = Math.min(welcome.maxFrameBytes || DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_FRAME_BYTES);
+    this.#maxPayloadBytes = welcome.maxPayloadBytes || DEFAULT_MAX_PAYLOAD_BYTES;
+    // Resent in frames packed by size: what piled up while away may be far more than one frame.
+    if (this.unacked.size > 0) this.#sendResults([...this.unacked.values()]);
+    for (const [taskId, fetch] of this.#fetches) this.#requestInput(taskId, fetch);
     this.#startHeartbeat(welcome.heartbeatMs || 15_000);
     this.#setState('connected');
     this.topUpCredit();
@@ -215,6 +237,58 @@ export class VolunteerLink {
     }, periodMs);
   }
 
+  /**
+   * The input of a task sent as a blob (Task.input_hash): fetched piece by piece, its SHA-256
+   * checked (WebCrypto). Waits across reconnects; rejects when `signal` aborts or the coordinator
+   * no longer has it.
+   */
+  fetchInput(taskId: number, hash: Uint8Array, size: number, signal: AbortSignal): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const done = () => { this.#fetches.delete(taskId); signal.removeEventListener('abort', onAbort); };
+      const onAbort = () => { done(); reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')); };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort);
+      const fetch: InputFetch = {
+        hash, size, assembly: null,
+        resolve: (input) => { done(); resolve(input); },
+        reject: (err) => { done(); reject(err); },
+      };
+      this.#fetches.set(taskId, fetch);
+      if (this.connected) this.#requestInput(taskId, fetch);
+    });
+  }
+
+  #requestInput(taskId: number, fetch: InputFetch): void {
+    fetch.assembly = null;
+    this.#channel!.send({ blobRequest: { taskId, hash: fetch.hash, offset: 0 } });
+  }
+
+  #onBlobChunk(chunk: swarmgrid.BlobChunk): void {
+    const taskId = Number(chunk.taskId);
+    const fetch = this.#fetches.get(taskId);
+    if (!fetch) return; // cancelled meanwhile
+    if (chunk.totalSize === 0 && fetch.size > 0) {
+      fetch.reject(new Error(`GRID_ERR_BLOB_UNAVAILABLE: the coordinator no longer has the input of task ${taskId}`));
+      return;
+    }
+    fetch.assembly ??= new BlobAssembly(fetch.hash, fetch.size, this.#maxPayloadBytes);
+    fetch.assembly.add(chunk);
+    if (!fetch.assembly.complete) return;
+    const input = fetch.assembly.bytes;
+    void crypto.subtle.digest('SHA-256', input as Uint8Array<ArrayBuffer>).then((hash) => {
+      if (sameBytes(new Uint8Array(hash), fetch.hash)) fetch.resolve(input);
+      else this.#channel?.close(ProtoErrors.PROTOCOL(`input of task ${taskId} does not match its SHA-256`));
+    });
+  }
+
+  /** Hands tasks back unrun (a Decline without a kind), e.g. an input the coordinator no longer has. */
+  returnTasks(taskIds: number[], reason: string): void {
+    for (const id of taskIds) this.held.delete(id);
+    if (this.connected) this.#channel!.send({ decline: { taskIds, reason, kind: '' } });
+    this.#credited = 0;
+    this.topUpCredit();
+  }
+
   /** Grants credit so that held + credited reaches the prefetch (none while paused). */
   topUpCredit(): void {
     if (!this.connected || this.#host.paused) return;
@@ -228,6 +302,23 @@ export class VolunteerLink {
   complete(taskId: number, result: swarmgrid.ITaskResult): void {
     if (!this.held.delete(taskId)) return; // cancelled meanwhile: the coordinator does not want it
     this.unacked.set(taskId, result);
+    const size = result.output?.byteLength ?? 0;
+    if (size > this.#maxPayloadBytes) {
+      // More than the coordinator carries: the task fails, the link stays.
+      Object.assign(result, { output: undefined, errorCode: 'output_too_large', errorMessage: `output of ${size} bytes exceeds the ${this.#maxPayloadBytes} bytes this coordinator accepts per task` });
+    } else if (!fitsInline(size, this.#maxFrameBytes)) {
+      // Bigger than a frame: named by its SHA-256 and sent as a blob (hashing is async here).
+      void crypto.subtle.digest('SHA-256', result.output as Uint8Array<ArrayBuffer>).then((hash) => {
+        result.outputHash = new Uint8Array(hash);
+        this.#queue(result);
+      });
+      return;
+    }
+    this.#queue(result);
+  }
+
+  #queue(result: swarmgrid.ITaskResult): void {
+    if (!this.unacked.has(Number(result.taskId))) return;
     this.#outbox.push(result);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
@@ -240,8 +331,14 @@ export class VolunteerLink {
     this.#outbox = [];
     // Disconnected: the results stay in `unacked` and go out again after Welcome.
     if (!this.connected || results.length === 0) return;
-    this.#channel!.send({ result: { results } });
+    this.#sendResults(results);
     this.topUpCredit();
+  }
+
+  #sendResults(results: swarmgrid.ITaskResult[]): void {
+    // A big output still being hashed goes out when its hash is ready (#queue).
+    const ready = results.filter((r) => r.errorCode || r.outputHash?.byteLength || fitsInline(r.output?.byteLength ?? 0, this.#maxFrameBytes));
+    for (const frame of resultFrames(ready, this.#maxFrameBytes)) this.#channel!.send(frame);
   }
 
   /**

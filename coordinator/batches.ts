@@ -20,6 +20,7 @@ import { isStorageFault } from './storage-errors.js';
 import type { BatchRow, Store } from './store.js';
 import { GridError } from '../proto/errors.js';
 import { IdempotencyKeys, type IdempotentRequest } from './idempotency.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../proto/payloads.js';
 
 export interface BatchSubmission {
   kind: string;
@@ -63,7 +64,12 @@ export class BatchManager {
   #listeners: BatchListener[] = [];
   #log: (event: string, fields: Record<string, unknown>) => void;
 
-  constructor(store: Store, scheduler: Scheduler, catalog: KindCatalog, log: (event: string, fields: Record<string, unknown>) => void = () => {}) {
+  #maxPayloadBytes: number;
+
+  /** `limits.maxPayloadBytes`: largest encoded input of one work unit (proto/payloads.ts). @defaultValue 16 MiB */
+  constructor(store: Store, scheduler: Scheduler, catalog: KindCatalog, log: (event: string, fields: Record<string, unknown>) => void = () => {},
+    limits: { maxPayloadBytes?: number } = {}) {
+    this.#maxPayloadBytes = limits.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.#store = store;
     this.#scheduler = scheduler;
     this.#catalog = catalog;
@@ -161,7 +167,10 @@ export class BatchManager {
           let input: unknown;
           try {
             input = kind.validateInput(chunk.values[i]);
-            encoded.push(encodeInput(input));
+            const bytes = encodeInput(input);
+            // What no worker could be sent is refused here, before anything is dispatched.
+            if (bytes.byteLength > this.#maxPayloadBytes) throw CoordinatorErrors.PAYLOAD_TOO_LARGE(unitLabel(seq, chunk, i), bytes.byteLength, this.#maxPayloadBytes);
+            encoded.push(bytes);
           } catch (err) {
             if (err instanceof GridError) throw err;
             throw CoordinatorErrors.INVALID_INPUT(unitLabel(seq, chunk, i), (err as Error).message);

@@ -5,6 +5,7 @@
 import { StreamChannel, toHex, type Channel } from '../proto/channel.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proto/codec.js';
 import { type BootstrapNode, createSwarm, DEFAULT_GRID, gridTopic, isLoopback, type Swarm } from '../proto/discovery.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../proto/payloads.js';
 import { BatchManager } from './batches.js';
 import { declinedKinds, recordDecline } from './declines.js';
 import { verifyToken } from './http/auth.js';
@@ -66,6 +67,12 @@ export interface CoordinatorOptions {
   maxPeers?: number;
   /** @defaultValue 8 MiB */
   maxFrameBytes?: number;
+  /**
+   * Largest input or output of one work unit, in bytes (proto/payloads.ts): bigger inputs are
+   * refused at submission (413 GRID_ERR_PAYLOAD_TOO_LARGE), bigger outputs fail as
+   * `output_too_large`; those that do not fit in a frame travel as blobs. @defaultValue 16 MiB
+   */
+  maxPayloadBytes?: number;
   /** JSON body limit in bytes. @defaultValue 16 MiB */
   bodyLimit?: number;
   /** Submissions per minute per token. @defaultValue 60 */
@@ -110,6 +117,10 @@ export class Coordinator {
   #closing?: Promise<void>;
   #log: Log;
 
+  get #maxPayloadBytes(): number {
+    return this.#opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  }
+
   private constructor(opts: CoordinatorOptions) {
     this.#opts = opts;
     this.#log = opts.log ?? (() => {});
@@ -136,7 +147,7 @@ export class Coordinator {
     this.catalog = new KindCatalog({ store: this.store, dataDir: opts.dataDir, log: this.#log });
     let batches: BatchManager | undefined;
     this.scheduler = new Scheduler(this.store, { ...opts.scheduler, ...(opts.networks && { networks: opts.networks }) }, { onBatchDecided: (b) => batches?.batchDecided(b) });
-    this.batches = batches = new BatchManager(this.store, this.scheduler, this.catalog, this.#log);
+    this.batches = batches = new BatchManager(this.store, this.scheduler, this.catalog, this.#log, { maxPayloadBytes: this.#maxPayloadBytes });
   }
 
   static async start(opts: CoordinatorOptions): Promise<Coordinator> {
@@ -173,6 +184,7 @@ export class Coordinator {
       coordinatorKey: this.#keyPair.publicKey,
       version: COORDINATOR_VERSION,
       maxFrameBytes: this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      maxPayloadBytes: this.#maxPayloadBytes,
       codeBundle: (hash) => this.catalog.bundle(hash),
       claims: {
         claims: this.#claims,

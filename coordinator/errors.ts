@@ -9,6 +9,7 @@ export const CoordinatorErrors = {
   UNKNOWN_KIND: createError('GRID_ERR_UNKNOWN_KIND', 'unknown job kind "%s"', 400),
   INVALID_KIND: createError('GRID_ERR_INVALID_KIND', 'invalid job kind module: %s', 400),
   INVALID_INPUT: createError('GRID_ERR_INVALID_INPUT', 'work unit %s: %s', 400),
+  PAYLOAD_TOO_LARGE: createError('GRID_ERR_PAYLOAD_TOO_LARGE', 'work unit %s: its input is %s bytes, more than the %s bytes a work unit may carry (the coordinator\'s --max-payload-bytes)', 413),
   INVALID_PARAMS: createError('GRID_ERR_INVALID_PARAMS', 'invalid params for %s: %s', 400),
   INVALID_POLICY: createError('GRID_ERR_INVALID_POLICY', 'invalid policy: %s', 400),
   NDJSON_LINE: createError('GRID_ERR_NDJSON_LINE', 'line %s: %s', 400),

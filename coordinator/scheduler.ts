@@ -357,7 +357,7 @@ export class Scheduler {
     if (!lease) return;
     this.leases.delete(taskId);
     // Its lease ran out (not just its probation): the task was lost with its worker, or hangs it.
-    if (lease.deadline <= Date.now()) {
+    if (lease.due <= monotonicNow()) {
       const found = this.#unit(undefined, lease.wuId);
       if (found && !found.unit.done) found.unit.lostNetworks.add(lease.network);
     }

@@ -5,6 +5,8 @@
 import { type Channel } from '../proto/channel.js';
 import { type Frame, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../proto/codec.js';
 import { ProtoErrors } from '../proto/errors.js';
+import { assignFrames, BlobAssembly, blobFrames, DEFAULT_MAX_PAYLOAD_BYTES, fitsInline } from '../proto/payloads.js';
+import { sha256, taskInput } from './blobs.js';
 import { CoordinatorErrors } from './errors.js';
 import type { IdentityClaims } from './identity-claims.js';
 import type { Scheduler } from './scheduler.js';
@@ -14,6 +16,11 @@ export interface SessionOptions {
   coordinatorKey: Uint8Array;
   version: string;
   maxFrameBytes: number;
+  /**
+   * Largest input or output of one task in bytes (proto/payloads.ts), announced in Welcome; an
+   * upload bigger than this drops the peer. @defaultValue 16 MiB
+   */
+  maxPayloadBytes?: number;
   /**
    * Most tasks one connection may have in flight, credit and tasks held together: the figure
    * Welcome promises. @defaultValue 256 per thread the Hello names, at most 4096
@@ -74,6 +81,10 @@ export class Session implements WorkerHandle {
   #kinds = new Set<string>();
   #declined = new Set<string>();
   #trusts = false;
+  /** The worker fetches inputs sent as blobs (Hello.blobs). */
+  #blobs = false;
+  /** Outputs arriving in BlobChunk frames, by task id, until their TaskResult. */
+  #uploads = new Map<number, BlobAssembly>();
   #welcomed = false;
   #joined = false;
   #maxCredit = 0;
@@ -112,9 +123,26 @@ export class Session implements WorkerHandle {
   }
 
   sendTasks(tasks: swarmgrid.ITask[]): void {
-    // The channel closed between dispatch and commit: hand the tasks straight back rather than
-    // leave them leased to a worker that will never hear of them.
-    if (!this.channel.send({ assign: { tasks } })) this.#scheduler.abandon(this, tasks.map((t) => Number(t.taskId)));
+    const max = this.#opts.maxFrameBytes;
+    const sendable: swarmgrid.ITask[] = [];
+    const unsendable: number[] = [];
+    for (const t of tasks) {
+      const size = t.input?.byteLength ?? 0;
+      if (fitsInline(size, max)) sendable.push(t);
+      // Too big for a frame: the worker fetches it by hash (BlobRequest), if it can.
+      else if (this.#blobs) sendable.push({ ...t, input: new Uint8Array(0), inputHash: sha256(t.input!), inputSize: size });
+      else unsendable.push(Number(t.taskId));
+    }
+    if (unsendable.length > 0) {
+      this.#opts.log?.('input-too-big-for-worker', { worker: this.key, tasks: unsendable.length, hint: 'this worker cannot fetch inputs as blobs (an older version)' });
+      this.#scheduler.abandon(this, unsendable);
+    }
+    // Packed by encoded size: no Assign exceeds the frame cap, however many tasks are due.
+    for (const frame of assignFrames(sendable, max)) {
+      // The channel closed between dispatch and commit: hand the tasks straight back rather than
+      // leave them leased to a worker that will never hear of them.
+      if (!this.channel.send(frame)) this.#scheduler.abandon(this, frame.assign!.tasks!.map((t) => Number(t.taskId)));
+    }
   }
 
   sendCancel(taskIds: number[], reason: string): void {
@@ -155,7 +183,7 @@ export class Session implements WorkerHandle {
       case 'result': {
         const outcomes = frame.result.results.map((r) => ({
           taskId: r.taskId ?? 0,
-          ...(r.errorCode ? { errorCode: r.errorCode } : { output: r.output ?? new Uint8Array(0) }),
+          ...(r.errorCode ? { errorCode: r.errorCode } : { output: r.outputHash && r.outputHash.byteLength > 0 ? this.#uploaded(r, r.outputHash) : r.output ?? new Uint8Array(0) }),
           cpuMs: r.cpuMs ?? 0,
         }));
         this.tasksDone += outcomes.length;
@@ -179,6 +207,28 @@ export class Session implements WorkerHandle {
         this.#scheduler.abandon(this, taskIds);
         return;
       }
+      case 'blobRequest': {
+        const { taskId, hash, offset } = frame.blobRequest;
+        const input = taskInput(this.#scheduler, this, Number(taskId));
+        // Not (or no longer) this worker's task: an empty answer, and the worker hands it back.
+        if (!input || offset > input.byteLength) this.channel.send({ blobChunk: { taskId, hash, offset, totalSize: 0 } });
+        else for (const f of blobFrames(Number(taskId), hash, input, this.#opts.maxFrameBytes, offset)) this.channel.send(f);
+        return;
+      }
+      case 'blobChunk': {
+        const chunk = frame.blobChunk;
+        const taskId = Number(chunk.taskId);
+        let upload = this.#uploads.get(taskId);
+        if (!upload) {
+          if (chunk.offset !== 0) throw ProtoErrors.PROTOCOL('blob piece before the start of its blob');
+          // One output at a time is in flight on a connection (resultFrames sends them in turn).
+          if (this.#uploads.size >= 2) throw ProtoErrors.PROTOCOL('too many outputs uploading at once');
+          upload = new BlobAssembly(chunk.hash, chunk.totalSize, this.#opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+          this.#uploads.set(taskId, upload);
+        }
+        upload.add(chunk);
+        return;
+      }
       case 'codeRequest': {
         const bundle = this.#opts.codeBundle?.(frame.codeRequest.codeHash);
         if (!bundle) throw ProtoErrors.PROTOCOL('unknown code bundle requested');
@@ -195,6 +245,17 @@ export class Session implements WorkerHandle {
       default:
         throw ProtoErrors.PROTOCOL(`a worker may not send ${frame.kind}`);
     }
+  }
+
+  /** The output of a result sent as a blob: all of it arrived and its hash checks, or the peer is dropped. */
+  #uploaded(r: swarmgrid.ITaskResult, hash: Uint8Array): Uint8Array {
+    const taskId = Number(r.taskId);
+    const upload = this.#uploads.get(taskId);
+    this.#uploads.delete(taskId);
+    if (!upload || !upload.complete || upload.bytes.byteLength !== r.outputSize) throw ProtoErrors.PROTOCOL(`result of task ${taskId} names an output that did not arrive`);
+    const actual = sha256(upload.bytes);
+    if (Buffer.compare(actual, hash) !== 0) throw ProtoErrors.PROTOCOL(`output of task ${taskId} does not match its SHA-256`);
+    return upload.bytes;
   }
 
   #onHello(hello: swarmgrid.Hello): void {
@@ -223,6 +284,7 @@ export class Session implements WorkerHandle {
     this.threads = hello.threads;
     this.#maxCredit = this.#opts.maxCredit ?? Math.min(MAX_CREDIT, CREDIT_PER_THREAD * this.threads);
     this.#trusts = hello.trustsCoordinator;
+    this.#blobs = hello.blobs;
     for (const k of hello.kinds) this.#kinds.add(k);
     for (const k of this.#opts.declinedKinds?.(this.key, this.#trusts) ?? []) this.#declined.add(k);
     this.#welcomed = true;
@@ -233,6 +295,7 @@ export class Session implements WorkerHandle {
         heartbeatMs: HEARTBEAT_MS,
         maxCredit: this.#maxCredit,
         coordinatorVersion: this.#opts.version,
+        maxPayloadBytes: this.#opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES,
       },
     });
     this.#scheduler.attach(this);

@@ -7,6 +7,12 @@ import { decodeFrame, DEFAULT_MAX_FRAME_BYTES, encodeFrame, type Frame, type Fra
 import { GridError, ProtoErrors } from './errors.js';
 import { delimitAll, FrameDecoder } from './framing.js';
 
+/**
+ * Most bytes in one write to a stream: several frames coalesced stay under this; a lone frame may
+ * reach the frame cap (8 MiB by default), still under the secret stream's 16 MiB message limit.
+ */
+const MAX_WRITE_BYTES = 4 * 1024 * 1024;
+
 export type FrameListener = (frame: Frame) => void;
 export type CloseListener = (err?: Error) => void;
 
@@ -189,7 +195,20 @@ export class StreamChannel extends BaseChannel {
     if (this.#outbox.length === 0) return;
     const frames = this.#outbox;
     this.#outbox = [];
-    this.#stream.write(delimitAll(frames));
+    // The Noise stream refuses a write above 16 MiB - 1 ("too large for an atomic write"), and
+    // one tick may send many big frames (packed Assigns, blob pieces): cut the writes there.
+    let start = 0;
+    let bytes = 0;
+    for (let i = 0; i < frames.length; i++) {
+      const size = frames[i]!.byteLength + 5;
+      if (i > start && bytes + size > MAX_WRITE_BYTES) {
+        this.#stream.write(delimitAll(frames.slice(start, i)));
+        start = i;
+        bytes = 0;
+      }
+      bytes += size;
+    }
+    this.#stream.write(delimitAll(start === 0 ? frames : frames.slice(start)));
   }
 
   protected destroyTransport(): void {

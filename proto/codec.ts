@@ -37,7 +37,9 @@ export type Frame =
   | { kind: 'error'; error: swarmgrid.Error }
   | { kind: 'codeRequest'; codeRequest: swarmgrid.CodeRequest }
   | { kind: 'codeBundle'; codeBundle: swarmgrid.CodeBundle }
-  | { kind: 'decline'; decline: swarmgrid.Decline };
+  | { kind: 'decline'; decline: swarmgrid.Decline }
+  | { kind: 'blobRequest'; blobRequest: swarmgrid.BlobRequest }
+  | { kind: 'blobChunk'; blobChunk: swarmgrid.BlobChunk };
 
 export function encodeFrame(frame: FrameInit): Uint8Array {
   return swarmgrid.Frame.encode(frame).finish();

@@ -14,6 +14,7 @@ import { DEFAULT_MAX_FRAME_BYTES } from '../proto/codec.js';
 import { type BootstrapNode, createSwarm, DEFAULT_GRID, gridTopic, type Swarm } from '../proto/discovery.js';
 import { GridError } from '../proto/errors.js';
 import { builtinKinds } from '../jobs/registry.js';
+import { BlobCache } from './blob-cache.js';
 import { CodeCache } from './code-cache.js';
 import { FairShare } from './fair-share.js';
 import { IdleMonitor, type IdleMonitorOptions } from './idle-monitor.js';
@@ -87,6 +88,8 @@ export class WorkerAgent implements LinkHost {
   readonly instance = new Uint8Array(randomBytes(16));
   /** Coordinators that refused us as a duplicate identity: never dialled again. */
   readonly #refusedBy = new Set<string>();
+  /** Inputs fetched as blobs, by hash (a task handed back and sent again, another coordinator's copy). */
+  readonly blobs = new BlobCache();
   stats = { tasksDone: 0, cpuMs: 0, errors: 0 };
   paused = false;
   #opts: WorkerOptions;
@@ -293,9 +296,20 @@ export class WorkerAgent implements LinkHost {
         }
         if (link.held.get(id) !== held) return; // cancelled or handed back meanwhile
       }
+      let input = t.input ?? new Uint8Array(0);
+      if (t.inputHash && t.inputHash.length > 0) {
+        try {
+          input = await this.#input(link, id, held);
+        } catch (err) {
+          if (link.held.get(id) !== held) return; // cancelled or handed back meanwhile
+          this.log('input-unavailable', { coordinator: link.key, task: id, error: (err as Error).message });
+          return link.returnTasks([id], (err as Error).message);
+        }
+        if (link.held.get(id) !== held) return;
+      }
       const outcome = await this.runner.run({
         kind: t.kind ?? '',
-        input: t.input ?? new Uint8Array(0),
+        input,
         timeoutMs: t.timeoutMs ?? 0,
         // Without a policy timeout, a task is stopped one lease length after it starts; one
         // whose lease ran out before a thread was free is handed back unrun.
@@ -324,6 +338,16 @@ export class WorkerAgent implements LinkHost {
       this.#active--;
       this.pump();
     }
+  }
+
+  /** A task's input sent as a blob: from the cache by hash, else fetched (and kept). */
+  async #input(link: CoordinatorLink, id: number, held: HeldTask): Promise<Uint8Array> {
+    const { inputHash, inputSize } = held.task;
+    const cached = this.blobs.get(inputHash!);
+    if (cached) return cached;
+    const input = await link.fetchInput(id, inputHash!, inputSize ?? 0, held.controller.signal);
+    this.blobs.put(inputHash!, input);
+    return input;
   }
 
   /**

@@ -6,6 +6,9 @@
 import type { Channel } from '../proto/channel.js';
 import { type Frame, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../proto/codec.js';
 import { ProtoErrors } from '../proto/errors.js';
+import { BlobAssembly, DEFAULT_MAX_PAYLOAD_BYTES, fitsInline, resultFrames } from '../proto/payloads.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../proto/codec.js';
+import { createHash } from 'node:crypto';
 import type { CodeSource } from './code-cache.js';
 import { WorkerErrors } from './errors.js';
 
@@ -45,6 +48,19 @@ export interface LinkHost {
 /** How long a coordinator gets to answer a CodeRequest. */
 const CODE_REQUEST_TIMEOUT_MS = 30_000;
 
+/** An input being fetched as a blob; it survives reconnects (asked again after Welcome). */
+interface InputFetch {
+  hash: Uint8Array;
+  size: number;
+  assembly: BlobAssembly | null;
+  resolve: (input: Uint8Array) => void;
+  reject: (err: Error) => void;
+}
+
+export function sha256(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest());
+}
+
 interface CodeWaiter {
   resolve: (bundle: swarmgrid.ICodeBundle) => void;
   reject: (err: Error) => void;
@@ -69,6 +85,10 @@ export class CoordinatorLink implements CodeSource {
   #maxCredit = Number.MAX_SAFE_INTEGER;
   #pingSentAt = 0;
   #lastHeard = 0;
+  /** From Welcome: what the coordinator accepts in one frame, and in one task's output. */
+  #maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+  #maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
+  #fetches = new Map<number, InputFetch>();
 
   constructor(key: string, host: LinkHost) {
     this.key = key;
@@ -112,6 +132,7 @@ export class CoordinatorLink implements CodeSource {
         trustsCoordinator: this.#host.trusts(this.key),
         joinToken: this.#host.joinToken(this.key),
         ...(this.#host.instance && { instance: this.#host.instance }),
+        blobs: true,
       },
     });
   }
@@ -122,10 +143,14 @@ export class CoordinatorLink implements CodeSource {
         this.#welcomed = true;
         this.#credited = 0;
         this.#maxCredit = frame.welcome.maxCredit || Number.MAX_SAFE_INTEGER;
+        this.#maxFrameBytes = Math.min(frame.welcome.maxFrameBytes || DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_FRAME_BYTES);
+        this.#maxPayloadBytes = frame.welcome.maxPayloadBytes || DEFAULT_MAX_PAYLOAD_BYTES;
         this.#startHeartbeat(frame.welcome.heartbeatMs || 3000);
         this.#host.log('coordinator-joined', { coordinator: this.key, resent: this.unacked.size });
         this.#host.linkWelcomed?.(this);
-        if (this.unacked.size > 0) this.#channel?.send({ result: { results: [...this.unacked.values()] } });
+        // Resent in frames packed by size: what piled up while away may be far more than one frame.
+        if (this.unacked.size > 0) this.#sendResults([...this.unacked.values()]);
+        for (const [taskId, fetch] of this.#fetches) this.#requestInput(taskId, fetch);
         this.topUpCredit();
         return;
       case 'assign':
@@ -151,6 +176,8 @@ export class CoordinatorLink implements CodeSource {
         waiter?.resolve(frame.codeBundle);
         return;
       }
+      case 'blobChunk':
+        return this.#onBlobChunk(frame.blobChunk);
       case 'heartbeat':
         return;
       case 'error': {
@@ -232,6 +259,48 @@ export class CoordinatorLink implements CodeSource {
     this.#channel!.send({ credit: { tasks: want } });
   }
 
+  /**
+   * The input of a task sent as a blob (Task.input_hash): fetched piece by piece, its SHA-256
+   * checked. Waits across reconnects; rejects when `signal` aborts (task cancelled or handed
+   * back) or the coordinator no longer has it (GRID_ERR_BLOB_UNAVAILABLE).
+   */
+  fetchInput(taskId: number, hash: Uint8Array, size: number, signal: AbortSignal): Promise<Uint8Array> {
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const done = () => { this.#fetches.delete(taskId); signal.removeEventListener('abort', onAbort); };
+      const onAbort = () => { done(); reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')); };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort);
+      const fetch: InputFetch = {
+        hash, size, assembly: null,
+        resolve: (input) => { done(); resolve(input); },
+        reject: (err) => { done(); reject(err); },
+      };
+      this.#fetches.set(taskId, fetch);
+      if (this.connected) this.#requestInput(taskId, fetch);
+    });
+  }
+
+  #requestInput(taskId: number, fetch: InputFetch): void {
+    fetch.assembly = null;
+    this.#channel!.send({ blobRequest: { taskId, hash: fetch.hash, offset: 0 } });
+  }
+
+  #onBlobChunk(chunk: swarmgrid.BlobChunk): void {
+    const taskId = Number(chunk.taskId);
+    const fetch = this.#fetches.get(taskId);
+    if (!fetch) return; // cancelled meanwhile
+    if (chunk.totalSize === 0 && fetch.size > 0) {
+      fetch.reject(WorkerErrors.BLOB_UNAVAILABLE(taskId));
+      return;
+    }
+    fetch.assembly ??= new BlobAssembly(fetch.hash, fetch.size, this.#maxPayloadBytes);
+    fetch.assembly.add(chunk);
+    if (!fetch.assembly.complete) return;
+    const input = fetch.assembly.bytes;
+    if (Buffer.compare(sha256(input), fetch.hash) !== 0) throw ProtoErrors.PROTOCOL(`input of task ${taskId} does not match its SHA-256`);
+    fetch.resolve(input);
+  }
+
   /** Asks the coordinator for a code bundle (one request per hash at a time). */
   requestCode(hash: Uint8Array): Promise<swarmgrid.ICodeBundle> {
     const hex = Buffer.from(hash).toString('hex');
@@ -265,6 +334,7 @@ export class CoordinatorLink implements CodeSource {
   complete(taskId: number, result: swarmgrid.ITaskResult): void {
     if (!this.held.delete(taskId)) return; // cancelled meanwhile: the coordinator does not want it
     this.tasksDone++;
+    this.#sizeUp(result);
     this.unacked.set(taskId, result);
     this.#outbox.push(result);
     if (this.#flushScheduled) return;
@@ -278,8 +348,29 @@ export class CoordinatorLink implements CodeSource {
     this.#outbox = [];
     // Disconnected: the results stay in `unacked` and go out again after Welcome.
     if (!this.connected || results.length === 0) return;
-    this.#channel!.send({ result: { results } });
+    this.#sendResults(results);
     this.topUpCredit();
+  }
+
+  /**
+   * An output bigger than the coordinator carries becomes error "output_too_large" (the task
+   * fails, the link stays); one bigger than a frame is named by its hash and sent as a blob.
+   * Judged against the coordinator's limits last heard (defaults before the first Welcome).
+   */
+  #sizeUp(result: swarmgrid.ITaskResult): void {
+    const size = result.output?.byteLength ?? 0;
+    if (size > this.#maxPayloadBytes) {
+      const message = `output of ${size} bytes exceeds the ${this.#maxPayloadBytes} bytes this coordinator accepts per task`;
+      this.#host.log('task-failed', { coordinator: this.key, task: Number(result.taskId), error: 'output_too_large', message });
+      Object.assign(result, { output: undefined, errorCode: 'output_too_large', errorMessage: message });
+      return;
+    }
+    if (!fitsInline(size, this.#maxFrameBytes)) result.outputHash = sha256(result.output!);
+  }
+
+  #sendResults(results: swarmgrid.ITaskResult[]): void {
+    for (const r of results) if (!r.errorCode && !r.outputHash?.byteLength) this.#sizeUp(r);
+    for (const frame of resultFrames(results, this.#maxFrameBytes)) this.#channel!.send(frame);
   }
 
   /** Graceful leave: hand back everything held so the coordinator re-issues it at once. */

@@ -2,6 +2,7 @@ import { Coordinator } from '../../coordinator/coordinator.js';
 import { normalizeOrigin } from '../../coordinator/http/origin.js';
 import { type Command, intOption, untilSignal, usageError } from '../cli.js';
 import { createLog } from '../log.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../../proto/payloads.js';
 import { swarmConfig, swarmOptions } from './common.js';
 
 export const coordinator: Command = {
@@ -21,6 +22,7 @@ export const coordinator: Command = {
     'ipv6-prefix': { type: 'string', value: 'BITS', default: '64', description: 'IPv6 addresses sharing this prefix are one network' },
     'sessions-per-network': { type: 'string', value: 'N', default: '64', description: 'most volunteer connections one network may hold open' },
     'max-peers': { type: 'string', value: 'N', default: '10000', description: 'most Hyperswarm connections' },
+    'max-payload-bytes': { type: 'string', value: 'N', default: '16777216', description: "largest input or output of one work unit in bytes: bigger inputs are refused (413), bigger outputs fail as 'output_too_large'" },
     'rate-limit': { type: 'string', value: 'N', default: '60', description: 'batch submissions per minute per token' },
     'upload-idle-timeout': { type: 'string', value: 'S', default: '30', description: 'end a submission whose body sends nothing for S seconds (its partial batch is deleted)' },
     'max-readers': { type: 'string', value: 'N', default: '64', description: 'result and artifact streams served at once (more get 429)' },
@@ -59,6 +61,7 @@ export const coordinator: Command = {
       rateLimit: intOption(v['rate-limit'], 'rate-limit', 1) ?? 60,
       uploadIdleMs: (intOption(v['upload-idle-timeout'], 'upload-idle-timeout', 1, 86_400) ?? 30) * 1000,
       maxReaders: intOption(v['max-readers'], 'max-readers', 1) ?? 64,
+      maxPayloadBytes: intOption(v['max-payload-bytes'], 'max-payload-bytes', 1024, 2 ** 31) ?? DEFAULT_MAX_PAYLOAD_BYTES,
       durability,
       log,
     });

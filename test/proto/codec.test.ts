@@ -27,6 +27,8 @@ export const everyFrame: Record<string, FrameInit> = {
   codeRequest: { codeRequest: { codeHash: bytes(1, 2, 3, 4) } },
   codeBundle: { codeBundle: { codeHash: bytes(1), kind: 'collatz', kindVersion: '1.0.0', code: bytes(60, 61), signature: bytes(5, 5) } },
   decline: { decline: { taskIds: [8], reason: 'untrusted', kind: 'collatz' } },
+  blobRequest: { blobRequest: { taskId: 9, hash: bytes(3, 4), offset: 1024 } },
+  blobChunk: { blobChunk: { taskId: 9, hash: bytes(3, 4), offset: 1024, totalSize: 4096, data: bytes(1, 2, 3) } },
 };
 
 /** Byte fields as arrays, messages as plain objects, so decoded and original compare. */
