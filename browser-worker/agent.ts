@@ -60,6 +60,8 @@ export class BrowserAgent implements LinkHost {
   current: { batchId: string; kind: string } | null = null;
   #prefetchPerThread: number;
   #prefetchMs: number;
+  /** Tasks between being started and reaching the pool: fetching their input. */
+  #fetching = 0;
   /** Smoothed wall time of a task on a core, ms (posting it to the Web Worker included). */
   #recentMs: number | undefined;
   #listeners: (() => void)[] = [];
@@ -124,7 +126,8 @@ export class BrowserAgent implements LinkHost {
   /** Starts queued tasks while workers are free. Running tasks keep going during a pause. */
   pump(): void {
     if (this.paused) return;
-    while (this.pool.running < this.pool.size) {
+    // Tasks still fetching their input (blobs) hold a core too: pool.run comes after the fetch.
+    while (this.pool.running + this.#fetching < this.pool.size) {
       const next = this.#nextQueued();
       if (!next) break;
       void this.#run(next[0], next[1]);
@@ -144,10 +147,17 @@ export class BrowserAgent implements LinkHost {
     let input = t.input ?? new Uint8Array(0);
     if (t.inputHash && t.inputHash.length > 0) {
       // Too big for a frame: fetched as a blob (proto/payloads.ts) before it runs.
+      this.#fetching++;
+      let failed: Error | undefined;
       try {
         input = await this.link.fetchInput(id, t.inputHash, t.inputSize ?? 0, held.controller.signal);
       } catch (err) {
-        if (this.link.held.get(id) === held) this.link.returnTasks([id], (err as Error).message);
+        failed = err as Error;
+      } finally {
+        this.#fetching--;
+      }
+      if (failed) {
+        if (this.link.held.get(id) === held) this.link.returnTasks([id], failed.message);
         this.changed();
         this.pump();
         return;

@@ -50,11 +50,13 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
       throw CoordinatorErrors.TOO_MANY_READERS(ctx.maxReaders, 1);
     }
     readers++;
-    const socket = req.raw.socket;
-    socket.setTimeout(ctx.uploadIdleMs, () => socket.destroy());
+    // A real TCP socket (an injected request, as in tests, has a stand-in without timeouts).
+    const socket = req.raw.socket as typeof req.raw.socket | undefined;
+    const idle = typeof socket?.setTimeout === 'function';
+    if (idle) socket.setTimeout(ctx.uploadIdleMs, () => socket.destroy());
     reply.raw.once('close', () => {
       readers--;
-      if (!socket.destroyed) socket.setTimeout(0);
+      if (idle && !socket.destroyed) socket.setTimeout(0);
     });
   };
 

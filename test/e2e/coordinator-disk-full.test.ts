@@ -82,8 +82,9 @@ describe.skipIf(tmpfsSkipReason !== null)('coordinator --data on a full disk', (
     expect(coord.running).toBe(true);
     expect(storedResults(coord.dataDir, id)).toBe(storedWhenFull);
     const during = (await request(coord, 'GET', `/v1/batches/${id}`)).json as { state: string; counts: { validated: number } };
-    expect(during.state).toBe('running');
-    expect(during.counts.validated).toBeLessThan(30);
+    // Not completed: a batch closes only once its writes are in. 'finishing' when the worker
+    // already returned every unit (decided in memory, held for the disk).
+    expect(['running', 'finishing']).toContain(during.state);
 
     disk.free();
     await coord.waitFor('storage-resumed', () => true, 30_000);
