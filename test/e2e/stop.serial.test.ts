@@ -5,6 +5,7 @@
  * the signal to the process's exit. A .serial test: it times a stop, so it runs alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GridClient } from '../../coordinator/client/grid-client.js';
 import { type CoordinatorProcess, eventually, type GridProcess, TestGrid } from '../helpers/grid.js';
 import { clientOf, withDb } from '../api/helpers.js';
 
@@ -40,7 +41,10 @@ describe('coordinator stop', () => {
       duplex: 'half',
     } as RequestInit).catch(() => undefined);
     // A generated batch big enough to be still storing when the signal comes.
-    const big = client.submit({ kind: 'pi', params: { workUnits: 5_000_000, samplesPerUnit: 1000 } }).catch((err: Error) => err);
+    // (Its client does not retry: this test is about the stop, and a retrying client would wait
+    // for a coordinator that does not come back until the test restarts it.)
+    const big = new GridClient({ url: coord.url, token: coord.token, retryMs: 0 })
+      .submit({ kind: 'pi', params: { workUnits: 5_000_000, samplesPerUnit: 1000 } }).catch((err: Error) => err);
     await eventually(() => withDb(coord, (db) => (db.prepare(`SELECT count(*) AS n FROM batches WHERE state = 'loading'`).get() as { n: number }).n === 2), 30_000);
     await new Promise((r) => setTimeout(r, 3000));
 
