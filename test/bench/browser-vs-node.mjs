@@ -13,7 +13,8 @@
 //                Chromium; the busiest threads of the node worker process, its Piscina threads):
 //                the job code and its runtime, without the protocol and without wall-clock noise.
 // Reported per kind: medians with (min–max) ranges, and browser/node as the median of the per-
-// repetition ratios (each ratio from two runs measured back to back).
+// repetition ratios (each ratio from two runs measured back to back). BENCH_THREADS=1 also logs
+// each run's eight busiest threads (where the CPU went besides the kernel).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +30,7 @@ const CHROMIUM = '/usr/bin/chromium';
 
 /** Per kind: batch params giving tasks of a few to a few tens of ms, the range where per-task costs show. */
 const KINDS = {
-  pi: { workUnits: 80, samplesPerUnit: 1_000_000 },
+  pi: { workUnits: 400, samplesPerUnit: 1_000_000 },
   primes: { from: 0, to: 60_000_000, unitSize: 1_000_000 },
   mandelbrot: { pixelsWide: 640, pixelsHigh: 480, tileSize: 80, maxIter: 2000 },
   'ode-sweep': { betaSteps: 10, gammaSteps: 8, pointsPerUnit: 2 },
@@ -127,6 +128,10 @@ async function runBatch(kind, runtime, pids) {
   const kernel = d.filter((t) => runtime === 'node' || t.name.startsWith('DedicatedWorker'))
     .sort((a, b) => b.ns - a.ns).slice(0, threads);
   const kernelNs = kernel.reduce((a, t) => a + t.ns, 0);
+  if (process.env.BENCH_THREADS) {
+    const top = [...d].sort((a, b) => b.ns - a.ns).slice(0, 8);
+    log(`${runtime} ${kind}: busiest threads over ${span.toFixed(2)} s: ${top.map((t) => `${t.name} ${(t.ns / 1e6).toFixed(0)} ms`).join(', ')}`);
+  }
   return { tasks: rows.length, endToEnd: rows.length / span / threads, cpuMsPerTask: kernelNs / 1e6 / rows.length };
 }
 
