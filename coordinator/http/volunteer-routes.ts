@@ -19,6 +19,14 @@ import { normalizeOrigin, originAllowed } from './origin.js';
 const VOLUNTEER_ID = /^[0-9a-f]{64}$/;
 /** A tab's own nonce, so that the Goodbye beacon of one tab leaves the others of its volunteer alone. */
 const TAB_ID = /^[0-9a-f]{32}$/;
+/**
+ * How long a closed tab's session still answers its Goodbye beacon: a closing page's socket and
+ * its beacon race (the browser ends the agent's worker, closing the socket, while the beacon is
+ * still on its way), and the tasks the tab held are lost either way.
+ */
+const TAB_GRACE_MS = 60_000;
+/** Tabs remembered at most (oldest forgotten first). */
+const MAX_TABS = 100_000;
 
 /** Where the built page lives: beside dist/coordinator when compiled, dist/public from the sources. */
 const PAGE_DIRS = ['../../public/', '../../dist/public/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
@@ -83,9 +91,13 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
     const tab = one(query.tab);
     if (tab && TAB_ID.test(tab)) {
       const key = `${id}:${tab}`;
+      tabs.delete(key); // re-inserted last: the map stays in age order
+      if (tabs.size >= MAX_TABS) tabs.delete(tabs.keys().next().value!);
       tabs.set(key, session);
       socket.once('close', () => {
-        if (tabs.get(key) === session) tabs.delete(key);
+        setTimeout(() => {
+          if (tabs.get(key) === session) tabs.delete(key);
+        }, TAB_GRACE_MS).unref();
       });
     }
     },

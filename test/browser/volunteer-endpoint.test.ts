@@ -154,4 +154,34 @@ describe('the /v1/volunteer WebSocket and the volunteer page', () => {
     expect(goodbye.reason).toBe('tab closed');
     await c.closed;
   });
+
+  it('hands back what a closed tab held when its Goodbye beacon arrives after its socket closed (they race as a page goes away)', async () => {
+    const id = 'ef'.repeat(32);
+    const tab = '2d'.repeat(16);
+    const c = await connect(coord.url, `?id=${id}&tab=${tab}`);
+    c.ws.send(hello());
+    await coord.waitFor('worker-joined', (e) => e.worker === volunteerKey(id));
+    c.ws.send(encodeFrame({ credit: { tasks: 2 } }));
+    const res = await fetch(`${coord.url}/v1/batches`, {
+      method: 'POST', headers: { authorization: `Bearer ${coord.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'pi', params: { workUnits: 2, samplesPerUnit: 1000 }, policy: { replication: 1, quorum: 1, lease: 600 } }),
+    });
+    expect(res.status).toBe(201);
+    await eventuallyFrames(c, (f) => f.some((x) => x.kind === 'assign'));
+    c.ws.terminate(); // the browser ended the agent's worker: the socket goes first
+    await coord.waitFor('worker-left', (e) => e.worker === volunteerKey(id));
+    const beacon = await fetch(`${coord.url}/v1/volunteer/goodbye?id=${id}&tab=${tab}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'volunteer closed the page' });
+    expect(beacon.status).toBe(204);
+    const goodbye = await coord.waitFor('worker-goodbye', (e) => e.worker === volunteerKey(id), 5000);
+    // Leased for 10 minutes, yet re-issued now.
+    expect((goodbye.returned as number) + (goodbye.unreceived as number)).toBe(2);
+  });
 });
+
+async function eventuallyFrames(c: Conversation, pred: (frames: Frame[]) => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!pred(c.frames)) {
+    if (Date.now() > deadline) throw new Error(`no such frame; got ${c.frames.map((f) => f.kind).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
