@@ -8,7 +8,8 @@ import type { Channel } from '../proto/channel.js';
 import { type Frame, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../proto/codec.js';
 import { ProtoErrors } from '../proto/errors.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proto/codec.js';
-import { BlobAssembly, DEFAULT_MAX_PAYLOAD_BYTES, fitsInline, resultFrames, sameBytes } from '../proto/payloads.js';
+import { InputFetches } from '../proto/input-fetches.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, fitsInline, resultFrames } from '../proto/payloads.js';
 import { nextTurn } from './next-turn.js';
 import { BrowserSocketChannel, SocketClosedError } from './socket-channel.js';
 
@@ -31,14 +32,6 @@ export interface LinkHost {
   changed(): void;
 }
 
-/** An input being fetched as a blob; it survives reconnects (asked again after Welcome). */
-interface InputFetch {
-  hash: Uint8Array;
-  size: number;
-  assembly: BlobAssembly | null;
-  resolve: (input: Uint8Array) => void;
-  reject: (err: Error) => void;
-}
 
 export type LinkState = 'connecting' | 'connected' | 'offline' | 'closed';
 
@@ -76,7 +69,12 @@ export class VolunteerLink {
   /** From Welcome: what the coordinator accepts in one frame, and in one task's output. */
   #maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
   #maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
-  #fetches = new Map<number, InputFetch>();
+  #inputs = new InputFetches({
+    request: (blobRequest) => this.#channel!.send({ blobRequest }),
+    digest: async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)),
+    unavailable: (taskId) => new Error(`GRID_ERR_BLOB_UNAVAILABLE: the coordinator no longer has the input of task ${taskId}`),
+    mismatch: (taskId) => this.#channel?.close(ProtoErrors.PROTOCOL(`input of task ${taskId} does not match its SHA-256`)),
+  });
 
   constructor(host: LinkHost, options: LinkOptions) {
     this.#host = host;
@@ -187,7 +185,7 @@ export class VolunteerLink {
         this.#host.pump();
         return;
       case 'blobChunk':
-        return this.#onBlobChunk(frame.blobChunk);
+        return this.#inputs.onChunk(frame.blobChunk);
       case 'heartbeat':
         return;
       case 'error':
@@ -208,9 +206,10 @@ export class VolunteerLink {
     this.coordinatorKey = [...welcome.coordinatorKey].map((b) => b.toString(16).padStart(2, '0')).join('');
     this.#maxFrameBytes = Math.min(welcome.maxFrameBytes || DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_FRAME_BYTES);
     this.#maxPayloadBytes = welcome.maxPayloadBytes || DEFAULT_MAX_PAYLOAD_BYTES;
+    this.#inputs.maxPayloadBytes = this.#maxPayloadBytes;
     // Resent in frames packed by size: what piled up while away may be far more than one frame.
     if (this.unacked.size > 0) this.#sendResults([...this.unacked.values()]);
-    for (const [taskId, fetch] of this.#fetches) this.#requestInput(taskId, fetch);
+    this.#inputs.resendAll();
     this.#startHeartbeat(welcome.heartbeatMs || 15_000);
     this.#setState('connected');
     this.topUpCredit();
@@ -243,42 +242,7 @@ export class VolunteerLink {
    * no longer has it.
    */
   fetchInput(taskId: number, hash: Uint8Array, size: number, signal: AbortSignal): Promise<Uint8Array> {
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const done = () => { this.#fetches.delete(taskId); signal.removeEventListener('abort', onAbort); };
-      const onAbort = () => { done(); reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')); };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort);
-      const fetch: InputFetch = {
-        hash, size, assembly: null,
-        resolve: (input) => { done(); resolve(input); },
-        reject: (err) => { done(); reject(err); },
-      };
-      this.#fetches.set(taskId, fetch);
-      if (this.connected) this.#requestInput(taskId, fetch);
-    });
-  }
-
-  #requestInput(taskId: number, fetch: InputFetch): void {
-    fetch.assembly = null;
-    this.#channel!.send({ blobRequest: { taskId, hash: fetch.hash, offset: 0 } });
-  }
-
-  #onBlobChunk(chunk: swarmgrid.BlobChunk): void {
-    const taskId = Number(chunk.taskId);
-    const fetch = this.#fetches.get(taskId);
-    if (!fetch) return; // cancelled meanwhile
-    if (chunk.totalSize === 0 && fetch.size > 0) {
-      fetch.reject(new Error(`GRID_ERR_BLOB_UNAVAILABLE: the coordinator no longer has the input of task ${taskId}`));
-      return;
-    }
-    fetch.assembly ??= new BlobAssembly(fetch.hash, fetch.size, this.#maxPayloadBytes);
-    fetch.assembly.add(chunk);
-    if (!fetch.assembly.complete) return;
-    const input = fetch.assembly.bytes;
-    void crypto.subtle.digest('SHA-256', input as Uint8Array<ArrayBuffer>).then((hash) => {
-      if (sameBytes(new Uint8Array(hash), fetch.hash)) fetch.resolve(input);
-      else this.#channel?.close(ProtoErrors.PROTOCOL(`input of task ${taskId} does not match its SHA-256`));
-    });
+    return this.#inputs.fetch(taskId, hash, size, signal, this.connected);
   }
 
   /** Hands tasks back unrun (a Decline without a kind), e.g. an input the coordinator no longer has. */

@@ -6,8 +6,9 @@
 import type { Channel } from '../proto/channel.js';
 import { type Frame, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../proto/codec.js';
 import { ProtoErrors } from '../proto/errors.js';
-import { BlobAssembly, DEFAULT_MAX_PAYLOAD_BYTES, fitsInline, resultFrames } from '../proto/payloads.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES, fitsInline, resultFrames } from '../proto/payloads.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proto/codec.js';
+import { InputFetches } from '../proto/input-fetches.js';
 import { createHash } from 'node:crypto';
 import type { CodeSource } from './code-cache.js';
 import { WorkerErrors } from './errors.js';
@@ -48,14 +49,6 @@ export interface LinkHost {
 /** How long a coordinator gets to answer a CodeRequest. */
 const CODE_REQUEST_TIMEOUT_MS = 30_000;
 
-/** An input being fetched as a blob; it survives reconnects (asked again after Welcome). */
-interface InputFetch {
-  hash: Uint8Array;
-  size: number;
-  assembly: BlobAssembly | null;
-  resolve: (input: Uint8Array) => void;
-  reject: (err: Error) => void;
-}
 
 export function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest());
@@ -88,7 +81,12 @@ export class CoordinatorLink implements CodeSource {
   /** From Welcome: what the coordinator accepts in one frame, and in one task's output. */
   #maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
   #maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
-  #fetches = new Map<number, InputFetch>();
+  #inputs = new InputFetches({
+    request: (blobRequest) => this.#channel!.send({ blobRequest }),
+    digest: sha256,
+    unavailable: (taskId) => WorkerErrors.BLOB_UNAVAILABLE(taskId),
+    mismatch: (taskId) => this.#channel?.close(ProtoErrors.PROTOCOL(`input of task ${taskId} does not match its SHA-256`)),
+  });
 
   constructor(key: string, host: LinkHost) {
     this.key = key;
@@ -145,12 +143,13 @@ export class CoordinatorLink implements CodeSource {
         this.#maxCredit = frame.welcome.maxCredit || Number.MAX_SAFE_INTEGER;
         this.#maxFrameBytes = Math.min(frame.welcome.maxFrameBytes || DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_FRAME_BYTES);
         this.#maxPayloadBytes = frame.welcome.maxPayloadBytes || DEFAULT_MAX_PAYLOAD_BYTES;
+        this.#inputs.maxPayloadBytes = this.#maxPayloadBytes;
         this.#startHeartbeat(frame.welcome.heartbeatMs || 3000);
         this.#host.log('coordinator-joined', { coordinator: this.key, resent: this.unacked.size });
         this.#host.linkWelcomed?.(this);
         // Resent in frames packed by size: what piled up while away may be far more than one frame.
         if (this.unacked.size > 0) this.#sendResults([...this.unacked.values()]);
-        for (const [taskId, fetch] of this.#fetches) this.#requestInput(taskId, fetch);
+        this.#inputs.resendAll();
         this.topUpCredit();
         return;
       case 'assign':
@@ -177,7 +176,7 @@ export class CoordinatorLink implements CodeSource {
         return;
       }
       case 'blobChunk':
-        return this.#onBlobChunk(frame.blobChunk);
+        return this.#inputs.onChunk(frame.blobChunk);
       case 'heartbeat':
         return;
       case 'error': {
@@ -265,40 +264,7 @@ export class CoordinatorLink implements CodeSource {
    * back) or the coordinator no longer has it (GRID_ERR_BLOB_UNAVAILABLE).
    */
   fetchInput(taskId: number, hash: Uint8Array, size: number, signal: AbortSignal): Promise<Uint8Array> {
-    return new Promise<Uint8Array>((resolve, reject) => {
-      const done = () => { this.#fetches.delete(taskId); signal.removeEventListener('abort', onAbort); };
-      const onAbort = () => { done(); reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')); };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort);
-      const fetch: InputFetch = {
-        hash, size, assembly: null,
-        resolve: (input) => { done(); resolve(input); },
-        reject: (err) => { done(); reject(err); },
-      };
-      this.#fetches.set(taskId, fetch);
-      if (this.connected) this.#requestInput(taskId, fetch);
-    });
-  }
-
-  #requestInput(taskId: number, fetch: InputFetch): void {
-    fetch.assembly = null;
-    this.#channel!.send({ blobRequest: { taskId, hash: fetch.hash, offset: 0 } });
-  }
-
-  #onBlobChunk(chunk: swarmgrid.BlobChunk): void {
-    const taskId = Number(chunk.taskId);
-    const fetch = this.#fetches.get(taskId);
-    if (!fetch) return; // cancelled meanwhile
-    if (chunk.totalSize === 0 && fetch.size > 0) {
-      fetch.reject(WorkerErrors.BLOB_UNAVAILABLE(taskId));
-      return;
-    }
-    fetch.assembly ??= new BlobAssembly(fetch.hash, fetch.size, this.#maxPayloadBytes);
-    fetch.assembly.add(chunk);
-    if (!fetch.assembly.complete) return;
-    const input = fetch.assembly.bytes;
-    if (Buffer.compare(sha256(input), fetch.hash) !== 0) throw ProtoErrors.PROTOCOL(`input of task ${taskId} does not match its SHA-256`);
-    fetch.resolve(input);
+    return this.#inputs.fetch(taskId, hash, size, signal, this.connected);
   }
 
   /** Asks the coordinator for a code bundle (one request per hash at a time). */
