@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import websocket from '@fastify/websocket';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { encodeFrame } from '../../proto/codec.js';
 import type { GridError } from '../../proto/errors.js';
 import { CoordinatorErrors } from '../errors.js';
@@ -41,6 +41,24 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
       throw new TypeError(`allowOrigins: ${(err as Error).message}`);
     }
   }));
+  /**
+   * The checks the socket and the Goodbye beacon share: the Origin, a --private coordinator's
+   * token and the volunteer id (64 hex); the tab nonce (32 hex) is optional for the socket (a
+   * malformed one is ignored) and required by the beacon. A parameter given twice arrives as an
+   * array: only a single string counts.
+   */
+  const admit = (req: FastifyRequest): { id: string; tab: string | undefined } | GridError => {
+    const origin = req.headers.origin;
+    if (!originAllowed(origin, req.headers.host, allowOrigins)) return CoordinatorErrors.ORIGIN(String(origin).slice(0, 200));
+    const query = req.query as Record<string, unknown>;
+    const one = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    const token = one(query.token);
+    if (ctx.private && !(token && verifyToken(ctx.store, token))) return CoordinatorErrors.UNAUTHORIZED();
+    const id = one(query.id) ?? '';
+    if (!VOLUNTEER_ID.test(id)) return CoordinatorErrors.VOLUNTEER_ID();
+    const tab = one(query.tab);
+    return { id, tab: tab && TAB_ID.test(tab) ? tab : undefined };
+  };
   /** Open sessions by `${volunteer id}:${tab}`: what a Goodbye beacon may end. */
   const tabs = new Map<string, { leave(returnedTaskIds: readonly number[], reason: string): void }>();
   // maxPayload = the frame cap: `ws` refuses a bigger message from its header, before buffering it.
@@ -74,22 +92,15 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
       socket.send(encodeFrame({ error: { code: err.code, message: err.message } }));
       socket.close(WS_CLOSE.POLICY, err.code);
     };
-    const origin = req.headers.origin;
-    if (!originAllowed(origin, req.headers.host, allowOrigins)) return refuse(CoordinatorErrors.ORIGIN(String(origin).slice(0, 200)));
-    // A parameter given twice arrives as an array: only a single string counts.
-    const query = req.query as Record<string, unknown>;
-    const one = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    const token = one(query.token);
-    if (ctx.private && !(token && verifyToken(ctx.store, token))) return refuse(CoordinatorErrors.UNAUTHORIZED());
-    const id = one(query.id) ?? '';
-    if (!VOLUNTEER_ID.test(id)) return refuse(CoordinatorErrors.VOLUNTEER_ID());
+    const admitted = admit(req);
+    if (admitted instanceof Error) return refuse(admitted);
+    const { id, tab } = admitted;
     const session = volunteer.accept(new WebSocketChannel(socket, {
       remoteKey: volunteerKey(id),
       remoteAddress: normalizeAddress(req.socket.remoteAddress),
       maxFrameBytes: volunteer.maxFrameBytes,
     }));
-    const tab = one(query.tab);
-    if (tab && TAB_ID.test(tab)) {
+    if (tab) {
       const key = `${id}:${tab}`;
       tabs.delete(key); // re-inserted last: the map stays in age order
       if (tabs.size >= MAX_TABS) tabs.delete(tabs.keys().next().value!);
@@ -121,15 +132,10 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
       },
     },
   }, async (req, reply) => {
-    const origin = req.headers.origin;
-    if (!originAllowed(origin, req.headers.host, allowOrigins)) throw CoordinatorErrors.ORIGIN(String(origin).slice(0, 200));
-    const query = req.query as Record<string, unknown>;
-    const one = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    const token = one(query.token);
-    if (ctx.private && !(token && verifyToken(ctx.store, token))) throw CoordinatorErrors.UNAUTHORIZED();
-    const id = one(query.id) ?? '';
-    const tab = one(query.tab) ?? '';
-    if (!VOLUNTEER_ID.test(id) || !TAB_ID.test(tab)) throw CoordinatorErrors.VOLUNTEER_ID();
+    const admitted = admit(req);
+    if (admitted instanceof Error) throw admitted;
+    const { id, tab } = admitted;
+    if (!tab) throw CoordinatorErrors.VOLUNTEER_ID();
     const reason = typeof req.body === 'string' ? req.body.slice(0, 200) : 'tab closed';
     tabs.get(`${id}:${tab}`)?.leave([], reason || 'tab closed');
     return reply.code(204).send();

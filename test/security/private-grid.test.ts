@@ -30,7 +30,7 @@ describe('a private grid', () => {
     expect(refused.code).toBe('GRID_ERR_UNAUTHORIZED');
     expect(refused.hint).toContain(`--join ${arena.coordinator.publicKey}=TOKEN`);
     // ... and asks ever less often: its backoff does not start over on each refused connection.
-    await outsider.waitFor('coordinator-redial', (e) => (e.attempt as number) >= 2, 15_000);
+    await outsider.waitFor('coordinator-redial', (e) => (e.attempt as number) >= 2, 40_000);
     await outsider.stop();
 
     const worker = await arena.grid.worker({ args: ['--dht-host', '127.10.0.1', '--join', `${arena.coordinator.publicKey}=${joinKey}`] });
