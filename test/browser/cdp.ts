@@ -48,7 +48,8 @@ export class CdpChromium {
     const proc = spawn(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--remote-debugging-port=0', `--user-data-dir=${dir}`,
       `--enable-features=IntensiveWakeUpThrottling:grace_period_seconds/${INTENSIVE_THROTTLING_AFTER_S}`, 'about:blank'],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group, so that close() takes the renderers and helpers along.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     const url = await new Promise<string>((resolve, reject) => {
       let text = '';
       const timer = setTimeout(() => reject(new Error(`Chromium did not start: ${text.slice(-500)}`)), 30_000);
@@ -86,13 +87,24 @@ export class CdpChromium {
   }
 
   async close(): Promise<void> {
-    this.#ws.close();
-    if (this.#proc.exitCode === null) {
+    if (this.#proc.exitCode === null && this.#proc.signalCode === null) {
       const exited = new Promise((r) => this.#proc.once('exit', r));
-      this.#proc.kill('SIGKILL');
+      // Politely first (Chromium flushes its profile and ends its children), then the whole group.
+      await Promise.race([this.send('Browser.close').catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
+      const timer = setTimeout(() => {
+        try {
+          process.kill(-this.#proc.pid!, 'SIGKILL');
+        } catch { /* gone already */ }
+      }, 3000);
       await exited;
+      clearTimeout(timer);
     }
-    rmSync(this.#dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    this.#ws.close();
+    try {
+      process.kill(-this.#proc.pid!, 'SIGKILL'); // stragglers of the group, if any
+    } catch { /* none left */ }
+    // A helper that outlived the group may still be writing its last file: retry for a while.
+    rmSync(this.#dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
   }
 }
 
