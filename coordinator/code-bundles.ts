@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { builtinKinds } from '../jobs/registry.js';
 import type { JobKind } from '../jobs/types.js';
 import type { swarmgrid } from '../proto/codec.js';
-import { codeHash, signCodeHash } from '../worker/code-signature.js';
+import { codeHash, signCodeHash } from '../proto/code-signature.js';
 import { forgetDeclines } from './declines.js';
 import { CoordinatorErrors } from './errors.js';
 import type { Store } from './store.js';

@@ -11,7 +11,7 @@ import { outputsAgree } from '../jobs/compare.js';
 import { builtinKinds } from '../jobs/registry.js';
 import type { JobKind } from '../jobs/types.js';
 import type { swarmgrid } from '../proto/codec.js';
-import { codeHash } from '../worker/code-signature.js';
+import { codeHash } from '../proto/code-signature.js';
 import { bundleFrame, importKind, materialize, storedKind, storedKindHash, storedKinds, type StoredKind } from './code-bundles.js';
 import type { Store } from './store.js';
 import { type Agree, exactAgree } from './validator.js';

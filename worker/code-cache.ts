@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { storageError } from '../coordinator/storage-errors.js';
 import type { swarmgrid } from '../proto/codec.js';
-import { codeHash, verifyCodeHash } from './code-signature.js';
+import { codeHash, verifyCodeHash } from '../proto/code-signature.js';
 import { WorkerErrors } from './errors.js';
 
 /** Where bundles come from: one coordinator link. */

@@ -5,7 +5,7 @@ import DHT from 'hyperdht';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { swarmgrid } from '../../proto/codec.js';
 import { CodeCache, type CodeSource } from '../../worker/code-cache.js';
-import { codeHash, signCodeHash, verifyCodeHash } from '../../worker/code-signature.js';
+import { codeHash, signCodeHash, verifyCodeHash } from '../../proto/code-signature.js';
 
 const coordinator = DHT.keyPair();
 const code = Buffer.from("export default { name: 'k', version: '1.0.0' };\n");

@@ -8,7 +8,7 @@ import { registerKind } from '../../coordinator/code-bundles.js';
 import { declinedKinds, recordDecline } from '../../coordinator/declines.js';
 import { KindCatalog } from '../../coordinator/kind-catalog.js';
 import { Store } from '../../coordinator/store.js';
-import { codeHash, verifyCodeHash } from '../../worker/code-signature.js';
+import { codeHash, verifyCodeHash } from '../../proto/code-signature.js';
 import { COLLATZ } from './helpers.js';
 
 describe('custom kinds in the coordinator', () => {

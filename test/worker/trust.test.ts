@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import DHT from 'hyperdht';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeInput } from '../../jobs/codec.js';
-import { codeHash, signCodeHash } from '../../worker/code-signature.js';
+import { codeHash, signCodeHash } from '../../proto/code-signature.js';
 import { type CoordinatorProcess, eventually, TestGrid } from '../helpers/grid.js';
 import { FakeCoordinator } from './fake-coordinator.js';
 import { addKind, client, COLLATZ, query, tasks } from './helpers.js';
