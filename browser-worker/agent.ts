@@ -64,8 +64,6 @@ export class BrowserAgent implements LinkHost {
   #fetching = 0;
   /** Smoothed wall time of a task on a core, ms (posting it to the Web Worker included). */
   #recentMs: number | undefined;
-  #listeners: (() => void)[] = [];
-  #changeQueued = false;
 
   constructor(options: AgentOptions) {
     this.#prefetchPerThread = options.prefetchPerThread ?? 2;
@@ -88,20 +86,6 @@ export class BrowserAgent implements LinkHost {
     if (this.#recentMs === undefined) return this.threads * this.#prefetchPerThread;
     const cover = Math.ceil(this.#prefetchMs / Math.max(this.#recentMs, 0.01));
     return this.threads * Math.max(this.#prefetchPerThread, Math.min(cover, MAX_PREFETCH_PER_THREAD));
-  }
-
-  /** Listeners hear about changes at most once per task (coalesced in a microtask). */
-  onChange(listener: () => void): void {
-    this.#listeners.push(listener);
-  }
-
-  changed(): void {
-    if (this.#changeQueued) return;
-    this.#changeQueued = true;
-    queueMicrotask(() => {
-      this.#changeQueued = false;
-      for (const l of this.#listeners) l();
-    });
   }
 
   snapshot(): AgentSnapshot {
@@ -143,7 +127,6 @@ export class BrowserAgent implements LinkHost {
     held.state = 'running';
     const t = held.task;
     this.current = { batchId: t.batchId ?? '', kind: t.kind ?? '' };
-    this.changed();
     let input = t.input ?? new Uint8Array(0);
     if (t.inputHash && t.inputHash.length > 0) {
       // Too big for a frame: fetched as a blob (proto/payloads.ts) before it runs.
@@ -158,7 +141,6 @@ export class BrowserAgent implements LinkHost {
       }
       if (failed) {
         if (this.link.held.get(id) === held) this.link.returnTasks([id], failed.message);
-        this.changed();
         this.pump();
         return;
       }
@@ -183,7 +165,6 @@ export class BrowserAgent implements LinkHost {
         ? { taskId: id, output: outcome.output, cpuMs: outcome.cpuMs }
         : { taskId: id, errorCode: outcome.errorCode, errorMessage: outcome.message, cpuMs: outcome.cpuMs });
     }
-    this.changed();
     this.pump();
   }
 
@@ -192,7 +173,6 @@ export class BrowserAgent implements LinkHost {
     if (this.paused) return;
     this.paused = true;
     this.link.returnQueued('paused by the volunteer');
-    this.changed();
   }
 
   resume(): void {
@@ -201,7 +181,6 @@ export class BrowserAgent implements LinkHost {
     this.rate.reset();
     this.link.topUpCredit();
     this.pump();
-    this.changed();
   }
 
   /** Uses more or fewer cores from now on. */
@@ -209,13 +188,11 @@ export class BrowserAgent implements LinkHost {
     this.pool.resize(threads);
     this.link.topUpCredit();
     this.pump();
-    this.changed();
   }
 
   /** The page is going away: hand everything back (Goodbye) and stop the workers. */
   leave(reason: string): void {
     this.link.goodbye(reason);
     this.pool.close();
-    this.changed();
   }
 }

@@ -28,8 +28,6 @@ export interface LinkHost {
   prefetch(): number;
   /** New tasks arrived: start what fits. */
   pump(): void;
-  /** Something the page shows changed. */
-  changed(): void;
 }
 
 
@@ -97,7 +95,6 @@ export class VolunteerLink {
 
   #setState(state: LinkState): void {
     this.#state = state;
-    this.#host.changed();
   }
 
   async #connect(): Promise<void> {
@@ -169,7 +166,6 @@ export class VolunteerLink {
         // Tasks already on their way when we paused: hand them straight back.
         if (this.#host.paused) this.returnQueued('paused by the volunteer');
         this.#host.pump();
-        this.#host.changed();
         return;
       case 'ack':
         for (const id of frame.ack.taskIds) this.unacked.delete(Number(id));
@@ -190,7 +186,6 @@ export class VolunteerLink {
         return;
       case 'error':
         this.lastError = `${frame.error.code}: ${frame.error.message}`;
-        this.#host.changed();
         return;
       default:
         if (!this.#welcomed) throw ProtoErrors.PROTOCOL(`expected Welcome, got ${frame.kind}`);
@@ -341,6 +336,5 @@ export class VolunteerLink {
     this.#channel = null;
     this.#welcomed = false;
     channel?.close();
-    this.#host.changed();
   }
 }

@@ -32,7 +32,3 @@ export function declinedKinds(store: Store, worker: string, trusts: boolean): st
 export function forgetDeclines(store: Store, kind: string): void {
   store.stmt('DELETE FROM declines WHERE kind = ?').run(kind);
 }
-
-export function listDeclines(store: Store): { worker: string; kind: string; reason: string; at: number }[] {
-  return store.stmt('SELECT worker, kind, reason, at FROM declines ORDER BY at').all() as { worker: string; kind: string; reason: string; at: number }[];
-}

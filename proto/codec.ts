@@ -4,7 +4,7 @@
  */
 import protobuf from 'protobufjs/minimal.js';
 import { swarmgrid } from './generated/swarmgrid.js';
-import { GridError, ProtoErrors } from './errors.js';
+import { ProtoErrors } from './errors.js';
 
 // 64-bit ids decode as plain numbers (exact up to 2^53), never as Long objects: the codec was
 // generated with --force-number and the runtime must agree, in Node and in browsers alike.
@@ -20,7 +20,6 @@ export const PROTOCOL_VERSION = 1;
 export const DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
 export type FrameInit = swarmgrid.IFrame;
-export type FrameKind = NonNullable<swarmgrid.Frame['body']>;
 export const Runtime = swarmgrid.Runtime;
 
 /** A decoded frame narrowed to the one body it carries. */
@@ -55,8 +54,4 @@ export function decodeFrame(bytes: Uint8Array): Frame {
   const kind = msg.body;
   if (!kind) throw ProtoErrors.FRAME_EMPTY();
   return { kind, [kind]: msg[kind] } as unknown as Frame;
-}
-
-export function isGridError(err: unknown): err is GridError {
-  return err instanceof GridError;
 }
