@@ -7,14 +7,12 @@
  * names a kind (one indexed lookup per submission), so a new or replaced kind is picked up
  * without a restart.
  */
-import { outputsAgree } from '../jobs/compare.js';
 import { builtinKinds } from '../jobs/registry.js';
 import type { JobKind } from '../jobs/types.js';
 import type { swarmgrid } from '../proto/codec.js';
 import { codeHash } from '../proto/code-signature.js';
 import { bundleFrame, importKind, materialize, storedKind, storedKindHash, storedKinds, type StoredKind } from './code-bundles.js';
 import type { Store } from './store.js';
-import { type Agree, exactAgree } from './validator.js';
 
 export interface CatalogEntry {
   kind: JobKind;
@@ -104,11 +102,4 @@ export class KindCatalog {
       return undefined;
     }
   }
-}
-
-/** The validator's agreement test for a kind: digests first, the kind's comparator otherwise. */
-export function agreeFor(kind: JobKind): Agree {
-  const comparator = kind.comparator ?? { type: 'exact' };
-  if (comparator.type === 'exact') return exactAgree;
-  return (a, b) => a.digest === b.digest || outputsAgree(kind, a.output, b.output);
 }

@@ -3,6 +3,8 @@
  * (and on what), whether more tasks must be issued, or whether to give up. Pure: no I/O, so
  * every rule is unit-tested on its own (test/coordinator/validator.test.ts).
  */
+import { outputsAgree } from '../jobs/compare.js';
+import type { JobKind } from '../jobs/types.js';
 
 /** One successful result of a task. */
 export interface Vote {
@@ -55,10 +57,21 @@ export type Verdict =
   | { type: 'wait' }
   | { type: 'fail'; reason: 'no_quorum' | 'too_many_errors' | 'workers_lost'; disagreeing: Vote[] };
 
-/** Whether two outputs agree. Exact comparison is done on digests without calling this. */
+/** Whether two votes' outputs agree: a kind's comparator (jobs/compare.ts) applied to votes. */
 export type Agree = (a: Vote, b: Vote) => boolean;
 
+/** The `exact` comparator (the default): equal bytes, told by their digests. */
 export const exactAgree: Agree = (a, b) => a.digest === b.digest;
+
+/**
+ * A kind's comparator, for votes: equal digests always agree; a `tolerance` or `custom`
+ * comparator decides the rest (outputsAgree). The one place the validator's agreement comes from.
+ */
+export function agreeFor(kind: JobKind): Agree {
+  const comparator = kind.comparator ?? { type: 'exact' };
+  if (comparator.type === 'exact') return exactAgree;
+  return (a, b) => a.digest === b.digest || outputsAgree(kind, a.output, b.output);
+}
 
 /**
  * Groups votes into classes of agreeing outputs. Each class is represented by its first
