@@ -1,9 +1,9 @@
 /** The package's public face: `import { GridClient, Coordinator, WorkerAgent } from 'swarmgrid'`. */
-export { GridClient, FINAL_STATES } from './client/grid-client.js';
+export { GridClient, FINAL_STATES } from './client/index.js';
 export type {
   GridClientOptions, BatchSpec, NdjsonHeader, BatchState, BatchStatus, Submitted, ResultLine, KindInfo, KindParam, WorkerInfo, Health,
   Artifact as BatchArtifact,
-} from './client/types.js';
+} from './client/index.js';
 export { CoordinatorErrors, ClientErrors } from './errors.js';
 export { Coordinator, type CoordinatorOptions } from './coordinator.js';
 export { resolvePolicy, type Policy, type ResolvedPolicy } from './policy.js';

@@ -1,6 +1,7 @@
 /** Per-batch validation and scheduling policy: defaults, validation, and the resolved shape. */
 import { unknownFieldHint } from '../jobs/suggest.js';
 import { CoordinatorErrors } from './errors.js';
+import type { PolicyView } from './http/shapes.js';
 
 export interface Policy {
   /** Tasks issued per work unit at first. @defaultValue 2 */
@@ -28,6 +29,11 @@ export interface Policy {
 }
 
 export type ResolvedPolicy = Required<Policy>;
+
+// The API shows a batch's policy in the shape of http/shapes.ts: the build fails if the two differ.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const policyShapeMatches: Same<ResolvedPolicy, PolicyView> = true;
+void policyShapeMatches;
 
 export const kDefaultPolicy: Readonly<Omit<ResolvedPolicy, 'maxTasks'>> = Object.freeze({
   replication: 2,

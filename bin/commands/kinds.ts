@@ -29,11 +29,12 @@ function describe(k: KindInfo): string {
   const traits = [k.custom ? 'custom' : 'built-in', `${k.output} output`, `${k.comparator} comparison`, k.reducer ? 'artifact' : 'no artifact'];
   const lines = [`${k.name}@${k.version}  (${traits.join(', ')})`, `  ${k.description}`];
   if (k.params.length > 0) {
-    const width = Math.max(...k.params.map((p) => p.name.length));
+    // A custom kind's param specs are shown as it gives them: any field may be missing.
+    const width = Math.max(...k.params.map((p) => (p.name ?? '').length));
     lines.push('  params:');
     for (const p of k.params) {
       const dflt = p.default !== undefined ? ` (default: ${JSON.stringify(p.default)})` : '';
-      lines.push(`    ${p.name.padEnd(width)}  ${p.type.padEnd(7)}  ${p.description}${dflt}`);
+      lines.push(`    ${(p.name ?? '').padEnd(width)}  ${(p.type ?? '').padEnd(7)}  ${p.description ?? ''}${dflt}`);
     }
   } else if (!k.generator) {
     lines.push('  no params: send "inputs"');

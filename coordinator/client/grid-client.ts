@@ -1,18 +1,25 @@
 /**
  * The typed HTTP client of a coordinator: what `swarmgrid submit/status/results/cancel/kinds`
- * use, exported as `import { GridClient } from 'swarmgrid'`. Plain `fetch`, no dependencies.
- * Errors are GridErrors carrying the coordinator's GRID_ERR_* code.
+ * use, exported as `import { GridClient } from 'swarmgrid/client'` (and from 'swarmgrid').
+ * Plain `fetch` and web-platform globals, no dependencies, no Node built-ins: it runs in Node and
+ * in browsers. Errors are GridErrors carrying the coordinator's GRID_ERR_* code.
  */
-import { randomUUID } from 'node:crypto';
 import { GridError } from '../../proto/errors.js';
 import { ClientErrors } from '../errors.js';
+import { FINAL_BATCH_STATES } from '../states.js';
 import type {
   Artifact, BatchSpec, BatchStatus, GridClientOptions, Health, KindInfo, NdjsonHeader, ResultLine, SubmitOptions, Submitted, WorkerInfo,
 } from './types.js';
 
 export type * from './types.js';
 
-export const FINAL_STATES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
+/** States a batch never leaves: `wait()` returns at the first of them. */
+export const FINAL_STATES: ReadonlySet<string> = FINAL_BATCH_STATES;
+
+/** The environment's variables in Node; none in a browser. */
+const env: Record<string, string | undefined> = globalThis.process?.env ?? {};
+
+const randomUUID = (): string => globalThis.crypto.randomUUID();
 
 /** NDJSON uploads go out in pieces of about this many bytes, not one write per line. */
 const UPLOAD_CHUNK = 64 * 1024;
@@ -46,12 +53,12 @@ export class GridClient {
   #onRetry: GridClientOptions['onRetry'];
 
   constructor(options: GridClientOptions = {}) {
-    const url = options.url ?? process.env.SWARMGRID_URL;
+    const url = options.url ?? env.SWARMGRID_URL;
     if (!url) throw ClientErrors.NO_URL();
     // "127.0.0.1:8080" parses as a URL of scheme "127.0.0.1:", and fetch then fails obscurely.
     if (!/^https?:\/\/[^/]/i.test(url)) throw ClientErrors.BAD_URL(url, `http://${url.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')}`);
     this.url = url.replace(/\/+$/, '');
-    this.#token = options.token ?? process.env.SWARMGRID_TOKEN;
+    this.#token = options.token ?? env.SWARMGRID_TOKEN;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#retryMs = options.retryMs ?? 600_000;
     this.#onRetry = options.onRetry;
@@ -176,15 +183,24 @@ export class GridClient {
     const res = await this.#request('GET', `/v1/batches/${encodeURIComponent(id)}/results?${q}`, { streaming: true });
     const decoder = new TextDecoder();
     let carry = '';
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      const text = carry + decoder.decode(chunk, { stream: true });
-      let start = 0;
-      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-        const line = text.slice(start, nl);
-        start = nl + 1;
-        if (line.trim()) yield JSON.parse(line) as ResultLine;
+    // A reader rather than `for await` over the body: not every browser makes streams iterable.
+    const reader = res.body!.getReader();
+    try {
+      for (;;) {
+        const { done, value: chunk } = await reader.read();
+        if (done) break;
+        const text = carry + decoder.decode(chunk, { stream: true });
+        let start = 0;
+        for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+          const line = text.slice(start, nl);
+          start = nl + 1;
+          if (line.trim()) yield JSON.parse(line) as ResultLine;
+        }
+        carry = text.slice(start);
       }
-      carry = text.slice(start);
+    } finally {
+      // A caller that stops early (break, return, a throw) ends the download and frees the socket.
+      void reader.cancel().catch(() => {});
     }
     carry += decoder.decode();
     if (carry.trim()) yield JSON.parse(carry) as ResultLine;

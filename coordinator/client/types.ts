@@ -1,4 +1,8 @@
-/** What the coordinator's HTTP API sends and takes, as TypeScript types (see docs/API.md). */
+/**
+ * What the coordinator's HTTP API sends and takes, as TypeScript types (see docs/API.md). What it
+ * sends is derived from the JSON schemas its routes serialise with (coordinator/http/shapes.ts).
+ */
+import type { BatchView, HealthView, KindParamView, KindView, SubmittedView, WorkerView } from '../http/shapes.js';
 import type { Policy } from '../policy.js';
 
 export interface GridClientOptions {
@@ -47,39 +51,18 @@ export interface NdjsonHeader {
   policy?: Policy;
 }
 
-export type BatchState = 'loading' | 'running' | 'finishing' | 'completed' | 'failed' | 'cancelled';
-
-export interface BatchStatus {
-  id: string;
-  kind: string;
-  kindVersion: string;
-  state: BatchState;
-  /** Work units (while loading: stored so far). */
-  total: number;
-  counts: { validated: number; provisional: number; failed: number; pending: number; inProgress: number; inconclusive: number; cancelled: number };
-  /** Decided / total, 0..1. */
-  progress: number;
-  tasksIssued: number;
-  ratePerSecond: number;
-  etaSeconds: number | null;
-  policy: Required<Policy>;
-  params: Record<string, unknown> | null;
-  /** The submitting token's id, as `swarmgrid token list` shows it. */
-  owner: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-  summary: string | null;
-  artifact: { contentType: string; fileName: string } | null;
-  error: string | null;
-  /** Why a running batch can decide nothing: the volunteers connected cannot form its quorum. */
-  waiting: string | null;
-}
-
-export interface Submitted {
-  id: string;
-  total: number;
-  state: BatchState;
-}
+/**
+ * A batch as `GET /v1/batches/:id` shows it: state, counts per state (`provisional`: units accepted
+ * on a single unchecked copy, a gauge until the batch closes), progress (decided / total, 0..1),
+ * rate (units decided per second) and ETA (s, null when not running), the resolved policy, and
+ * `waiting` (why a running batch can decide nothing). Derived from the route's schema
+ * (coordinator/http/shapes.ts, where each field is described); docs/API.md tells the rest.
+ */
+export type BatchStatus = BatchView;
+/** `loading` → `running` → `finishing` → `completed` | `failed`, or `cancelled` (docs/API.md). */
+export type BatchState = BatchView['state'];
+/** The answer to a submission: the batch id, its work units, its state (`running`, or `loading` while a big one streams in). */
+export type Submitted = SubmittedView;
 
 /** One line of `GET /v1/batches/:id/results`. */
 export interface ResultLine {
@@ -94,48 +77,14 @@ export interface ResultLine {
   reason?: string | null;
 }
 
-export interface KindParam {
-  name: string;
-  type: 'integer' | 'number' | 'string' | 'boolean';
-  default?: unknown;
-  description: string;
-}
-
-export interface KindInfo {
-  name: string;
-  version: string;
-  description: string;
-  custom: boolean;
-  output: 'json' | 'bytes';
-  comparator: string;
-  reducer: boolean;
-  /** Accepts `params` instead of explicit inputs. */
-  generator: boolean;
-  params: KindParam[];
-}
-
-export interface WorkerInfo {
-  key: string;
-  runtime: 'node' | 'browser';
-  /** Only with an operator's token. */
-  address?: string;
-  connected: boolean;
-  threads: number;
-  firstSeen: string;
-  lastSeen: string;
-  reputation: { valid: number; invalid: number; errors: number; timedOut: number; consecutiveValid: number; score: number | null };
-  tasksDone: number;
-  cpuSeconds: number;
-}
-
-export interface Health {
-  status: 'ok';
-  coordinator: string;
-  grid: string;
-  uptimeSeconds: number;
-  workers: number;
-  activeBatches: number;
-}
+/** One batch parameter of a kind (a custom kind's are shown as the kind gives them). */
+export type KindParam = KindParamView;
+/** A job kind as `GET /v1/kinds` shows it. */
+export type KindInfo = KindView;
+/** A worker as `GET /v1/workers` shows it; `address` only with an operator's token. */
+export type WorkerInfo = WorkerView;
+/** `GET /healthz`. */
+export type Health = HealthView;
 
 export interface Artifact {
   bytes: Uint8Array;

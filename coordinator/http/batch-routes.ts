@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeOutput } from '../../jobs/codec.js';
 import type { JobKind } from '../../jobs/types.js';
 import { CoordinatorErrors } from '../errors.js';
+import { BATCH_STATES } from '../states.js';
 import type { BatchRow, OutcomeRow } from '../store.js';
 import type { HttpContext } from './context.js';
 import { batchViewSchema, errorResponses, type Guards } from './schemas.js';
@@ -70,7 +71,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
         additionalProperties: false,
         properties: {
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          state: { type: 'string', enum: ['loading', 'running', 'completed', 'failed', 'cancelled'] },
+          state: { type: 'string', enum: BATCH_STATES },
         },
       },
       response: { 200: { type: 'object', properties: { batches: { type: 'array', items: batchViewSchema } } }, ...errorResponses(400, 401) },

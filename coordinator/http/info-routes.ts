@@ -1,7 +1,8 @@
 /** Workers, job kinds, health and Prometheus metrics. */
 import type { FastifyInstance } from 'fastify';
 import type { HttpContext } from './context.js';
-import { errorResponses, type Guards, kindViewSchema, workerViewSchema } from './schemas.js';
+import { errorResponses, type Guards, healthSchema, kindViewSchema, workerViewSchema } from './schemas.js';
+import type { HealthView, KindView } from './shapes.js';
 import { workerView } from './views.js';
 
 export function registerInfoRoutes(app: FastifyInstance, ctx: HttpContext, guards: Guards): void {
@@ -28,7 +29,7 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: HttpContext, guard
       response: { 200: { type: 'object', properties: { kinds: { type: 'array', items: kindViewSchema } } }, ...errorResponses(401) },
     },
   }, async () => ({
-    kinds: ctx.catalog.list().map(({ kind, codeHash }) => ({
+    kinds: ctx.catalog.list().map(({ kind, codeHash }): KindView => ({
       name: kind.name,
       version: kind.version,
       description: kind.description,
@@ -37,7 +38,7 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: HttpContext, guard
       comparator: kind.comparator?.type ?? 'exact',
       reducer: !!kind.reducer,
       generator: typeof kind.generate === 'function',
-      params: kind.params ?? [],
+      params: [...(kind.params ?? [])],
     })),
   }));
 
@@ -46,21 +47,9 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: HttpContext, guard
     schema: {
       summary: 'Liveness and a few vital signs',
       tags: ['grid'],
-      response: {
-        200: {
-          type: 'object',
-          properties: {
-            status: { type: 'string', enum: ['ok'] },
-            coordinator: { type: 'string', description: 'public key (hex)' },
-            grid: { type: 'string' },
-            uptimeSeconds: { type: 'integer' },
-            workers: { type: 'integer' },
-            activeBatches: { type: 'integer' },
-          },
-        },
-      },
+      response: { 200: healthSchema },
     },
-  }, async () => ({
+  }, async (): Promise<HealthView> => ({
     status: 'ok',
     coordinator: ctx.publicKey,
     grid: ctx.grid,

@@ -13,7 +13,8 @@ import { BodyHash, idempotencyKeyOf } from '../idempotency.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 import type { HttpContext } from './context.js';
 import { readNdjson } from './ndjson.js';
-import { errorResponses, type Guards } from './schemas.js';
+import { errorResponses, type Guards, submittedSchema } from './schemas.js';
+import type { SubmittedView } from './shapes.js';
 
 /** Longest NDJSON line; JSON documents are bounded by the body limit instead. */
 export const MAX_NDJSON_LINE = 1024 * 1024;
@@ -80,11 +81,7 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
       // JSON bodies are checked by the schema; NDJSON headers by checkSubmit (same rules).
       body: { content: { [JSON_TYPE]: { schema: submitBody }, [NDJSON_TYPE]: { schema: ndjsonBody } } },
       response: {
-        201: {
-          description: 'Every work unit is stored',
-          type: 'object',
-          properties: { id: { type: 'string' }, total: { type: 'integer' }, state: { type: 'string' } },
-        },
+        201: { description: 'Every work unit is stored', ...submittedSchema },
         ...errorResponses(400, 401, 408, 409, 413, 415, 422, 429, 503),
       },
     },
@@ -118,7 +115,8 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
       void reply.header('idempotent-replayed', 'true');
     }
     const row = ctx.store.getBatch(done.id)!;
-    return reply.status(201).send({ id: done.id, total: row.total, state: row.state });
+    const submitted: SubmittedView = { id: done.id, total: row.total, state: row.state };
+    return reply.status(201).send(submitted);
   });
 }
 

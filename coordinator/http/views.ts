@@ -1,8 +1,9 @@
-/** JSON views of store rows for the API: one place decides what clients see. */
+/** JSON views of store rows for the API: one place decides what clients see, in the shapes of shapes.ts. */
 import type { BatchRuntime } from '../batch-runtime.js';
 import type { BatchRow, WorkerRow } from '../store.js';
 import type { WorkerHandle } from '../worker-handle.js';
 import { groupVotes } from '../validator.js';
+import type { BatchView, PolicyView, WorkerView } from './shapes.js';
 
 /** A connected volunteer, as the waiting note sees it. */
 type Volunteer = WorkerHandle & { readonly welcomed: boolean; readonly network: string };
@@ -38,7 +39,7 @@ export function decisionsOpen(row: Pick<BatchRow, 'state'>): boolean {
   return row.state === 'loading' || row.state === 'running';
 }
 
-export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, waiting: string | null = null) {
+export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, waiting: string | null = null): BatchView {
   // Counters never go backwards: `validated` counts final decisions only; units accepted on a
   // single unchecked copy are `provisional` (a gauge, like pending) until their batch closes,
   // since catching their worker reopens them.
@@ -76,13 +77,13 @@ export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, wait
     tasksIssued: row.tasks_issued,
     ratePerSecond: Number(rate.toFixed(3)),
     etaSeconds: row.state === 'running' && rate > 0 ? Math.round(pending / rate) : null,
-    policy: JSON.parse(row.policy) as unknown,
-    params: row.params === null ? null : (JSON.parse(row.params) as unknown),
+    policy: JSON.parse(row.policy) as PolicyView,
+    params: row.params === null ? null : (JSON.parse(row.params) as Record<string, unknown>),
     owner: row.owner,
     createdAt: new Date(row.created_at).toISOString(),
     finishedAt: row.finished_at === null ? null : new Date(row.finished_at).toISOString(),
     summary: row.summary,
-    artifact: row.artifact_type ? { contentType: row.artifact_type, fileName: row.artifact_name } : null,
+    artifact: row.artifact_type ? { contentType: row.artifact_type, fileName: row.artifact_name ?? '' } : null,
     error: row.error,
     waiting,
   };
@@ -93,11 +94,12 @@ export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, wait
  * scheduler keeps one address from voting twice on a unit) and shown to operators only: the
  * public view is what a volunteer would agree to publish.
  */
-export function workerView(row: WorkerRow, connected: boolean, withAddress = false) {
+export function workerView(row: WorkerRow, connected: boolean, withAddress = false): Omit<WorkerView, 'threads'> {
   const judged = row.valid + row.invalid;
   return {
     key: row.key,
-    runtime: row.runtime,
+    // Written by the session from the Hello's runtime: 'node' or 'browser'.
+    runtime: row.runtime as WorkerView['runtime'],
     ...(withAddress && { address: row.address }),
     connected,
     firstSeen: new Date(row.first_seen).toISOString(),
