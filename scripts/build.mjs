@@ -35,6 +35,15 @@ writeFileSync(dts, header + readFileSync(dts, 'utf8')
 run(bin('tsc'), ['-p', 'tsconfig.json']);
 mkdirSync(join(root, 'dist', 'proto', 'generated'), { recursive: true });
 for (const f of ['swarmgrid.js', 'swarmgrid.d.ts']) copyFileSync(join(gen, f), join(root, 'dist', 'proto', 'generated', f));
+// The Holepunch packages ship no types; ours (types/holepunch.d.ts) go along with the package, so
+// that `import … from 'swarmgrid'` type-checks in a project without skipLibCheck. As .d.cts: their
+// `export =` is CommonJS, which a .d.ts in this "type": "module" package may not say.
+mkdirSync(join(root, 'dist', 'types'), { recursive: true });
+copyFileSync(join(root, 'types', 'holepunch.d.ts'), join(root, 'dist', 'types', 'holepunch.d.cts'));
+const discoveryTypes = join(root, 'dist', 'proto', 'discovery.d.ts');
+const holepunchRef = '/// <reference path="../types/holepunch.d.cts" />\n';
+const discoveryText = readFileSync(discoveryTypes, 'utf8');
+if (!discoveryText.startsWith(holepunchRef)) writeFileSync(discoveryTypes, holepunchRef + discoveryText);
 
 // 3. The browser volunteer page (esbuild), when present.
 const browserBuild = join(root, 'browser-worker', 'build.mjs');

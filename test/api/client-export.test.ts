@@ -110,6 +110,22 @@ export const wrong: BatchState = 'paused';
     expect(result.stdout).toBe('');
   }, 150_000);
 
+  it("the whole package ('swarmgrid') type-checks in a strict project without skipLibCheck too", async () => {
+    writeFileSync(join(project, 'tsconfig.whole.json'), JSON.stringify({
+      compilerOptions: { strict: true, skipLibCheck: false, noEmit: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: [] },
+      files: ['whole.ts'],
+    }));
+    writeFileSync(join(project, 'whole.ts'), `
+import { Coordinator, GridClient, WorkerAgent, startBootstrap, type BatchStatus } from 'swarmgrid';
+export const grid = new GridClient({ url: 'http://127.0.0.1:9' });
+export type Parts = [Coordinator, WorkerAgent, BatchStatus, typeof startBootstrap];
+`);
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const result = await run(process.execPath, [tsc, '-p', join(project, 'tsconfig.whole.json')], { cwd: project, timeout: 120_000 }).catch((err: { stdout: string }) => err);
+    // Before the build shipped types/holepunch.d.ts: TS7016 for hyperdht and hyperswarm.
+    expect(result.stdout).toBe('');
+  }, 150_000);
+
   it('bundles for the browser with no Node built-ins', async () => {
     writeFileSync(join(project, 'page.js'), "import { GridClient } from 'swarmgrid/client';\nwindow.grid = new GridClient({ url: location.origin });\n");
     const result = await build({
