@@ -20,7 +20,6 @@ export type BatchState = (typeof BATCH_STATES)[number];
  * whose every unit is decided while its reducer runs and its artifact is stored.
  */
 export const BATCH_VIEW_STATES = ['loading', 'running', 'finishing', 'completed', 'failed', 'cancelled'] as const;
-export type BatchViewState = (typeof BATCH_VIEW_STATES)[number];
 
 /** States a batch never leaves. */
 export const FINAL_BATCH_STATES: ReadonlySet<string> = new Set<BatchState>(['completed', 'failed', 'cancelled']);

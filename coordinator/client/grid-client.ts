@@ -8,7 +8,7 @@ import { GridError } from '../../proto/errors.js';
 import { ClientErrors } from '../errors.js';
 import { FINAL_BATCH_STATES } from '../states.js';
 import type {
-  Artifact, BatchSpec, BatchStatus, GridClientOptions, Health, KindInfo, NdjsonHeader, ResultLine, SubmitOptions, Submitted, WorkerInfo,
+  Artifact, BatchSpec, BatchState, BatchStatus, GridClientOptions, Health, KindInfo, NdjsonHeader, ResultLine, SubmitOptions, Submitted, WorkerInfo,
 } from './types.js';
 
 export type * from './types.js';
@@ -160,8 +160,8 @@ export class GridClient {
     return this.#json('GET', `/v1/batches/${encodeURIComponent(id)}`);
   }
 
-  /** Batches, newest first. */
-  async list(opts: { limit?: number; state?: BatchStatus['state'] } = {}): Promise<BatchStatus[]> {
+  /** Batches, newest first; `state` filters by the stored state (a finishing batch is still `running` there). */
+  async list(opts: { limit?: number; state?: Exclude<BatchState, 'finishing'> } = {}): Promise<BatchStatus[]> {
     const q = new URLSearchParams();
     if (opts.limit !== undefined) q.set('limit', String(opts.limit));
     if (opts.state) q.set('state', opts.state);
