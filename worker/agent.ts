@@ -189,6 +189,7 @@ export class WorkerAgent implements LinkHost {
         // Workers only dial coordinators. One we were told to skip is banned, so Hyperswarm
         // does not keep dialling it every time the topic is refreshed.
         if (info.client) info.ban(true);
+        if (info.client && only && !only.has(key)) this.log('coordinator-skipped', { coordinator: key });
         conn.destroy();
         return;
       }

@@ -3,43 +3,13 @@
  * gone or fails its hash check) is not scheduled, and its status says why; once the kind is back
  * it resumes and the note goes.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { STALLED } from '../../coordinator/batches.js';
 import { batchView } from '../../coordinator/http/views.js';
-import { type CoordinatorParts, coordinatorParts } from '../helpers/coordinator-parts.js';
+import { batchWithLeases, restartingParts } from '../helpers/coordinator-parts.js';
 
-let dir = '';
-let current: CoordinatorParts | undefined;
-afterEach(() => {
-  current?.close();
-  current = undefined;
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = '';
-});
-
-function start(): CoordinatorParts {
-  dir ||= mkdtempSync(join(tmpdir(), 'swarmgrid-recover-'));
-  return (current = coordinatorParts({ dir }));
-}
-
-/** Stops the coordinator's parts and starts them again on the same store, as a restart does. */
-function restart(): CoordinatorParts {
-  current?.close();
-  return start();
-}
-
-/** A two-unit echo batch whose two tasks are out at a worker that never answers, committed. */
-async function batchWithLeases(parts: CoordinatorParts): Promise<string> {
-  const id = await parts.batches.create({ kind: 'echo', inputs: [{ a: 1 }, { a: 2 }], policy: { replication: 1, quorum: 1 } });
-  const worker = { key: 'w', address: '10.0.0.1', runtime: 'node' as const, threads: 1, credit: 2, canRun: () => true, sendTasks: () => {}, sendCancel: () => {} };
-  parts.sched.attach(worker);
-  parts.sched.dispatch(worker);
-  parts.store.flush();
-  return id;
-}
+const { start, restart, cleanup } = restartingParts();
+afterEach(cleanup);
 
 it('marks a running batch whose kind is missing as stalled, and clears it once the kind is back', async () => {
   let { store, sched, batches } = start();

@@ -47,7 +47,7 @@ beforeEach(async () => {
   ({ store, sched, batches } = parts);
   app = await buildHttp({
     store, scheduler: sched, batches, catalog: new KindCatalog(), sessions: () => [], publicKey: 'test', grid: 'test',
-    startedAt: Date.now(), private: false, bodyLimit: 1 << 20, rateLimit: 1000,
+    startedAt: Date.now(), private: false, bodyLimit: 1 << 20, rateLimit: 1000, uploadIdleMs: 30_000, maxReaders: 64,
   });
 });
 afterEach(async () => {
@@ -55,7 +55,7 @@ afterEach(async () => {
   parts.close();
 });
 
-async function status(id: string): Promise<{ state: string; counts: Record<string, number>; progress: number }> {
+async function status(id: string): Promise<{ state: string; total: number; counts: Record<string, number>; progress: number }> {
   const res = await app.inject({ method: 'GET', url: `/v1/batches/${id}` });
   expect(res.statusCode).toBe(200);
   return res.json();
@@ -118,7 +118,7 @@ async function follow(id: string, workers: ScriptedWorker[]): Promise<{ changed:
   expect(final.counts.validated).toBe(final.total);
   for (const line of await results(id, after)) seen.set(line.seq, line);
   const truth = await results(id, -1);
-  expect(truth).toHaveLength((final as unknown as { total: number }).total);
+  expect(truth).toHaveLength(final.total);
   let changed = 0;
   let wrong = 0;
   for (const t of truth) {

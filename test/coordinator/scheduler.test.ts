@@ -140,6 +140,8 @@ describe('scheduler', () => {
   });
 
   it('issues another task on disagreement, marks the loser invalid, and cancels nothing still useful', async () => {
+    // Another batch first, cancelled: its unit takes the first id, so this one's is not 1.
+    batches.cancel(await batches.create({ kind: 'pi', params: { workUnits: 1, samplesPerUnit: 100 } }));
     const id = await batches.create({ kind: 'pi', params: { workUnits: 1, samplesPerUnit: 100 } });
     const [a, b, c] = ['a', 'b', 'c'].map((k) => new FakeWorker(k));
     for (const w of [a, b, c]) sched.attach(w!);
@@ -155,7 +157,8 @@ describe('scheduler', () => {
     await settle();
     const row = store.getBatch(id)!;
     expect(row.validated).toBe(1);
-    const tasks = store.tasksOf(store.pendingWorkUnits(id, 0, 10)[0]?.id ?? 1);
+    expect(ta!.batchId).toBe(id);
+    const tasks = store.tasksOf(store.getTask(Number(ta!.taskId))!.wu_id);
     expect(tasks.map((t) => [t.worker, t.state])).toEqual([['a', 'valid'], ['b', 'invalid'], ['c', 'valid']]);
     expect(store.getWorker('b')!.invalid).toBe(1);
     expect(store.getWorker('a')!.valid).toBe(1);

@@ -38,3 +38,44 @@ export function coordinatorParts(options: { dir?: string; scheduler?: SchedulerO
     },
   };
 }
+
+/**
+ * Coordinator parts on one data dir that outlive a restart, for tests of what a restart keeps.
+ * `start()` opens them (making the dir the first time), `restart()` closes and reopens them on
+ * the same store as a coordinator restart does; `cleanup()` closes them and removes the dir (call
+ * it from afterEach; the next `start()` makes a new dir).
+ */
+export function restartingParts(options: { scheduler?: SchedulerOptions } = {}) {
+  let dir = '';
+  let current: CoordinatorParts | undefined;
+  const start = (): CoordinatorParts => {
+    dir ||= mkdtempSync(join(tmpdir(), 'swarmgrid-restart-'));
+    return (current = coordinatorParts({ dir, ...options }));
+  };
+  return {
+    start,
+    restart(): CoordinatorParts {
+      current?.close();
+      return start();
+    },
+    cleanup(): void {
+      current?.close();
+      current = undefined;
+      if (dir) rmSync(dir, { recursive: true, force: true });
+      dir = '';
+    },
+  };
+}
+
+/**
+ * A two-unit echo batch (replication 1, `policy` added) whose two tasks are out at a worker
+ * that never answers, committed to the store: leases for a restart to recover. Returns its id.
+ */
+export async function batchWithLeases(parts: CoordinatorParts, policy: { lease?: number } = {}): Promise<string> {
+  const id = await parts.batches.create({ kind: 'echo', inputs: [{ a: 1 }, { a: 2 }], policy: { replication: 1, quorum: 1, ...policy } });
+  const worker = { key: 'w', address: '10.0.0.1', runtime: 'node' as const, threads: 1, credit: 2, canRun: () => true, sendTasks: () => {}, sendCancel: () => {} };
+  parts.sched.attach(worker);
+  parts.sched.dispatch(worker);
+  parts.store.flush();
+  return id;
+}

@@ -13,9 +13,9 @@ function channelPair(maxFrameBytes = 1024) {
     end: () => fromChannel.end(),
     destroy: () => { toChannel.destroy(); fromChannel.destroy(); },
     on: (event: string, fn: (...args: never[]) => void) => {
-      if (event === 'data') toChannel.on('data', fn);
-      else if (event === 'close') toChannel.on('close', fn);
-      else if (event === 'error') toChannel.on('error', fn);
+      // The channel's listeners take what a PassThrough emits for the same events (DuplexLike).
+      const listener = fn as (...args: unknown[]) => void;
+      if (event === 'data' || event === 'close' || event === 'error') toChannel.on(event, listener);
       return duplex;
     },
   };

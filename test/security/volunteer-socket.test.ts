@@ -137,8 +137,9 @@ describe.skipIf(!hasChromium)('the volunteer page on a --private coordinator', (
       const outsider = await without.newPage();
       await outsider.goto(`${grid.url}/`);
       // Offline with the reason; it retries with backoff (showing "connecting" in between).
-      await outsider.waitForFunction(() => document.body.dataset.connection === 'offline'
-        && (document.querySelector('#subline')?.textContent ?? '').includes('GRID_ERR_UNAUTHORIZED'), undefined, { timeout: 20_000 });
+      // (Source text: it runs in the page, whose DOM types the tests' Node configuration lacks.)
+      await outsider.waitForFunction(`document.body.dataset.connection === 'offline'
+        && (document.querySelector('#subline')?.textContent ?? '').includes('GRID_ERR_UNAUTHORIZED')`, undefined, { timeout: 20_000 });
       // Only the page with the join key became a worker.
       expect(grid.coordinator.store.listWorkers()).toHaveLength(1);
     } finally {

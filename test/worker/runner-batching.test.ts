@@ -34,12 +34,25 @@ describe('runner batching', () => {
     const shared = Buffer.concat(inputs);
     let off = 0;
     const views = inputs.map((b) => shared.subarray(off, (off += b.byteLength)));
-    const outcomes = await Promise.all(views.map((input) => runner!.run({ kind: 'echo', input, timeoutMs: 0, memoryMb: 0 })));
+    // Every task of a thread call is started in one synchronous run (onStart): count the runs.
+    // On one thread, unbatched, that is one call per task.
+    let calls = 0;
+    let inCall = false;
+    const onStart = () => {
+      if (inCall) return;
+      calls++;
+      inCall = true;
+      queueMicrotask(() => { inCall = false; });
+    };
+    const outcomes = await Promise.all(views.map((input) => runner!.run({ kind: 'echo', input, timeoutMs: 0, memoryMb: 0, onStart })));
     outcomes.forEach((o, i) => {
       expect(o.ok).toBe(true);
       if (o.ok) expect(text(o.output)).toBe(text(inputs[i]!));
     });
     expect(runner.running).toBe(0);
+    console.log(`300 quick tasks on one thread: ${calls} thread calls`);
+    expect(calls).toBeGreaterThan(0);
+    expect(calls).toBeLessThanOrEqual(30); // at least 10 tasks a call on average
   });
 
   it('settles a cancelled task at once, whether queued or batched, and runs the others', async () => {
