@@ -22,9 +22,12 @@ export interface AgentOptions {
   /**
    * Work to hold per core, in ms of recent task time: short tasks are held
    * `ceil(prefetchMs / task ms)` per core (at most 64), so that a round trip to the coordinator
-   * never leaves a core idle. The node runner's rule (worker/runner.ts). @defaultValue 25
+   * never leaves a core idle. The node runner's rule (worker/runner.ts); the wait of finished
+   * results for their Result frame (`resultDelayMs`) comes on top. @defaultValue 25
    */
   prefetchMs?: number;
+  /** See `LinkOptions.resultDelayMs`. @defaultValue 20 */
+  resultDelayMs?: number;
 }
 
 /** Most tasks held per core, however short they are. */
@@ -67,9 +70,10 @@ export class BrowserAgent implements LinkHost {
 
   constructor(options: AgentOptions) {
     this.#prefetchPerThread = options.prefetchPerThread ?? 2;
-    this.#prefetchMs = options.prefetchMs ?? 25;
+    const resultDelayMs = options.resultDelayMs ?? 20;
+    this.#prefetchMs = (options.prefetchMs ?? 25) + resultDelayMs;
     this.pool = new WorkerPool({ size: options.threads, scriptUrl: options.workerUrl });
-    this.link = new VolunteerLink(this, { url: options.url });
+    this.link = new VolunteerLink(this, { url: options.url, resultDelayMs });
   }
 
   get threads(): number {

@@ -40,6 +40,14 @@ export interface LinkOptions {
   minBackoffMs?: number;
   /** …to this. @defaultValue 30000 */
   maxBackoffMs?: number;
+  /**
+   * How long a finished task's result waits for others to share its Result frame, ms (0: the
+   * next turn of the event loop). Every frame is a WebSocket message through Chromium's IPC and
+   * network threads, and each Result is answered by an Ack and an Assign: per task of a few ms,
+   * those messages cost about as much CPU as the task (issue 13). Prefetch covers the wait
+   * (browser-worker/agent.ts). @defaultValue 20
+   */
+  resultDelayMs?: number;
 }
 
 export class VolunteerLink {
@@ -58,6 +66,7 @@ export class VolunteerLink {
   #welcomed = false;
   #outbox: swarmgrid.ITaskResult[] = [];
   #flushScheduled = false;
+  #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #credited = 0;
   #attempt = 0;
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -76,7 +85,7 @@ export class VolunteerLink {
 
   constructor(host: LinkHost, options: LinkOptions) {
     this.#host = host;
-    this.#opts = { minBackoffMs: 500, maxBackoffMs: 30_000, ...options };
+    this.#opts = { minBackoffMs: 500, maxBackoffMs: 30_000, resultDelayMs: 20, ...options };
   }
 
   get state(): LinkState {
@@ -281,10 +290,13 @@ export class VolunteerLink {
     this.#outbox.push(result);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    nextTurn(() => this.#flush());
+    // A dedicated worker's timers are not throttled when the page is hidden (agent-worker.ts).
+    if (this.#opts.resultDelayMs > 0) this.#flushTimer = setTimeout(() => this.#flush(), this.#opts.resultDelayMs);
+    else nextTurn(() => this.#flush());
   }
 
   #flush(): void {
+    clearTimeout(this.#flushTimer);
     this.#flushScheduled = false;
     const results = this.#outbox;
     this.#outbox = [];

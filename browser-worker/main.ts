@@ -12,8 +12,12 @@ import { safeLocalStorage, volunteerId } from './identity.js';
 import { VolunteerView } from './view.js';
 
 const THREADS_KEY = 'swarmgrid.volunteer.threads';
-/** Render period of the page, ms: at most 4 frames a second of DOM writes. */
-const RENDER_MS = 250;
+/**
+ * Render period of the page, ms: one frame a second of DOM writes. Every frame costs the whole
+ * pipeline (style, layout, paint, raster, compositing: on the CPU without a GPU); at 4 frames a
+ * second it took about 1.5 s of CPU per 10 s of π (BENCH_THREADS=1 in test/bench/browser-vs-node.mjs).
+ */
+const RENDER_MS = 1000;
 
 function initialThreads(cores: number): number {
   // ?threads=N for kiosks and benchmarks; then the volunteer's last choice; then a default.

@@ -103,7 +103,8 @@ export class WorkerPool {
       slot.fail = (err) => resolve({ ok: false, errorCode: 'exception', message: err.message, cpuMs: elapsed() });
     });
     let finished = false;
-    const ran = slot.api.run(req.kind, req.input).then((r): RunOutcome => {
+    // A view into an Assign frame would take the whole frame's buffer along: post its own bytes.
+    const ran = slot.api.run(req.kind, ownBytes(req.input)).then((r): RunOutcome => {
       finished = true;
       return 'errorCode' in r
         ? { ok: false, errorCode: r.errorCode, message: r.message, cpuMs: Math.round(r.cpuMs) }
@@ -131,4 +132,9 @@ export class WorkerPool {
     for (const slot of this.#slots) slot.worker.terminate();
     this.#slots = [];
   }
+}
+
+/** Bytes alone in their buffer (posting a view clones the whole buffer it looks into). */
+function ownBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }

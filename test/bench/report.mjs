@@ -68,7 +68,7 @@ export function rows(results) {
     for (const [kind, r] of Object.entries(br.kinds)) {
       out.push(['6 browser vs node', `${kind}: tasks/s per core, ${r.tasks} tasks, ${br.threads} thread(s), ${br.runs} interleaved runs`,
         `browser ${spread(r.browser.endToEnd, (x) => fix(x, 1))} / node ${spread(r.node.endToEnd, (x) => fix(x, 1))} end to end`,
-        `browser/node ${spread(r.ratioEndToEnd, fix)} end to end${kind === 'pi' ? ' (target ≥ 0.8)' : ''}, ${spread(r.ratioCpu, fix)} by kernel-thread CPU per task`]);
+        `browser/node ${spread(r.ratioEndToEnd, fix)} end to end${kind === 'pi' ? ' (target ≥ 0.8)' : ''}, ${spread(r.ratioCpu, fix)} by kernel-thread CPU per task${r.ratioAllCpu ? `, ${spread(r.ratioAllCpu, fix)} by all threads' CPU per task (browser ${fix(r.browser.allCpuMsPerTask.median)} ms, node ${fix(r.node.allCpuMsPerTask.median)} ms)` : ''}`]);
     }
   }
   return out;
