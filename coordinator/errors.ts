@@ -35,6 +35,7 @@ export const CoordinatorErrors = {
   STORAGE_FULL: createError('GRID_ERR_STORAGE_FULL', 'no space left on the device of %s (%s): nothing was stored; free space and it resumes', 507),
   STORAGE: createError('GRID_ERR_STORAGE', 'disk error on %s: %s', 500),
   IDENTITY_DAMAGED: createError('GRID_ERR_IDENTITY_DAMAGED', 'identity file %s is damaged (%s): it holds this node\'s key pair; restore it from a backup, or delete it to start under a new identity', 500),
+  NO_STORE: createError('GRID_ERR_NO_STORE', '--data %s %s (no coordinator.sqlite): check the path; to make a new store there, add --init or start swarmgrid coordinator --data %s', 400),
   STORE_LOCKED: createError('GRID_ERR_STORE_LOCKED', 'data directory %s is in use by another coordinator (one coordinator per --data)', 500),
 } as const;
 
