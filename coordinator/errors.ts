@@ -15,6 +15,8 @@ export const CoordinatorErrors = {
   NDJSON_LINE: createError('GRID_ERR_NDJSON_LINE', 'line %s: %s', 400),
   EMPTY_BATCH: createError('GRID_ERR_EMPTY_BATCH', 'a batch needs at least one work unit', 400),
   BATCH_NOT_FOUND: createError('GRID_ERR_BATCH_NOT_FOUND', 'batch %s not found', 404),
+  BATCH_ID_AMBIGUOUS: createError('GRID_ERR_BATCH_ID_AMBIGUOUS', 'batch id %s is the start of several batches\' ids (%s): give more of its digits', 400),
+  BATCH_ID_TOO_SHORT: createError('GRID_ERR_BATCH_ID_TOO_SHORT', 'no batch has the id %s; a batch id may be shortened to its first %s hex digits or more, not fewer', 400),
   NO_ARTIFACT: createError('GRID_ERR_NO_ARTIFACT', 'batch %s has no artifact yet (state: %s)', 409),
   BATCH_FINISHED: createError('GRID_ERR_BATCH_FINISHED', 'batch %s is already %s', 409),
   UNAUTHORIZED: createError('GRID_ERR_UNAUTHORIZED', 'a valid bearer token is required', 401),

@@ -58,13 +58,16 @@ async function submitFile(c: GridClient, file: string, opts: SubmitOptions): Pro
     // A function, not a stream: a retry reads the file again from its start.
     return { submitted: await c.submitNdjsonText(() => createReadStream(file), opts), kind: headerKind(file) };
   }
-  let spec: BatchSpec;
+  const spec = readSpec(file);
+  return { submitted: await c.submit(spec, opts), kind: spec.kind };
+}
+
+function readSpec(file: string): BatchSpec {
   try {
-    spec = JSON.parse(readFileSync(file, 'utf8')) as BatchSpec;
+    return JSON.parse(readFileSync(file, 'utf8')) as BatchSpec;
   } catch (err) {
     throw usageError(`cannot read ${file}: ${(err as Error).message}`);
   }
-  return { submitted: await c.submit(spec, opts), kind: spec.kind };
 }
 
 /** The kind named on an NDJSON file's first line, for the message (the file may be huge: read only its start). */
@@ -87,30 +90,42 @@ function waitCommand(id: string, v: Record<string, unknown>): string {
   return `swarmgrid wait ${id}${v.out ? ` --out ${v.out as string}` : ''}`;
 }
 
+/** What Ctrl-C says, changed as the command goes on; `stop()` restores the default. */
+interface Interrupt {
+  what: () => string;
+  stop(): void;
+}
+
 /**
  * Until `stop()`: Ctrl-C (or SIGTERM) says `what()` on stderr and exits 130. Without this a
  * Ctrl-C ended `submit --wait` with nothing said, and the batch id was gone with the screen.
+ * One handler for a whole command, its message changed in place: between removing one handler
+ * and adding another, a signal would find the default and end the process without a word.
  */
-function onInterrupt(what: () => string): () => void {
+function onInterrupt(what: () => string): Interrupt {
   const on = () => {
-    process.stderr.write(`${process.stdout.isTTY ? '\n' : ''}${what()}\n`);
+    process.stderr.write(`${process.stdout.isTTY ? '\n' : ''}${handle.what()}\n`);
     process.exit(130);
+  };
+  const handle: Interrupt = {
+    what,
+    stop: () => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+    },
   };
   process.on('SIGINT', on);
   process.on('SIGTERM', on);
-  return () => {
-    process.off('SIGINT', on);
-    process.off('SIGTERM', on);
-  };
+  return handle;
 }
 
 /**
  * Follows a batch until it is final (submit --wait, wait): progress, the final line once, the
  * summary, and with --out the artifact and results.ndjson. Exits 0 only if it completed.
  */
-async function follow(c: GridClient, id: string, v: Record<string, unknown>, command: string): Promise<number> {
+async function follow(c: GridClient, id: string, v: Record<string, unknown>, command: string, interrupt: Interrupt): Promise<number> {
   const interval = intOption(v.interval, 'interval', 50) ?? 500;
-  const stop = onInterrupt(() => `swarmgrid ${command}: stopped following batch ${id}, which goes on running; follow it again with: ${waitCommand(id, v)}`);
+  interrupt.what = () => `swarmgrid ${command}: stopped following batch ${id}, which goes on running; follow it again with: ${waitCommand(id, v)}`;
   try {
     const tty = !!process.stdout.isTTY;
     let last = 0;
@@ -139,7 +154,7 @@ async function follow(c: GridClient, id: string, v: Record<string, unknown>, com
     }
     return final.state === 'completed' ? 0 : 1;
   } finally {
-    stop();
+    interrupt.stop();
   }
 }
 
@@ -154,12 +169,13 @@ const WAIT_ELSEWHERE = { wait: 'to follow a batch until it is finished: swarmgri
 export const submit: Command = {
   name: 'submit',
   summary: 'submit a batch spec ({ "kind", "params" | "inputs", "policy" }, or .ndjson)',
-  usage: 'swarmgrid submit SPEC.json|SPEC.ndjson [--url URL] [--token TOKEN] [--wait] [--out DIR] [--interval MS] [--idempotency-key KEY]',
+  usage: 'swarmgrid submit SPEC.json|SPEC.ndjson [--url URL] [--token TOKEN] [--wait] [--out DIR] [--interval MS] [--idempotency-key KEY] [--dry-run]',
   options: {
     ...clientOptions,
     wait: { type: 'boolean', description: 'follow progress until the batch is finished (exit 0 only if completed)' },
     ...followOptions,
     'idempotency-key': { type: 'string', value: 'KEY', default: 'a new UUID', description: 'sent with every try: a retry, or a rerun with the same KEY, gets the batch already stored' },
+    'dry-run': { type: 'boolean', description: 'submit nothing: the coordinator checks the spec and says what it would run (params with defaults, policy, work units)' },
   },
   notes: [
     'SPEC.ndjson: line 1 {"kind", "policy"?, "params"?}, then one input per line; streamed, for batches of any size.',
@@ -174,20 +190,33 @@ export const submit: Command = {
     if (!file) throw usageError('a batch spec file is required');
     intOption(v.interval, 'interval', 50); // a bad value is refused before anything is sent
     const c = client(v);
+    if (v['dry-run']) {
+      if (v.wait || v.out || v['idempotency-key']) throw usageError('--dry-run submits nothing: it takes no --wait, --out or --idempotency-key');
+      const p = await c.preview(/\.(ndjson|jsonl)$/i.test(file) ? () => createReadStream(file) : readSpec(file));
+      process.stdout.write(`dry run, nothing submitted: ${p.kind}@${p.version}, ${p.total} work units\n`
+        + `  params           ${JSON.stringify(p.params)}\n  policy           ${JSON.stringify(p.policy)}\n  first work unit  ${JSON.stringify(p.firstInput)}\n`);
+      return 0;
+    }
     // Chosen here, not in the client, so that an interrupted submission can say how to get its batch back.
     const key = (v['idempotency-key'] as string | undefined) ?? randomUUID();
-    const stop = onInterrupt(() => 'swarmgrid submit: interrupted before the coordinator acknowledged the batch. If it was stored, '
+    const interrupt = onInterrupt(() => 'swarmgrid submit: interrupted before the coordinator acknowledged the batch. If it was stored, '
       + `this gets it back without a second batch: swarmgrid submit ${file} --idempotency-key ${key}${v.wait ? ' --wait' : ''}${v.out ? ` --out ${v.out as string}` : ''}`);
     let sent;
     try {
       sent = await submitFile(c, file, { idempotencyKey: key });
-    } finally {
-      stop();
+    } catch (err) {
+      interrupt.stop();
+      throw err;
     }
     const { submitted: { id, total }, kind } = sent;
+    // Said before the id is printed: from then on, Ctrl-C is about following the batch.
+    interrupt.what = () => `swarmgrid submit: stopped following batch ${id}, which goes on running; follow it again with: ${waitCommand(id, v)}`;
     process.stdout.write(`submitted batch ${id} (${kind}, ${total} work units)\n`);
-    if (!v.wait && !v.out) return 0;
-    return follow(c, id, v, 'submit');
+    if (!v.wait && !v.out) {
+      interrupt.stop();
+      return 0;
+    }
+    return follow(c, id, v, 'submit', interrupt);
   },
 };
 
@@ -202,7 +231,8 @@ export const wait: Command = {
     const id = positionals[0];
     if (!id) throw usageError('a batch id is required: swarmgrid wait ID (swarmgrid status lists the batches)');
     intOption(v.interval, 'interval', 50);
-    return follow(client(v), id, v, 'wait');
+    const c = client(v);
+    return follow(c, id, v, 'wait', onInterrupt(() => `swarmgrid wait: stopped following batch ${id}`));
   },
 };
 

@@ -81,6 +81,21 @@ export interface Submitted {
   state: BatchState;
 }
 
+/** A dry run's answer (`POST /v1/batches?dryRun=true`): what the batch would run; nothing was stored. */
+export interface BatchPreview {
+  dryRun: true;
+  kind: string;
+  version: string;
+  /** With a generator: the params it would run with, defaults filled in; else the params as sent, or null. */
+  params: unknown;
+  /** Every policy field, defaults filled in. */
+  policy: Record<string, unknown>;
+  /** Work units the batch would have. */
+  total: number;
+  /** The first work unit's input. */
+  firstInput: unknown;
+}
+
 /** One line of `GET /v1/batches/:id/results`. */
 export interface ResultLine {
   seq: number;

@@ -69,7 +69,7 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
     if (!req.raw.socket.destroyed) req.raw.socket.setTimeout(0);
   };
 
-  app.post<{ Body: SubmitBody | NodeJS.ReadableStream }>('/v1/batches', {
+  app.post<{ Body: SubmitBody | NodeJS.ReadableStream; Querystring: { dryRun?: boolean } }>('/v1/batches', {
     // onRequest, not preHandler: a caller without a valid token is turned away before its body is read.
     onRequest: [guards.submit, contentType, jsonIdle],
     preHandler: idleOff,
@@ -77,6 +77,11 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
       summary: 'Submit a batch (JSON, or NDJSON: a header line then one input per line)',
       tags: ['batches'],
       security: [{ bearer: [] }],
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { dryRun: { type: 'boolean', default: false, description: 'check the batch and answer 200 with what it would run (params with defaults, policy, work-unit count); nothing is stored' } },
+      },
       // JSON bodies are checked by the schema; NDJSON headers by checkSubmit (same rules).
       body: { content: { [JSON_TYPE]: { schema: submitBody }, [NDJSON_TYPE]: { schema: ndjsonBody } } },
       response: {
@@ -85,11 +90,20 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
           type: 'object',
           properties: { id: { type: 'string' }, total: { type: 'integer' }, state: { type: 'string' } },
         },
+        200: {
+          description: 'dryRun=true: the batch is valid; what it would run',
+          type: 'object',
+          properties: {
+            dryRun: { type: 'boolean' }, kind: { type: 'string' }, version: { type: 'string' }, total: { type: 'integer' },
+            params: { description: 'with a generator: its params, defaults filled in' }, policy: { type: 'object', additionalProperties: true }, firstInput: {},
+          },
+        },
         ...errorResponses(400, 401, 408, 409, 413, 415, 422, 429, 503),
       },
     },
   }, async (req, reply) => {
     const owner = req.principal!.id;
+    if (req.query.dryRun) return reply.status(200).send({ dryRun: true, ...await ctx.batches.preview(await submissionOf(req, owner, ctx.uploadIdleMs)) });
     const key = idempotencyKeyOf(req.headers['idempotency-key']);
     const hash = new BodyHash();
     let done: Submitted;
@@ -120,6 +134,17 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
     const row = ctx.store.getBatch(done.id)!;
     return reply.status(201).send({ id: done.id, total: row.total, state: row.state });
   });
+}
+
+/** The submission a request carries, read as the route reads it, for a dry run (no key, no hash). */
+async function submissionOf(req: FastifyRequest, owner: string, idleMs: number) {
+  if (mediaType(req.headers['content-type']) === NDJSON_TYPE) {
+    const body = (req.body as Readable).iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
+    return ndjsonSubmission(idleBounded(body, idleMs), owner);
+  }
+  const body = req.body as SubmitBody;
+  checkSubmit(body);
+  return { kind: body.kind, policy: body.policy, owner, ...(body.inputs && { inputs: body.inputs }), ...(body.params && { params: body.params }) };
 }
 
 /** The body as text, for its hash; one nested past any stack (params and policy are checked already) is the caller's error. */
