@@ -99,8 +99,9 @@ export const worker: Command = {
       log: json ? log : () => {},
     });
     await agent.start();
-    const stopStatus = json ? () => {} : startStatusLine(agent);
+    // The banner first: the status line then redraws the line below it, never glued to it.
     if (!json) process.stdout.write(`swarmgrid worker ${agent.publicKey} with ${threads} thread(s)${v['idle-only'] ? ', only while idle' : ''}\n`);
+    const stopStatus = json ? () => {} : startStatusLine(agent);
     const stop = await Promise.race([untilSignal(), refused]);
     stopStatus();
     if (stop instanceof GridError) {
