@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** The swarmgrid command line. */
+import { closestName } from '../jobs/suggest.js';
 import { runCommand, type Command } from './cli.js';
-import { cancel, results, status, submit } from './commands/client.js';
+import { cancel, results, status, submit, wait } from './commands/client.js';
 import { coordinator } from './commands/coordinator.js';
 import { demo } from './commands/demo.js';
 import { dht } from './commands/dht.js';
@@ -10,7 +11,7 @@ import { kinds } from './commands/kinds.js';
 import { token } from './commands/token.js';
 import { worker } from './commands/worker.js';
 
-const commands: Command[] = [demo, coordinator, worker, dht, token, kind, kinds, submit, status, results, cancel];
+const commands: Command[] = [demo, coordinator, worker, dht, token, kind, kinds, submit, wait, status, results, cancel];
 
 function usage(): string {
   const rows = commands.map((c) => `  ${c.name.padEnd(12)} ${c.summary}`).join('\n');
@@ -33,9 +34,10 @@ if (name === '--version') {
   process.stdout.write('0.1.0\n');
   process.exit(0);
 }
-const command = commands.find((c) => c.name === name);
+const command = commands.find((c) => c.name === name || c.aliases?.includes(name));
 if (!command) {
-  process.stderr.write(`swarmgrid: unknown command "${name}"\n\n${usage()}`);
+  const close = closestName(name, commands.flatMap((c) => [c.name, ...(c.aliases ?? [])]));
+  process.stderr.write(`swarmgrid: unknown command "${name}"${close ? ` (did you mean ${close}?)` : ''}\n\n${usage()}`);
   process.exit(2);
 }
 process.exitCode = await runCommand(command, rest);

@@ -71,7 +71,9 @@ export class VolunteerView {
 
     setText(el('tasks-done'), s.tasksDone.toLocaleString('en-US'));
     setText(el('cpu-time'), formatDuration(s.cpuMs));
-    setText(el('rate'), s.ratePerSecond.toFixed(s.ratePerSecond >= 10 ? 1 : 2));
+    // Paused takes nothing: the rate of the last seconds before the pause is no live rate.
+    const rate = s.paused ? 0 : s.ratePerSecond;
+    setText(el('rate'), rate.toFixed(rate >= 10 ? 1 : 2));
     setText(el('cores-busy'), `${s.busy.filter(Boolean).length} / ${s.threads}`);
     this.#renderCores(s.busy);
 

@@ -8,6 +8,7 @@ import { encodeInput } from '../jobs/codec.js';
 import { checkParamNames } from '../jobs/validate.js';
 import type { Artifact, JobKind, Json } from '../jobs/types.js';
 import { reduceBatch } from './assimilator.js';
+import { type BatchPreview, previewBatch } from './batch-preview.js';
 import { chunksOf, type InputChunk, type InputSource, unitLabel } from './batch-inputs.js';
 import type { BatchRuntime } from './batch-runtime.js';
 import { CoordinatorErrors } from './errors.js';
@@ -105,6 +106,11 @@ export class BatchManager {
   /** The coordinator is stopping: uploads still streaming in stop at their next chunk (see create()). */
   close(): void {
     this.#closed = true;
+  }
+
+  /** A dry run: `sub` checked as create() checks it, and what it would run; nothing is stored. */
+  preview(sub: BatchSubmission): Promise<BatchPreview> {
+    return previewBatch(this.#catalog, sub, this.#maxPayloadBytes);
   }
 
   /** Called with the final row of every batch that completes, fails or is cancelled. */

@@ -15,6 +15,8 @@ export const CoordinatorErrors = {
   NDJSON_LINE: createError('GRID_ERR_NDJSON_LINE', 'line %s: %s', 400),
   EMPTY_BATCH: createError('GRID_ERR_EMPTY_BATCH', 'a batch needs at least one work unit', 400),
   BATCH_NOT_FOUND: createError('GRID_ERR_BATCH_NOT_FOUND', 'batch %s not found', 404),
+  BATCH_ID_AMBIGUOUS: createError('GRID_ERR_BATCH_ID_AMBIGUOUS', 'batch id %s is the start of several batches\' ids (%s): give more of its digits', 400),
+  BATCH_ID_TOO_SHORT: createError('GRID_ERR_BATCH_ID_TOO_SHORT', 'no batch has the id %s; a batch id may be shortened to its first %s hex digits or more, not fewer', 400),
   NO_ARTIFACT: createError('GRID_ERR_NO_ARTIFACT', 'batch %s has no artifact yet (state: %s)', 409),
   BATCH_FINISHED: createError('GRID_ERR_BATCH_FINISHED', 'batch %s is already %s', 409),
   UNAUTHORIZED: createError('GRID_ERR_UNAUTHORIZED', 'a valid bearer token is required', 401),
@@ -35,6 +37,7 @@ export const CoordinatorErrors = {
   STORAGE_FULL: createError('GRID_ERR_STORAGE_FULL', 'no space left on the device of %s (%s): nothing was stored; free space and it resumes', 507),
   STORAGE: createError('GRID_ERR_STORAGE', 'disk error on %s: %s', 500),
   IDENTITY_DAMAGED: createError('GRID_ERR_IDENTITY_DAMAGED', 'identity file %s is damaged (%s): it holds this node\'s key pair; restore it from a backup, or delete it to start under a new identity', 500),
+  NO_STORE: createError('GRID_ERR_NO_STORE', '--data %s %s (no coordinator.sqlite): check the path; to make a new store there, add --init or start swarmgrid coordinator --data %s', 400),
   STORE_LOCKED: createError('GRID_ERR_STORE_LOCKED', 'data directory %s is in use by another coordinator (one coordinator per --data)', 500),
 } as const;
 

@@ -1,7 +1,7 @@
 /** The package's public face: `import { GridClient, Coordinator, WorkerAgent } from 'swarmgrid'`. */
 export { GridClient, FINAL_STATES } from './client/index.js';
 export type {
-  GridClientOptions, BatchSpec, NdjsonHeader, BatchState, BatchStatus, Submitted, ResultLine, KindInfo, KindParam, WorkerInfo, Health,
+  GridClientOptions, BatchSpec, BatchPreview, NdjsonHeader, BatchState, BatchStatus, Submitted, ResultLine, KindInfo, KindParam, WorkerInfo, Health,
   Artifact as BatchArtifact,
 } from './client/index.js';
 export { CoordinatorErrors, ClientErrors } from './errors.js';

@@ -254,6 +254,12 @@ export class Store {
       tasks_issued, provisional, created_at, finished_at, owner, artifact_type, artifact_name, summary, error FROM batches WHERE id = ?`).get(id) as BatchRow | undefined;
   }
 
+  /** Ids of batches that start with `prefix` (lowercase hex), at most `limit`, in id order. */
+  batchIdsStartingWith(prefix: string, limit: number): string[] {
+    // A range on the primary key, not LIKE (case-insensitive, so no index): hex digits sort below 'g'.
+    return (this.stmt(`SELECT id FROM batches WHERE id >= ? AND id < ? ORDER BY id LIMIT ?`).all(prefix, `${prefix}g`, limit) as { id: string }[]).map((r) => r.id);
+  }
+
   listBatches(limit = 100): BatchRow[] {
     return this.stmt(`SELECT id, kind, kind_version, code_hash, params, policy, state, priority, total, validated, failed,
       tasks_issued, provisional, created_at, finished_at, owner, artifact_type, artifact_name, summary, error

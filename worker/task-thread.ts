@@ -3,6 +3,7 @@
  * output; or does that for a batch of tiny tasks in one call (see runner.ts). Threads drop to the
  * lowest OS priority first, so a volunteer's own programs always win.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { workerData } from 'node:worker_threads';
@@ -60,16 +61,48 @@ async function resolveKind(task: ThreadTask): Promise<JobKind | undefined> {
 export default async function run(call: ThreadTask | ThreadBatch): Promise<ThreadResult | ThreadResult[]> {
   if (!('batch' in call)) return runTask(call);
   const results: ThreadResult[] = new Array<ThreadResult>(call.batch.length);
+  // The thread's CPU time is read once per batch (a read of /proc costs ~15 µs, more than a
+  // small task) and shared out in proportion to each task's time.
+  const cpu0 = threadCpuMs();
   let start = 0;
   for (let i = 0; i < call.batch.length; i++) {
     const end = call.ends[i]!;
-    results[i] = await runTask({ ...call.batch[i]!, input: call.inputs.subarray(start, end) });
+    results[i] = await runTask({ ...call.batch[i]!, input: call.inputs.subarray(start, end) }, false);
     start = end;
   }
+  const cpu1 = threadCpuMs();
+  const wall = results.reduce((n, r) => n + r.cpuMs, 0);
+  if (cpu0 !== undefined && cpu1 !== undefined && wall > 0) for (const r of results) r.cpuMs *= (cpu1 - cpu0) / wall;
   return results;
 }
 
-async function runTask(task: ThreadTask): Promise<ThreadResult> {
+/**
+ * CPU time of the calling thread in ms: Node's threadCpuUsage (23.9+), else Linux's
+ * /proc/thread-self/stat (utime + stime, in 10 ms ticks), else undefined. Only a task's own
+ * thread is counted: what the volunteer's "CPU given" and the Result's cpu_ms report.
+ */
+function threadCpuMs(): number | undefined {
+  const usage = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
+  if (usage) {
+    const u = usage();
+    return (u.user + u.system) / 1000;
+  }
+  if (!procStat) return undefined;
+  try {
+    // Fields after the command name's ")": state, ppid, …, utime (11th), stime (12th).
+    const stat = readFileSync('/proc/thread-self/stat', 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10; // USER_HZ is 100 on every Linux
+  } catch {
+    procStat = false;
+    return undefined;
+  }
+}
+/** Whether /proc/thread-self/stat can be read (Linux). */
+let procStat = existsSync('/proc/thread-self/stat');
+
+/** One task; `measure`: its cpuMs is the thread's CPU time, else its wall time (a batch shares out the thread's). */
+async function runTask(task: ThreadTask, measure = true): Promise<ThreadResult> {
   const kind = await resolveKind(task);
   if (!kind) return { errorCode: 'unknown_kind', message: `unknown job kind ${task.kind}`, cpuMs: 0 };
   let input: unknown;
@@ -78,13 +111,12 @@ async function runTask(task: ThreadTask): Promise<ThreadResult> {
   } catch (err) {
     return { errorCode: 'invalid_input', message: (err as Error).message, cpuMs: 0 };
   }
-  // Thread CPU time where Node has it (23.9+); wall time in a busy thread otherwise.
-  const cpu = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
-  const t0 = cpu ? cpu() : undefined;
+  // The thread's CPU time where it can be read; wall time in a busy thread otherwise.
+  const t0 = measure ? threadCpuMs() : undefined;
   const started = performance.now();
   const elapsed = () => {
-    const t1 = cpu ? cpu() : undefined;
-    return t0 && t1 ? (t1.user + t1.system - t0.user - t0.system) / 1000 : performance.now() - started;
+    const t1 = t0 === undefined ? undefined : threadCpuMs();
+    return t0 !== undefined && t1 !== undefined ? t1 - t0 : performance.now() - started;
   };
   try {
     const output = encodeOutput(kind, kind.run(input));

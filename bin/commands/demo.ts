@@ -19,7 +19,7 @@ const CLI = fileURLToPath(new URL('../swarmgrid.js', import.meta.url));
 export const demo: Command = {
   name: 'demo',
   summary: 'run a whole grid on this machine and compute something',
-  usage: 'swarmgrid demo [--work-units N] [--samples N] [--workers N]',
+  usage: 'swarmgrid demo [--work-units N] [--samples N] [--workers N] [--threads N] [--out DIR] [--no-mandelbrot]',
   options: {
     'work-units': { type: 'string', value: 'N', default: '1000', description: 'work units of the π batch' },
     samples: { type: 'string', value: 'N', default: '200000', description: 'Monte Carlo samples per work unit' },

@@ -3,16 +3,17 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { registerKind, storedKinds } from '../../coordinator/code-bundles.js';
 import { loadOrCreateKeyPair } from '../../coordinator/identity.js';
-import { Store } from '../../coordinator/store.js';
 import { type Command, usageError } from '../cli.js';
+import { initOption, openStoreDir } from './store-dir.js';
 
 export const kind: Command = {
   name: 'kind',
   summary: 'add a custom job kind (one JS module) to a coordinator, or list them',
-  usage: 'swarmgrid kind add FILE --data DIR | swarmgrid kind list --data DIR',
+  usage: 'swarmgrid kind add FILE --data DIR [--init] [--json] | swarmgrid kind list --data DIR [--json]',
   options: {
     data: { type: 'string', value: 'DIR', description: "the coordinator's data directory; required" },
     json: { type: 'boolean', default: 'off', description: 'print one JSON object per kind' },
+    init: { ...initOption.init!, description: `add: ${initOption.init!.description}` },
   },
   notes: [
     'add checks the module\'s default export against the job-kind contract (docs/JOB-KINDS.md), signs',
@@ -24,7 +25,8 @@ export const kind: Command = {
     if (action !== 'add' && action !== 'list') throw usageError("expected 'swarmgrid kind add FILE' or 'swarmgrid kind list'");
     if (!v.data) throw usageError('--data DIR is required');
     const dataDir = v.data as string;
-    const store = new Store({ dataDir });
+    if (v.init && action !== 'add') throw usageError('--init is for swarmgrid kind add');
+    const store = openStoreDir(dataDir, !!v.init);
     try {
       if (action === 'list') {
         for (const row of storedKinds(store)) {

@@ -1,16 +1,17 @@
 import { createToken, isTokenRole, listTokens, revokeToken, TOKEN_ROLES } from '../../coordinator/http/auth.js';
-import { Store } from '../../coordinator/store.js';
 import { type Command, usageError } from '../cli.js';
+import { initOption, openStoreDir } from './store-dir.js';
 
 export const token: Command = {
   name: 'token',
   summary: 'create, list and revoke bearer tokens (submitters, operators, volunteer join keys)',
-  usage: 'swarmgrid token create|list|revoke ID --data DIR [--name NAME] [--role ROLE] [--json]',
+  usage: 'swarmgrid token create|list|revoke ID --data DIR [--name NAME] [--role ROLE] [--json] [--init]',
   options: {
     data: { type: 'string', value: 'DIR', description: "the coordinator's data directory; required" },
     name: { type: 'string', value: 'NAME', default: 'default', description: 'create: a label for the token' },
     role: { type: 'string', value: 'submitter|operator|volunteer', default: 'submitter', description: 'create: what the token may do (see below)' },
     json: { type: 'boolean', description: 'list, revoke: JSON lines instead of text' },
+    init: { ...initOption.init!, description: `create: ${initOption.init!.description}` },
   },
   notes: [
     'create prints the token once; only its SHA-256 hash is stored.',
@@ -29,7 +30,8 @@ export const token: Command = {
     const role = (v.role as string | undefined) ?? 'submitter';
     if (!isTokenRole(role)) throw usageError(`--role must be one of ${TOKEN_ROLES.join(', ')}`);
     if (v.role !== undefined && action !== 'create') throw usageError('--role is for swarmgrid token create');
-    const store = new Store({ dataDir: v.data as string });
+    if (v.init && action !== 'create') throw usageError('--init is for swarmgrid token create');
+    const store = openStoreDir(v.data as string, !!v.init);
     try {
       if (action === 'create') process.stdout.write(createToken(store, (v.name as string | undefined) ?? 'default', role) + '\n');
       else if (action === 'list') {

@@ -75,6 +75,9 @@ export const worker: Command = {
     }
     const maxLoad = numberOption(v['max-host-load'], 'max-host-load', 1, 100) ?? 25;
     const idleAfter = numberOption(v['idle-after'], 'idle-after', 0, 86_400) ?? 60;
+    // Without --idle-only they would do nothing, and the volunteer would believe the machine spared.
+    const idleOnlyOpts = ['idle-after', 'max-host-load'].filter((o) => v[o] !== undefined);
+    if (!v['idle-only'] && idleOnlyOpts.length > 0) throw usageError(`${idleOnlyOpts.map((o) => `--${o}`).join(' and ')} apply only with --idle-only: add --idle-only (take tasks only while the machine is otherwise idle)`);
     const maxMemoryMb = intOption(v['max-memory'], 'max-memory', 64) ?? defaultMaxMemoryMb();
     const json = !!v.json || !process.stdout.isTTY;
     const log = createLog({ json });
@@ -96,8 +99,9 @@ export const worker: Command = {
       log: json ? log : () => {},
     });
     await agent.start();
-    const stopStatus = json ? () => {} : startStatusLine(agent);
+    // The banner first: the status line then redraws the line below it, never glued to it.
     if (!json) process.stdout.write(`swarmgrid worker ${agent.publicKey} with ${threads} thread(s)${v['idle-only'] ? ', only while idle' : ''}\n`);
+    const stopStatus = json ? () => {} : startStatusLine(agent);
     const stop = await Promise.race([untilSignal(), refused]);
     stopStatus();
     if (stop instanceof GridError) {

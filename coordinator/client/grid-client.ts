@@ -8,7 +8,7 @@ import { GridError } from '../../proto/errors.js';
 import { ClientErrors } from '../errors.js';
 import { FINAL_BATCH_STATES } from '../states.js';
 import type {
-  Artifact, BatchSpec, BatchState, BatchStatus, GridClientOptions, Health, KindInfo, NdjsonHeader, ResultLine, SubmitOptions, Submitted, WorkerInfo,
+  Artifact, BatchPreview, BatchSpec, BatchState, BatchStatus, GridClientOptions, Health, KindInfo, NdjsonHeader, ResultLine, SubmitOptions, Submitted, WorkerInfo,
 } from './types.js';
 
 export type * from './types.js';
@@ -146,14 +146,19 @@ export class GridClient {
    * submit(); given a stream, it is sent once.
    */
   submitNdjsonText(body: AsyncIterable<string | Uint8Array> | (() => AsyncIterable<string | Uint8Array>), opts: SubmitOptions = {}): Promise<Submitted> {
-    async function* text(source: AsyncIterable<string | Uint8Array>): AsyncGenerator<string> {
-      const decoder = new TextDecoder();
-      for await (const chunk of source) yield typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-      yield decoder.decode();
-    }
     const headers = { 'idempotency-key': opts.idempotencyKey ?? randomUUID() };
     if (typeof body !== 'function') return this.#json('POST', '/v1/batches', { ndjson: text(body), streaming: true, headers });
     return this.#retrying(() => this.#json('POST', '/v1/batches', { ndjson: text(body()), streaming: true, headers }));
+  }
+
+  /**
+   * A dry run: the coordinator checks the batch as a submission and answers what it would run
+   * (params with defaults, policy, work-unit count); nothing is stored. `spec` is a BatchSpec, or a
+   * function opening an NDJSON body (header line, then inputs). Fails with the submission's errors.
+   */
+  preview(spec: BatchSpec | (() => AsyncIterable<string | Uint8Array>)): Promise<BatchPreview> {
+    if (typeof spec !== 'function') return this.#json('POST', '/v1/batches?dryRun=true', { json: spec, streaming: true });
+    return this.#json('POST', '/v1/batches?dryRun=true', { ndjson: text(spec()), streaming: true });
   }
 
   status(id: string): Promise<BatchStatus> {
@@ -252,6 +257,13 @@ export class GridClient {
       await sleep(intervalMs);
     }
   }
+}
+
+/** A body of text or bytes as text, bytes decoded as UTF-8 across chunk boundaries. */
+async function* text(source: AsyncIterable<string | Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  for await (const chunk of source) yield typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+  yield decoder.decode();
 }
 
 /** A pull-driven body: the source is read only when fetch wants more, so uploads never pile up in memory. */

@@ -5,7 +5,7 @@
  */
 export { GridClient, FINAL_STATES } from './grid-client.js';
 export type {
-  GridClientOptions, SubmitOptions, BatchSpec, NdjsonHeader, BatchState, BatchStatus, Submitted, ResultLine, KindInfo, KindParam, WorkerInfo, Health,
+  GridClientOptions, SubmitOptions, BatchSpec, BatchPreview, NdjsonHeader, BatchState, BatchStatus, Submitted, ResultLine, KindInfo, KindParam, WorkerInfo, Health,
   Artifact,
 } from './types.js';
 export type { Policy } from '../policy.js';

@@ -2,7 +2,7 @@
  * What the coordinator's HTTP API sends and takes, as TypeScript types (see docs/API.md). What it
  * sends is derived from the JSON schemas its routes serialise with (coordinator/http/shapes.ts).
  */
-import type { BatchView, HealthView, KindParamView, KindView, SubmittedView, WorkerView } from '../http/shapes.js';
+import type { BatchPreviewView, BatchView, HealthView, KindParamView, KindView, SubmittedView, WorkerView } from '../http/shapes.js';
 import type { Policy } from '../policy.js';
 
 export interface GridClientOptions {
@@ -63,6 +63,9 @@ export type BatchStatus = BatchView;
 export type BatchState = BatchView['state'];
 /** The answer to a submission: the batch id, its work units, its state (`running`, or `loading` while a big one streams in). */
 export type Submitted = SubmittedView;
+
+/** A dry run's answer (`POST /v1/batches?dryRun=true`): what the batch would run; nothing was stored. */
+export type BatchPreview = BatchPreviewView;
 
 /** One line of `GET /v1/batches/:id/results`. */
 export interface ResultLine {

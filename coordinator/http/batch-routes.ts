@@ -7,6 +7,7 @@ import type { JobKind } from '../../jobs/types.js';
 import { CoordinatorErrors } from '../errors.js';
 import { BATCH_STATES } from '../states.js';
 import type { BatchRow, OutcomeRow } from '../store.js';
+import { resolveBatchId } from './batch-ids.js';
 import type { HttpContext } from './context.js';
 import { batchViewSchema, errorResponses, type Guards } from './schemas.js';
 import { registerSubmitRoute } from './submit-route.js';
@@ -23,7 +24,7 @@ const RESULTS_CHUNK_BYTES = 64 * 1024;
 
 const idParams = {
   type: 'object',
-  properties: { id: { type: 'string', minLength: 1, maxLength: 64, description: 'batch id' } },
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64, description: 'batch id, or a unique prefix of at least 6 of its hex digits' } },
   required: ['id'],
 } as const;
 
@@ -33,8 +34,10 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
     const runtime = ctx.scheduler.batches.get(row.id);
     return batchView(row, runtime, waitingNote(runtime, ctx.sessions(), localGrid));
   };
+  // The id in the path may be a unique prefix (batch-ids.ts).
   const find = (id: string) => {
-    const row = ctx.store.getBatch(id);
+    const full = resolveBatchId(ctx.store, id);
+    const row = full === undefined ? undefined : ctx.store.getBatch(full);
     if (!row) throw CoordinatorErrors.BATCH_NOT_FOUND(id);
     return row;
   };
@@ -195,7 +198,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
       params: idParams,
       response: { 200: batchViewSchema, ...errorResponses(400, 401, 404, 409) },
     },
-  }, async (req) => batchView(ctx.batches.cancel(req.params.id), undefined));
+  }, async (req) => batchView(ctx.batches.cancel(find(req.params.id).id), undefined));
 }
 
 /** One NDJSON line of the results stream. */

@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorSchema } from './shapes.js';
 
-export { batchViewSchema, errorSchema, healthSchema, kindViewSchema, submittedSchema, workerViewSchema } from './shapes.js';
+export { batchPreviewSchema, batchViewSchema, errorSchema, healthSchema, kindViewSchema, submittedSchema, workerViewSchema } from './shapes.js';
 
 /** The error responses a route can give, for its schema. */
 export function errorResponses(...statuses: number[]): Record<number, typeof errorSchema> {

@@ -10,6 +10,7 @@ import { GridError } from '../../proto/errors.js';
 import { CoordinatorErrors } from '../errors.js';
 import { storageError } from '../storage-errors.js';
 import { bearerOf, type Principal, RateLimiter, verifyToken } from './auth.js';
+import { resolveBatchId } from './batch-ids.js';
 import { registerBatchRoutes } from './batch-routes.js';
 import type { HttpContext } from './context.js';
 import { registerInfoRoutes } from './info-routes.js';
@@ -162,7 +163,9 @@ export async function buildHttp(ctx: HttpContext): Promise<FastifyInstance> {
         const id = (req.params as { id?: string }).id;
         // Owners are token ids, not names: two tokens may share a name. An unknown batch is
         // left to the route (404).
-        const batch = id === undefined ? undefined : ctx.store.getBatch(id);
+        // The id may be a prefix (batch-ids.ts): the owner checked is that of the batch it names.
+        const full = id === undefined ? undefined : resolveBatchId(ctx.store, id);
+        const batch = full === undefined ? undefined : ctx.store.getBatch(full);
         if (batch && batch.owner !== who.id) throw CoordinatorErrors.FORBIDDEN(who.role, `cancel batch ${id}: another token submitted it`);
       }
       req.principal = who;

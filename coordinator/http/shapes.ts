@@ -97,6 +97,22 @@ export const submittedSchema = {
 } as const;
 export type SubmittedView = FromSchema<typeof submittedSchema>;
 
+/** A dry run's answer (`POST /v1/batches?dryRun=true`): what the batch would run; nothing was stored. */
+export const batchPreviewSchema = {
+  type: 'object',
+  properties: {
+    dryRun: { enum: [true] },
+    kind: { type: 'string' },
+    version: { type: 'string' },
+    params: { description: 'with a generator: the params it would run with, defaults filled in; else the params as sent, or null' },
+    policy: { ...policySchema, description: 'every policy field, defaults filled in' },
+    total: { type: 'integer', description: 'work units the batch would have' },
+    firstInput: { description: "the first work unit's input" },
+  },
+  required: ['dryRun', 'kind', 'version', 'params', 'policy', 'total', 'firstInput'],
+} as const;
+export type BatchPreviewView = FromSchema<typeof batchPreviewSchema>;
+
 export const workerViewSchema = {
   type: 'object',
   properties: {

@@ -13,7 +13,7 @@ import { BodyHash, idempotencyKeyOf } from '../idempotency.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from '../json-depth.js';
 import type { HttpContext } from './context.js';
 import { readNdjson } from './ndjson.js';
-import { errorResponses, type Guards, submittedSchema } from './schemas.js';
+import { batchPreviewSchema, errorResponses, type Guards, submittedSchema } from './schemas.js';
 import type { SubmittedView } from './shapes.js';
 
 /** Longest NDJSON line; JSON documents are bounded by the body limit instead. */
@@ -70,7 +70,7 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
     if (!req.raw.socket.destroyed) req.raw.socket.setTimeout(0);
   };
 
-  app.post<{ Body: SubmitBody | NodeJS.ReadableStream }>('/v1/batches', {
+  app.post<{ Body: SubmitBody | NodeJS.ReadableStream; Querystring: { dryRun?: boolean } }>('/v1/batches', {
     // onRequest, not preHandler: a caller without a valid token is turned away before its body is read.
     onRequest: [guards.submit, contentType, jsonIdle],
     preHandler: idleOff,
@@ -78,15 +78,22 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
       summary: 'Submit a batch (JSON, or NDJSON: a header line then one input per line)',
       tags: ['batches'],
       security: [{ bearer: [] }],
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { dryRun: { type: 'boolean', default: false, description: 'check the batch and answer 200 with what it would run (params with defaults, policy, work-unit count); nothing is stored' } },
+      },
       // JSON bodies are checked by the schema; NDJSON headers by checkSubmit (same rules).
       body: { content: { [JSON_TYPE]: { schema: submitBody }, [NDJSON_TYPE]: { schema: ndjsonBody } } },
       response: {
         201: { description: 'Every work unit is stored', ...submittedSchema },
+        200: { description: 'dryRun=true: the batch is valid; what it would run', ...batchPreviewSchema },
         ...errorResponses(400, 401, 408, 409, 413, 415, 422, 429, 503),
       },
     },
   }, async (req, reply) => {
     const owner = req.principal!.id;
+    if (req.query.dryRun) return reply.status(200).send({ dryRun: true, ...await ctx.batches.preview(await submissionOf(req, owner, ctx.uploadIdleMs)) });
     const key = idempotencyKeyOf(req.headers['idempotency-key']);
     const hash = new BodyHash();
     let done: Submitted;
@@ -118,6 +125,17 @@ export function registerSubmitRoute(app: FastifyInstance, ctx: HttpContext, guar
     const submitted: SubmittedView = { id: done.id, total: row.total, state: row.state };
     return reply.status(201).send(submitted);
   });
+}
+
+/** The submission a request carries, read as the route reads it, for a dry run (no key, no hash). */
+async function submissionOf(req: FastifyRequest, owner: string, idleMs: number) {
+  if (mediaType(req.headers['content-type']) === NDJSON_TYPE) {
+    const body = (req.body as Readable).iterator({ destroyOnReturn: false }) as AsyncIterator<Buffer>;
+    return ndjsonSubmission(idleBounded(body, idleMs), owner);
+  }
+  const body = req.body as SubmitBody;
+  checkSubmit(body);
+  return { kind: body.kind, policy: body.policy, owner, ...(body.inputs && { inputs: body.inputs }), ...(body.params && { params: body.params }) };
 }
 
 /** The body as text, for its hash; one nested past any stack (params and policy are checked already) is the caller's error. */

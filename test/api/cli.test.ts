@@ -3,9 +3,10 @@
  * client as the package exports it (`import { GridClient } from 'swarmgrid'`), against a real
  * coordinator process with one worker.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +128,8 @@ describe('swarmgrid submit', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/\r\x1b\[2K\[#*-*\] [0-9a-f]{16} (running|completed) /);
     expect(run.stdout).toMatch(/\[#{30}\] [0-9a-f]{16} completed 8\/8/);
+    // The bar ends as the final line: not printed a second time under it (issue 14, item 11).
+    expect(run.stdout.match(/completed 8\/8/g)).toHaveLength(1);
   });
 
   it('says what is wrong: no URL, nobody listening, a bad token, a bad spec', async () => {
@@ -150,6 +153,165 @@ describe('swarmgrid submit', () => {
     const badSpec = await cli(['submit', join(dir, 'bad.json')], env());
     expect(badSpec.code).toBe(2);
     expect(badSpec.stderr).toMatch(/GRID_ERR_INVALID_PARAMS: invalid params for pi: .*workUnits/);
+  });
+});
+
+/** Starts the CLI; resolves `line(re)` when stdout has a line matching re, `done` with its end. */
+function started(args: string[], env: Record<string, string>) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWARMGRID_')));
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+    for (const w of waiters) {
+      const m = w.re.exec(stdout);
+      if (m) w.resolve(m);
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const done = new Promise<Run>((resolve) => child.once('exit', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr })));
+  return {
+    child,
+    done,
+    line: (re: RegExp) => new Promise<RegExpExecArray>((resolve) => {
+      const m = re.exec(stdout);
+      if (m) resolve(m);
+      else waiters.push({ re, resolve });
+    }),
+  };
+}
+
+describe('following a batch: swarmgrid wait, and Ctrl-C of submit --wait (issue 14, item 2)', () => {
+  it('Ctrl-C of submit --wait: the batch id was printed at once, and it says how to follow the batch again, which runs on', async () => {
+    const spec = join(dir, 'long.json');
+    writeFileSync(spec, JSON.stringify({ kind: 'pi', params: { workUnits: 4, samplesPerUnit: 100_000_000 }, policy: { ...rep1, timeout: 600 } }));
+    const sub = started(['submit', spec, '--wait', '--out', join(dir, 'long-out')], env());
+    const id = (await sub.line(/^submitted batch ([0-9a-f]{16}) \(pi, 4 work units\)$/m))[1]!;
+    sub.child.kill('SIGINT');
+    const run = await sub.done;
+    expect(run.code).toBe(130);
+    expect(run.stderr).toBe(`swarmgrid submit: stopped following batch ${id}, which goes on running; follow it again with: swarmgrid wait ${id} --out ${join(dir, 'long-out')}\n`);
+    expect((await clientOf(coord).status(id)).state).toBe('running');
+    await clientOf(coord).cancel(id);
+  });
+
+  it('Ctrl-C before the coordinator answered: the Idempotency-Key that gets the batch back', async () => {
+    // A coordinator that takes the request and never answers.
+    const sockets: Socket[] = [];
+    const silent = createServer((s) => { sockets.push(s); s.resume(); });
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      const spec = join(dir, 'unanswered.json');
+      writeFileSync(spec, JSON.stringify({ kind: 'echo', inputs: [{ a: 1 }] }));
+      const sub = started(['submit', spec, '--wait'], { SWARMGRID_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, SWARMGRID_TOKEN: 'sg_x' });
+      await Promise.race([sub.done, (async () => {
+        while (sockets.length === 0) await new Promise((r) => setTimeout(r, 50));
+      })()]);
+      sub.child.kill('SIGINT');
+      const run = await sub.done;
+      expect(run.code).toBe(130);
+      expect(run.stdout).toBe('');
+      expect(run.stderr).toMatch(new RegExp(`^swarmgrid submit: interrupted before the coordinator acknowledged the batch\\. If it was stored, this gets it back without a second batch: swarmgrid submit ${spec} --idempotency-key [0-9a-f-]{36} --wait\\n$`));
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  });
+
+  it('swarmgrid wait ID --out DIR: the final line once, the summary, the artifact and results; by a shortened id too', async () => {
+    const { id } = await clientOf(coord).submit({ kind: 'pi', params: { workUnits: 5, samplesPerUnit: 1000 }, policy: rep1 });
+    await clientOf(coord).wait(id, undefined, 100);
+    const out = join(dir, 'wait-out');
+    const run = await cli(['wait', id.slice(0, 8), '--out', out], env());
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    // Each line once: before, a batch already finished got its final line twice.
+    expect(lines.filter((l) => l.startsWith(`${id} completed 5/5`))).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^${id} completed 5/5 \\(100\\.0%\\)`));
+    expect(lines[1]).toMatch(/pi ≈ 3\.\d+/);
+    expect(lines.slice(2)).toEqual([`artifact written to ${join(out, 'pi.json')}`, `5 results written to ${join(out, 'results.ndjson')}`]);
+    const failed = await cli(['wait', '0000000000000000'], env());
+    expect(failed).toMatchObject({ code: 2, stderr: 'swarmgrid wait: GRID_ERR_BATCH_NOT_FOUND: batch 0000000000000000 not found\n' });
+  });
+});
+
+describe('shortened batch ids (issue 14, item 4)', () => {
+  it('a unique prefix of 6+ hex digits works in every batch route; an ambiguous one names the candidates; a shorter one is refused', async () => {
+    const c = clientOf(coord);
+    const { id } = await c.submit({ kind: 'echo', inputs: [{ a: 1 }], policy: rep1 });
+    await c.wait(id, undefined, 100);
+    expect((await c.status(id.slice(0, 6))).id).toBe(id);
+    expect((await c.status(id.slice(0, 12).toUpperCase())).id).toBe(id);
+    const lines = [];
+    for await (const l of c.results(id.slice(0, 7))) lines.push(l);
+    expect(lines).toEqual([{ seq: 0, state: 'validated', output: { a: 1 }, agreed: 1 }]);
+    const status = await cli(['status', id.slice(0, 10), '--json'], env());
+    expect(JSON.parse(status.stdout)).toMatchObject({ id, state: 'completed' });
+    // Another batch whose id shares the first 10 digits (written into the store beside the coordinator).
+    const twin = id.slice(0, 10) + (id.slice(10) === '000000' ? '000001' : '000000');
+    const db = new Database(join(coord.dataDir, 'coordinator.sqlite'));
+    try {
+      db.pragma('busy_timeout = 10000');
+      db.prepare(`INSERT INTO batches (id, kind, kind_version, policy, state, created_at) VALUES (?, 'echo', '1.0.0', '{}', 'cancelled', ?)`).run(twin, Date.now());
+    } finally {
+      db.close();
+    }
+    const ambiguous = await cli(['status', id.slice(0, 8)], env());
+    expect(ambiguous.code).toBe(2);
+    const both = [id, twin].sort().join(', ');
+    expect(ambiguous.stderr).toBe(`swarmgrid status: GRID_ERR_BATCH_ID_AMBIGUOUS: batch id ${id.slice(0, 8)} is the start of several batches' ids (${both}): give more of its digits\n`);
+    for (const [method, path] of [['DELETE', ''], ['GET', '/results'], ['GET', '/artifact']] as const) {
+      const res = await fetch(`${coord.url}/v1/batches/${id.slice(0, 8)}${path}`, { method, headers: { authorization: `Bearer ${coord.token}` } });
+      expect(res.status, `${method} ${path}`).toBe(400);
+      expect((await res.json() as { code: string }).code).toBe('GRID_ERR_BATCH_ID_AMBIGUOUS');
+    }
+    // A full id is never taken for a prefix of another.
+    expect((await c.status(twin)).id).toBe(twin);
+    const short = await cli(['status', id.slice(0, 5)], env());
+    expect(short).toMatchObject({ code: 2, stderr: `swarmgrid status: GRID_ERR_BATCH_ID_TOO_SHORT: no batch has the id ${id.slice(0, 5)}; a batch id may be shortened to its first 6 hex digits or more, not fewer\n` });
+    expect((await cli(['status', 'ffffffffff'], env())).stderr).toMatch(/GRID_ERR_BATCH_NOT_FOUND: batch ffffffffff not found/);
+  });
+
+  it('cancelling by prefix: the owner checked is that of the batch the prefix names', async () => {
+    const { id } = await clientOf(coord).submit({ kind: 'pi', params: { workUnits: 4, samplesPerUnit: 100_000_000 }, policy: { ...rep1, timeout: 600 } });
+    const other = execFileSync(process.execPath, [CLI, 'token', 'create', '--data', coord.dataDir, '--name', 'other'], { encoding: 'utf8' }).trim();
+    const refused = await cli(['cancel', id.slice(0, 8), '--url', coord.url, '--token', other]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/GRID_ERR_FORBIDDEN: this submitter token may not cancel batch/);
+    const done = await cli(['cancel', id.slice(0, 8)], env());
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(new RegExp(`^${id} cancelled `));
+  });
+});
+
+describe('swarmgrid submit --dry-run (issue 14, item 1)', () => {
+  it('shows the params with their defaults, the policy and the work-unit count; stores nothing', async () => {
+    const before = (await clientOf(coord).list({ limit: 1000 })).length;
+    const spec = join(dir, 'dry.json');
+    writeFileSync(spec, JSON.stringify({ kind: 'pi', params: { workUnits: 20 }, policy: { replication: 3 } }));
+    const run = await cli(['submit', spec, '--dry-run'], env());
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^dry run, nothing submitted: pi@2\.0\.0, 20 work units$/);
+    expect(JSON.parse(lines[1]!.replace(/^ +params +/, ''))).toEqual({ workUnits: 20, samplesPerUnit: 1_000_000, seed: 1 });
+    expect(JSON.parse(lines[2]!.replace(/^ +policy +/, ''))).toMatchObject({ replication: 3, quorum: 2, lease: 60 });
+    expect(lines[3]).toMatch(/^ +first work unit +\{.*"samples":1000000/);
+    // An NDJSON spec is streamed and counted the same way.
+    const nd = join(dir, 'dry.ndjson');
+    writeFileSync(nd, [JSON.stringify({ kind: 'echo' }), ...Array.from({ length: 33 }, (_, i) => JSON.stringify({ i }))].join('\n') + '\n');
+    const ndRun = await cli(['submit', nd, '--dry-run'], env());
+    expect(ndRun.stdout).toMatch(/^dry run, nothing submitted: echo@[\d.]+, 33 work units\n {2}params +null\n/);
+    expect((await clientOf(coord).list({ limit: 1000 })).length).toBe(before);
+    // Refused as the submission would be.
+    writeFileSync(spec, JSON.stringify({ kind: 'pi', params: { workUnits: 20, samplesPerUnits: 1000 } }));
+    const typo = await cli(['submit', spec, '--dry-run'], env());
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toMatch(/GRID_ERR_INVALID_PARAMS: invalid params for pi: unknown param samplesPerUnits; did you mean samplesPerUnit\?/);
+    expect((await cli(['submit', spec, '--dry-run', '--wait'], env())).stderr).toMatch(/GRID_ERR_INVALID_OPTION: --dry-run submits nothing/);
   });
 });
 

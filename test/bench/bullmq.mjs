@@ -80,7 +80,7 @@ async function gridSide(workers) {
   const dataDir = tempDir('swarmgrid-bench-bullmq-');
   const grid = `bench-bullmq-${process.pid}`;
   const bootstrap = `127.0.0.1:${dht.port}`;
-  const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--data', dataDir], { encoding: 'utf8' }).trim();
+  const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--data', dataDir, '--init'], { encoding: 'utf8' }).trim();
   // BENCH_COORD_PROF=DIR: a CPU profile of the coordinator process (node --cpu-prof).
   const nodeArgs = process.env.BENCH_COORD_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_COORD_PROF] : [];
   const coord = new JsonProcess([CLI, 'coordinator', '--data', dataDir, '--grid', grid, '--bootstrap', bootstrap, '--http-port', '0', '--json', '--local-grid'], { nodeArgs });

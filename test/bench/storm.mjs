@@ -37,7 +37,7 @@ export async function connectStorm({ volunteers = 200, swarm = 200, runs = 3 } =
   const dht = await startBootstrap({ port: 0, host: '127.0.0.1' });
   const dataDir = tempDir('swarmgrid-bench-storm-');
   const grid = `bench-storm-${process.pid}`;
-  const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--data', dataDir], { encoding: 'utf8' }).trim();
+  const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--data', dataDir, '--init'], { encoding: 'utf8' }).trim();
   const coord = new JsonProcess([CLI, 'coordinator', '--data', dataDir, '--grid', grid, '--bootstrap', `127.0.0.1:${dht.port}`, '--http-port', '0', '--json', '--local-grid']);
   try {
     const ready = await coord.waitFor('coordinator-ready');

@@ -95,6 +95,8 @@ describe.skipIf(!hasChromium)('the browser volunteer', () => {
     // Nothing is out at the paused browser: queued tasks went back, the running one finished.
     expect(paused.filter((t) => t.state === 'leased')).toEqual([]);
     expect((await client.status(id)).counts.validated).toBeLessThan(40);
+    // The page says so: no live rate while paused (it showed the last seconds' rate for 10 s).
+    expect(await vol.page.textContent('#rate')).toBe('0.00');
 
     await vol.page.click('#pause'); // now labelled Resume
     await vol.page.waitForSelector('body[data-paused="false"]');

@@ -119,7 +119,7 @@ export class TestGrid {
    */
   async coordinator(opts: { dataDir?: string; args?: string[]; grid?: string; localGrid?: boolean; env?: Record<string, string> } = {}): Promise<CoordinatorProcess> {
     const dataDir = opts.dataDir ?? this.tempDir('swarmgrid-coord-');
-    const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--data', dataDir], { encoding: 'utf8' }).trim();
+    const token = execFileSync(process.execPath, [CLI, 'token', 'create', '--data', dataDir, '--init'], { encoding: 'utf8' }).trim();
     const local = opts.localGrid === false ? [] : ['--local-grid'];
     const p = this.spawn(['coordinator', '--data', dataDir, '--grid', opts.grid ?? this.grid, '--bootstrap', this.bootstrap, '--http-port', '0', '--json', ...local, ...(opts.args ?? [])], opts.env);
     const ready = await p.waitFor('coordinator-ready');

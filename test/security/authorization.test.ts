@@ -143,7 +143,7 @@ describe('token roles in the store and the CLI', () => {
 
   it('`swarmgrid token create --role` makes a token of that role; list shows it; a bad role is a usage error', () => {
     const dir = tempDir();
-    const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, 'token', ...args, '--data', dir], { encoding: 'utf8' });
+    const cli = (...args: string[]) => execFileSync(process.execPath, [CLI, 'token', ...args, '--data', dir, ...(args[0] === 'create' ? ['--init'] : [])], { encoding: 'utf8' });
     const plain = cli('create').trim();
     const join = cli('create', '--role', 'volunteer', '--name', 'lab').trim();
     const listed = cli('list', '--json').trim().split('\n').map((l) => JSON.parse(l) as { id: string; role: string; name: string });

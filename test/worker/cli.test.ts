@@ -38,7 +38,7 @@ describe('swarmgrid kind', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('adds a valid module, signed, and lists it', () => {
-    const added = JSON.parse(execFileSync(process.execPath, [CLI, 'kind', 'add', COLLATZ, '--data', dir, '--json'], { encoding: 'utf8' }));
+    const added = JSON.parse(execFileSync(process.execPath, [CLI, 'kind', 'add', COLLATZ, '--data', dir, '--init', '--json'], { encoding: 'utf8' }));
     expect(added).toMatchObject({ kind: 'collatz', version: '1.0.0', replaced: null });
     expect(added.hash).toMatch(/^[0-9a-f]{64}$/);
     const listed = run('kind', 'list', '--data', dir);
@@ -49,7 +49,7 @@ describe('swarmgrid kind', () => {
     const bad = (name: string, body: string) => {
       const file = join(dir, `${name}.mjs`);
       writeFileSync(file, body);
-      return run('kind', 'add', file, '--data', dir);
+      return run('kind', 'add', file, '--data', dir, '--init');
     };
     const noRun = bad('no-run', "export default { name: 'x', version: '1.0.0', description: 'd', output: 'json', validateInput: (i) => i };");
     expect(noRun.status).toBe(2);
