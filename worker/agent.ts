@@ -11,11 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamChannel, toHex } from '../proto/channel.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proto/codec.js';
+import { type DhtWatch, watchDht } from '../proto/dht-health.js';
 import { type BootstrapNode, createSwarm, DEFAULT_GRID, gridTopic, type Swarm } from '../proto/discovery.js';
 import { GridError } from '../proto/errors.js';
 import { builtinKinds } from '../jobs/registry.js';
 import { BlobCache } from './blob-cache.js';
 import { CodeCache } from './code-cache.js';
+import { WorkerErrors } from './errors.js';
 import { FairShare } from './fair-share.js';
 import { IdleMonitor, type IdleMonitorOptions } from './idle-monitor.js';
 import { CoordinatorLink, type HeldTask, type LinkHost } from './link.js';
@@ -71,6 +73,16 @@ export interface WorkerOptions {
    * coordinator; the CLI exits. @defaultValue only logged
    */
   onIdentityInUse?: (err: GridError) => void;
+  /**
+   * Warn (GRID_ERR_NO_COORDINATOR) when no coordinator was found this long after the start; the
+   * worker keeps looking. 0 = never. @defaultValue 30000
+   */
+  coordinatorTimeoutMs?: number;
+  /**
+   * Called with each warning (GRID_ERR_DHT_UNREACHABLE, GRID_ERR_NO_COORDINATOR), besides the
+   * log event: the CLI prints them on a terminal, where the log is off. @defaultValue only logged
+   */
+  onWarning?: (err: GridError) => void;
   tamper?: (task: { kind: string; batchId: string; seq: number; taskId: number }, output: Uint8Array) => Uint8Array;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -101,6 +113,8 @@ export class WorkerAgent implements LinkHost {
   #lookupTimer: NodeJS.Timeout | undefined;
   #lookups = 0;
   #idle?: IdleMonitor;
+  #dhtWatch?: DhtWatch;
+  #noCoordinatorTimer: NodeJS.Timeout | undefined;
   #tempCache?: string;
   /** Tasks started and not finished, code fetches included: what the thread limit counts. */
   #active = 0;
@@ -203,6 +217,7 @@ export class WorkerAgent implements LinkHost {
       link.attach(StreamChannel.fromHyperswarm(conn, this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES));
       for (const other of this.links.values()) other.topUpCredit();
     });
+    this.#watchDiscovery();
     this.#discovery = swarm.join(gridTopic(this.#opts.grid ?? DEFAULT_GRID), { client: true, server: false });
     this.#searchForCoordinators();
     // Named coordinators are dialled by key at once, without waiting for the topic lookup.
@@ -216,6 +231,33 @@ export class WorkerAgent implements LinkHost {
       key: this.publicKey, threads: this.threads, grid: this.#opts.grid ?? DEFAULT_GRID, pid: process.pid, maxMemoryMb: this.#opts.maxMemoryMb ?? 0,
       ...(this.#idle && { idleOnly: true }), codeCache: this.code.dir,
     });
+  }
+
+  warn(event: string, err: GridError, fields: Record<string, unknown> = {}): void {
+    this.log(event, { code: err.code, message: err.message, ...fields });
+    this.#opts.onWarning?.(err);
+  }
+
+  /**
+   * A wrong --grid or a dead --bootstrap looks like an empty grid: say which it is. The DHT
+   * answering is checked once bootstrapped; a coordinator not found after coordinatorTimeoutMs
+   * is said once (with the hint), and the search goes on.
+   */
+  #watchDiscovery(): void {
+    const bootstrap = this.#opts.bootstrap?.map((b) => `${b.host}:${b.port}`).join(',');
+    this.#dhtWatch = watchDht(this.#swarm!.dht, {
+      ...(bootstrap && { bootstrap }),
+      onUnreachable: (err) => this.warn('dht-unreachable', err),
+      onReachable: () => this.log('dht-reachable', {}),
+    });
+    const timeoutMs = this.#opts.coordinatorTimeoutMs ?? 30_000;
+    if (timeoutMs <= 0) return;
+    this.#noCoordinatorTimer = setTimeout(() => {
+      if (this.#closing || this.links.size > 0) return;
+      const grid = this.#opts.grid ?? DEFAULT_GRID;
+      this.warn('no-coordinator', WorkerErrors.NO_COORDINATOR(grid, Math.round(timeoutMs / 1000)), { grid, ...(bootstrap && { bootstrap }) });
+    }, timeoutMs);
+    this.#noCoordinatorTimer.unref();
   }
 
   linkLost(link: CoordinatorLink): void {
@@ -394,6 +436,8 @@ export class WorkerAgent implements LinkHost {
       this.#idle?.close();
       this.#reconnect.close();
       clearTimeout(this.#lookupTimer);
+      clearTimeout(this.#noCoordinatorTimer);
+      this.#dhtWatch?.stop();
       const deadline = Date.now() + (opts.graceMs ?? 1000);
       while (Date.now() < deadline && [...this.links.values()].some((l) => l.connected && l.unacked.size > 0)) {
         await new Promise((r) => setTimeout(r, 20));

@@ -47,6 +47,7 @@ export const worker: Command = {
     'idle-only': { type: 'boolean', default: 'off', description: 'take tasks only while the machine is otherwise idle' },
     'max-host-load': { type: 'string', value: 'PCT', default: '25', description: 'with --idle-only: CPU use by other programs (% of all cores) above which the worker pauses' },
     'idle-after': { type: 'string', value: 'SECONDS', default: '60', description: 'with --idle-only: how long that load must stay below the limit before work resumes' },
+    'coordinator-timeout': { type: 'string', value: 'SECONDS', default: '30', description: 'warn (GRID_ERR_NO_COORDINATOR) when no coordinator is found this long after the start; 0 = never. It keeps looking' },
     data: { type: 'string', value: 'DIR', default: 'none: a new identity and an empty code cache every run', description: "keeps this volunteer's identity key (its reputation) and its code cache" },
     share: { type: 'string', multiple: true, value: 'KEY=WEIGHT', default: 'equal', description: "weight of a coordinator's share of the threads (repeatable)" },
     coordinator: { type: 'string', multiple: true, value: 'KEY', default: 'any on the grid', description: 'serve only this coordinator (repeatable)' },
@@ -93,6 +94,9 @@ export const worker: Command = {
       joinTokens,
       ...(data ? { keyPair: loadOrCreateKeyPair(data, 'worker-identity.json'), codeCacheDir: join(data, 'code-cache') } : {}),
       ...(v['idle-only'] ? { idle: { maxLoad: maxLoad / 100, idleAfterMs: idleAfter * 1000 } } : {}),
+      coordinatorTimeoutMs: (numberOption(v['coordinator-timeout'], 'coordinator-timeout', 0, 86_400) ?? 30) * 1000,
+      // In JSON mode the warning is its log event; on a terminal, a line of its own above the status line.
+      onWarning: (err) => { if (!json) process.stderr.write(`\r\x1b[2Kswarmgrid worker: ${err.code}: ${err.message}\n`); },
       log: json ? log : () => {},
     });
     await agent.start();
