@@ -107,6 +107,9 @@ export const submit: Command = {
     const { submitted, kind } = await submitFile(c, file, key ? { idempotencyKey: key } : {});
     const { id, total } = submitted;
     process.stdout.write(`submitted batch ${id} (${kind}, ${total} work units)\n`);
+    // Nobody connected can run it (no volunteer, or all declined its kind): say so now, not never.
+    const first = await c.status(id).catch(() => undefined);
+    if (first?.waiting) process.stderr.write(`swarmgrid submit: warning: batch ${id} is ${first.waiting}\n`);
     if (!v.wait && !v.out) return 0;
     const tty = !!process.stdout.isTTY;
     let last = 0;

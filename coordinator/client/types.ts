@@ -71,8 +71,14 @@ export interface BatchStatus {
   summary: string | null;
   artifact: { contentType: string; fileName: string } | null;
   error: string | null;
-  /** Why a running batch can decide nothing: the volunteers connected cannot form its quorum. */
+  /**
+   * Why a running batch can decide nothing: no volunteer connected, none of those connected runs
+   * its kind (they declined it, e.g. untrusted custom code: the reason says why), or they cannot
+   * form its quorum. null when it can, or when not running.
+   */
   waiting: string | null;
+  /** On a running batch: volunteers connected, those that run its kind, those that declined it, and the networks of the able ones. null otherwise. */
+  volunteers: { connected: number; able: number; declinedBy: number; networks: number } | null;
 }
 
 export interface Submitted {

@@ -49,7 +49,17 @@ export const batchViewSchema = {
       properties: { contentType: { type: 'string' }, fileName: { type: 'string' } },
     },
     error: nullableString,
-    waiting: { ...nullableString, description: 'why a running batch can decide nothing: the volunteers connected cannot form its quorum' },
+    waiting: { ...nullableString, description: 'why a running batch can decide nothing: no volunteer is connected, none of those connected can run its kind (they declined it: the reason says why), or they cannot form its quorum' },
+    volunteers: {
+      type: ['object', 'null'],
+      description: 'on a running batch, who is connected to run it; null otherwise',
+      properties: {
+        connected: { type: 'integer', description: 'volunteers connected' },
+        able: { type: 'integer', description: 'of those, the ones that run its kind' },
+        declinedBy: { type: 'integer', description: 'of those, the ones that declined its kind (or will: node workers without --trust for a custom kind)' },
+        networks: { type: 'integer', description: 'networks the able ones are on (identities with --local-grid)' },
+      },
+    },
   },
 } as const;
 
