@@ -22,7 +22,9 @@ import { FairShare } from './fair-share.js';
 import { IdleMonitor, type IdleMonitorOptions } from './idle-monitor.js';
 import { CoordinatorLink, type HeldTask, type LinkHost } from './link.js';
 import { Reconnector } from './reconnect.js';
+import { RunConditions } from './run-conditions.js';
 import { Runner } from './runner.js';
+import type { Schedule } from './schedule.js';
 
 export const WORKER_VERSION = '0.1.0';
 
@@ -61,6 +63,10 @@ export interface WorkerOptions {
   codeCacheDir?: string;
   /** Take tasks only while the machine is otherwise idle. @defaultValue undefined (always) */
   idle?: Omit<IdleMonitorOptions, 'onChange'>;
+  /** Compute only inside these time-of-day windows (local time); outside, pause as when busy. @defaultValue always */
+  schedule?: Schedule;
+  /** Pause while the machine runs on battery (Linux; `dir` replaces /sys/class/power_supply, a test hook). @defaultValue off */
+  notOnBattery?: { dir?: string };
   keyPair?: { publicKey: Buffer; secretKey: Buffer };
   maxFrameBytes?: number;
   /**
@@ -113,6 +119,9 @@ export class WorkerAgent implements LinkHost {
   #lookupTimer: NodeJS.Timeout | undefined;
   #lookups = 0;
   #idle?: IdleMonitor;
+  #conditions?: RunConditions;
+  /** Why the worker is held back, per condition (idle, schedule, battery): it works when none holds. */
+  #holds = new Map<string, string>();
   #dhtWatch?: DhtWatch;
   #noCoordinatorTimer: NodeJS.Timeout | undefined;
   #tempCache?: string;
@@ -134,11 +143,37 @@ export class WorkerAgent implements LinkHost {
         ...options.idle,
         onChange: (state, load) => {
           this.log(state === 'busy' ? 'host-busy' : 'host-idle', { load: Math.round(load * 100) / 100 });
-          if (state === 'busy') this.pause('host busy');
-          else this.resume();
+          this.#hold('idle', state === 'busy' ? 'host busy' : null);
         },
       });
     }
+    if (options.schedule || options.notOnBattery) {
+      this.#conditions = new RunConditions({
+        ...(options.schedule && { schedule: options.schedule }),
+        ...(options.notOnBattery && { notOnBattery: options.notOnBattery }),
+        onChange: (condition, reason) => {
+          const event = condition === 'schedule' ? (reason ? 'schedule-closed' : 'schedule-open') : (reason ? 'power-battery' : 'power-mains');
+          this.log(event, { ...(reason && { reason }) });
+          this.#hold(condition, reason);
+        },
+      });
+    }
+  }
+
+  /**
+   * Sets or clears one reason to hold back (the machine busy, outside the schedule, on battery):
+   * the worker pauses while any holds and resumes when none does.
+   */
+  #hold(condition: string, reason: string | null): void {
+    if (reason) this.#holds.set(condition, reason);
+    else this.#holds.delete(condition);
+    if (this.#holds.size > 0) this.pause([...this.#holds.values()].join('; '));
+    else this.resume();
+  }
+
+  /** Why the worker is paused (the conditions holding it back), or undefined while it may work. */
+  get pausedFor(): string | undefined {
+    return this.#holds.size > 0 ? [...this.#holds.values()].join('; ') : undefined;
   }
 
   get publicKey(): string | undefined {
@@ -224,12 +259,15 @@ export class WorkerAgent implements LinkHost {
     for (const key of only ?? []) swarm.joinPeer(Buffer.from(key, 'hex'));
     if (this.#idle) {
       // Not yet seen idle: start paused, as BOINC does, until the machine proves quiet.
-      this.pause('waiting for the machine to be idle');
+      this.#hold('idle', 'waiting for the machine to be idle');
       this.#idle.start();
     }
+    // Checked at once: a worker started outside its schedule or on battery takes nothing.
+    this.#conditions?.start();
     this.log('worker-started', {
       key: this.publicKey, threads: this.threads, grid: this.#opts.grid ?? DEFAULT_GRID, pid: process.pid, maxMemoryMb: this.#opts.maxMemoryMb ?? 0,
-      ...(this.#idle && { idleOnly: true }), codeCache: this.code.dir,
+      ...(this.#idle && { idleOnly: true }), ...(this.#opts.schedule && { schedule: this.#opts.schedule.spec }),
+      ...(this.#opts.notOnBattery && { notOnBattery: true }), codeCache: this.code.dir,
     });
   }
 
@@ -434,6 +472,7 @@ export class WorkerAgent implements LinkHost {
     this.#closing ??= (async () => {
       this.paused = true;
       this.#idle?.close();
+      this.#conditions?.close();
       this.#reconnect.close();
       clearTimeout(this.#lookupTimer);
       clearTimeout(this.#noCoordinatorTimer);
