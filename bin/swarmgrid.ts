@@ -40,4 +40,8 @@ if (!command) {
   process.stderr.write(`swarmgrid: unknown command "${name}"${close ? ` (did you mean ${close}?)` : ''}\n\n${usage()}`);
   process.exit(2);
 }
-process.exitCode = await runCommand(command, rest);
+const code = await runCommand(command, rest);
+// A failed start may leave a library's handles behind (a DHT node that could not bind keeps its
+// timers): the error is printed, nothing is left to do, so end now instead of hanging.
+if (code !== 0) process.exit(code);
+process.exitCode = code;

@@ -4,7 +4,9 @@
  */
 import { StreamChannel, toHex, type Channel } from '../proto/channel.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proto/codec.js';
+import { type DhtWatch, watchDht } from '../proto/dht-health.js';
 import { type BootstrapNode, createSwarm, DEFAULT_GRID, gridTopic, isLoopback, type Swarm } from '../proto/discovery.js';
+import { listenError } from '../proto/listen-errors.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../proto/payloads.js';
 import { BatchManager } from './batches.js';
 import { declinedKinds, recordDecline } from './declines.js';
@@ -114,6 +116,7 @@ export class Coordinator {
   #swarm?: Swarm;
   #http?: FastifyInstance;
   #httpUrl?: string;
+  #dhtWatch?: DhtWatch;
   #closing?: Promise<void>;
   #log: Log;
 
@@ -216,6 +219,13 @@ export class Coordinator {
       // On an all-loopback grid (tests, the demo) this node is reachable by definition.
       ...(this.#opts.bootstrap?.every((b) => isLoopback(b.host)) && { firewalled: false }),
     });
+    // A dead --bootstrap is said (with its code) before `coordinator-ready`, not left silent.
+    const bootstrap = this.#opts.bootstrap?.map((b) => `${b.host}:${b.port}`).join(',');
+    this.#dhtWatch = watchDht(this.#swarm.dht, {
+      ...(bootstrap && { bootstrap }),
+      onUnreachable: (err) => this.#log('dht-unreachable', { code: err.code, message: err.message }),
+      onReachable: () => this.#log('dht-reachable', {}),
+    });
     this.#swarm.swarm.on('connection', (conn) => {
       conn.on('error', () => {}); // surfaced through the channel's close
       const channel = StreamChannel.fromHyperswarm(conn, this.#opts.maxFrameBytes);
@@ -247,7 +257,11 @@ export class Coordinator {
       volunteer: { accept: (channel) => this.accept(channel), maxFrameBytes: this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, allowOrigins: this.#opts.allowOrigins ?? [] },
     });
     const host = this.#opts.httpHost ?? '127.0.0.1';
-    await this.#http.listen({ port: this.#opts.httpPort, host });
+    try {
+      await this.#http.listen({ port: this.#opts.httpPort, host });
+    } catch (err) {
+      throw listenError(err, { what: 'HTTP', port: this.#opts.httpPort, host, portOption: '--http-port', hostOption: '--http-host' });
+    }
     const addr = this.#http.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.#opts.httpPort;
     this.#httpUrl = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
@@ -261,6 +275,7 @@ export class Coordinator {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.batches.close();
+      this.#dhtWatch?.stop();
       await within(this.#http?.close(), CLOSE_HTTP_MS);
       for (const s of this.sessions) s.channel.close();
       await within(this.#swarm?.destroy(), CLOSE_SWARM_MS);

@@ -6,7 +6,8 @@
 import type { Store } from './store.js';
 
 /** The reason prefix a worker uses when it does not trust this coordinator's code. */
-const UNTRUSTED = 'GRID_ERR_UNTRUSTED_CODE';
+export const UNTRUSTED_CODE = 'GRID_ERR_UNTRUSTED_CODE';
+const UNTRUSTED = UNTRUSTED_CODE;
 
 /**
  * Remembers a decline of a custom kind registered here. Any other name (a built-in kind, which
@@ -31,4 +32,10 @@ export function declinedKinds(store: Store, worker: string, trusts: boolean): st
 /** New code for a kind: every worker gets another chance at it. */
 export function forgetDeclines(store: Store, kind: string): void {
   store.stmt('DELETE FROM declines WHERE kind = ?').run(kind);
+}
+
+/** The reason of the latest decline of a kind, for a batch's `waiting` note. */
+export function latestDecline(store: Store, kind: string): string | undefined {
+  const row = store.stmt('SELECT reason FROM declines WHERE kind = ? ORDER BY at DESC LIMIT 1').get(kind) as { reason: string } | undefined;
+  return row?.reason;
 }

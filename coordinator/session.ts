@@ -113,6 +113,16 @@ export class Session implements WorkerHandle {
     return this.#welcomed;
   }
 
+  /** Whether this worker declined the kind (now or in an earlier session): the batch status says so. */
+  hasDeclined(kind: string): boolean {
+    return this.#declined.has(kind);
+  }
+
+  /** Whether its Hello said it runs this coordinator's custom code (a node worker started with --trust). */
+  get trustsCoordinator(): boolean {
+    return this.#trusts;
+  }
+
   canRun(kind: string, version: string, custom: boolean): boolean {
     if (this.#declined.has(kind)) return false;
     if (!custom) return this.#kinds.has(`${kind}@${version}`);

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import DHT from 'hyperdht';
 import Hyperswarm from 'hyperswarm';
 import { ProtoErrors } from './errors.js';
+import { listenError } from './listen-errors.js';
 
 export const DEFAULT_GRID = 'swarmgrid/public';
 
@@ -104,7 +105,12 @@ export async function startBootstrap(opts: { port: number; host?: string; nodes?
   const host = opts.host ?? '127.0.0.1';
   // Built by hand rather than with DHT.bootstrapper() so that port 0 (any free port) works too.
   const first = new DHT({ bootstrap: [], port: opts.port, host, ephemeral: false, firewalled: false, anyPort: opts.port === 0 });
-  await first.fullyBootstrapped();
+  try {
+    await first.fullyBootstrapped();
+  } catch (err) {
+    await first.destroy().catch(() => {});
+    throw listenError(err, { what: 'DHT (UDP)', port: opts.port, host, portOption: '--port', hostOption: '--host' });
+  }
   const port = first.address().port;
   const nodes = [first];
   for (let i = 1; i < (opts.nodes ?? 3); i++) {

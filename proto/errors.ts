@@ -39,4 +39,10 @@ export const ProtoErrors = {
   CHANNEL_CLOSED: createError('GRID_ERR_CHANNEL_CLOSED', 'channel is closed', 500),
   DUPLICATE_IDENTITY: createError('GRID_ERR_DUPLICATE_IDENTITY', 'identity %s is in use by another worker process connected to this coordinator (a copied --data?): give each worker its own --data', 409),
   BOOTSTRAP: createError('GRID_ERR_BOOTSTRAP', 'invalid bootstrap address "%s": expected HOST:PORT', 400),
+  // Starting a node: a port or address it cannot listen on (proto/listen-errors.ts). 4xx: the fix is an option.
+  PORT_IN_USE: createError('GRID_ERR_PORT_IN_USE', '%s port %s is in use on %s: pick another with %s (0 = any free port) or stop the program that holds it', 409),
+  PORT_FORBIDDEN: createError('GRID_ERR_PORT_FORBIDDEN', '%s port %s on %s needs privileges this user lacks: pick one above 1023 with %s', 403),
+  ADDRESS_UNAVAILABLE: createError('GRID_ERR_ADDRESS_UNAVAILABLE', '%s address %s is not an address of this machine: pick another with %s', 400),
+  // Warnings, logged with their code while the node keeps running (proto/dht-health.ts).
+  DHT_UNREACHABLE: createError('GRID_ERR_DHT_UNREACHABLE', 'no DHT node answered (bootstrap %s): check --bootstrap HOST:PORT and that `swarmgrid dht` runs there and its UDP port is reachable; retrying in the background', 503),
 } as const;

@@ -20,6 +20,8 @@ declare module 'hyperdht' {
     ready(): Promise<void>;
     fullyBootstrapped(): Promise<void>;
     address(): { host: string; port: number };
+    /** The nodes of the routing table (dht-rpc): empty when no other node ever answered. */
+    toArray(opts?: { limit?: number }): { host: string; port: number }[];
     destroy(opts?: { force?: boolean }): Promise<void>;
     destroyed: boolean;
   }

@@ -11,16 +11,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamChannel, toHex } from '../proto/channel.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../proto/codec.js';
+import { type DhtWatch, watchDht } from '../proto/dht-health.js';
 import { type BootstrapNode, createSwarm, DEFAULT_GRID, gridTopic, type Swarm } from '../proto/discovery.js';
 import { GridError } from '../proto/errors.js';
 import { builtinKinds } from '../jobs/registry.js';
 import { BlobCache } from './blob-cache.js';
 import { CodeCache } from './code-cache.js';
+import { WorkerErrors } from './errors.js';
 import { FairShare } from './fair-share.js';
 import { IdleMonitor, type IdleMonitorOptions } from './idle-monitor.js';
 import { CoordinatorLink, type HeldTask, type LinkHost } from './link.js';
 import { Reconnector } from './reconnect.js';
+import { RunConditions } from './run-conditions.js';
 import { Runner } from './runner.js';
+import type { Schedule } from './schedule.js';
 
 export const WORKER_VERSION = '0.1.0';
 
@@ -59,6 +63,10 @@ export interface WorkerOptions {
   codeCacheDir?: string;
   /** Take tasks only while the machine is otherwise idle. @defaultValue undefined (always) */
   idle?: Omit<IdleMonitorOptions, 'onChange'>;
+  /** Compute only inside these time-of-day windows (local time); outside, pause as when busy. @defaultValue always */
+  schedule?: Schedule;
+  /** Pause while the machine runs on battery (Linux; `dir` replaces /sys/class/power_supply, a test hook). @defaultValue off */
+  notOnBattery?: { dir?: string };
   keyPair?: { publicKey: Buffer; secretKey: Buffer };
   maxFrameBytes?: number;
   /**
@@ -71,6 +79,16 @@ export interface WorkerOptions {
    * coordinator; the CLI exits. @defaultValue only logged
    */
   onIdentityInUse?: (err: GridError) => void;
+  /**
+   * Warn (GRID_ERR_NO_COORDINATOR) when no coordinator was found this long after the start; the
+   * worker keeps looking. 0 = never. @defaultValue 30000
+   */
+  coordinatorTimeoutMs?: number;
+  /**
+   * Called with each warning (GRID_ERR_DHT_UNREACHABLE, GRID_ERR_NO_COORDINATOR), besides the
+   * log event: the CLI prints them on a terminal, where the log is off. @defaultValue only logged
+   */
+  onWarning?: (err: GridError) => void;
   tamper?: (task: { kind: string; batchId: string; seq: number; taskId: number }, output: Uint8Array) => Uint8Array;
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
@@ -101,6 +119,11 @@ export class WorkerAgent implements LinkHost {
   #lookupTimer: NodeJS.Timeout | undefined;
   #lookups = 0;
   #idle?: IdleMonitor;
+  #conditions?: RunConditions;
+  /** Why the worker is held back, per condition (idle, schedule, battery): it works when none holds. */
+  #holds = new Map<string, string>();
+  #dhtWatch?: DhtWatch;
+  #noCoordinatorTimer: NodeJS.Timeout | undefined;
   #tempCache?: string;
   /** Tasks started and not finished, code fetches included: what the thread limit counts. */
   #active = 0;
@@ -120,11 +143,37 @@ export class WorkerAgent implements LinkHost {
         ...options.idle,
         onChange: (state, load) => {
           this.log(state === 'busy' ? 'host-busy' : 'host-idle', { load: Math.round(load * 100) / 100 });
-          if (state === 'busy') this.pause('host busy');
-          else this.resume();
+          this.#hold('idle', state === 'busy' ? 'host busy' : null);
         },
       });
     }
+    if (options.schedule || options.notOnBattery) {
+      this.#conditions = new RunConditions({
+        ...(options.schedule && { schedule: options.schedule }),
+        ...(options.notOnBattery && { notOnBattery: options.notOnBattery }),
+        onChange: (condition, reason) => {
+          const event = condition === 'schedule' ? (reason ? 'schedule-closed' : 'schedule-open') : (reason ? 'power-battery' : 'power-mains');
+          this.log(event, { ...(reason && { reason }) });
+          this.#hold(condition, reason);
+        },
+      });
+    }
+  }
+
+  /**
+   * Sets or clears one reason to hold back (the machine busy, outside the schedule, on battery):
+   * the worker pauses while any holds and resumes when none does.
+   */
+  #hold(condition: string, reason: string | null): void {
+    if (reason) this.#holds.set(condition, reason);
+    else this.#holds.delete(condition);
+    if (this.#holds.size > 0) this.pause([...this.#holds.values()].join('; '));
+    else this.resume();
+  }
+
+  /** Why the worker is paused (the conditions holding it back), or undefined while it may work. */
+  get pausedFor(): string | undefined {
+    return this.#holds.size > 0 ? [...this.#holds.values()].join('; ') : undefined;
   }
 
   get publicKey(): string | undefined {
@@ -204,19 +253,50 @@ export class WorkerAgent implements LinkHost {
       link.attach(StreamChannel.fromHyperswarm(conn, this.#opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES));
       for (const other of this.links.values()) other.topUpCredit();
     });
+    this.#watchDiscovery();
     this.#discovery = swarm.join(gridTopic(this.#opts.grid ?? DEFAULT_GRID), { client: true, server: false });
     this.#searchForCoordinators();
     // Named coordinators are dialled by key at once, without waiting for the topic lookup.
     for (const key of only ?? []) swarm.joinPeer(Buffer.from(key, 'hex'));
     if (this.#idle) {
       // Not yet seen idle: start paused, as BOINC does, until the machine proves quiet.
-      this.pause('waiting for the machine to be idle');
+      this.#hold('idle', 'waiting for the machine to be idle');
       this.#idle.start();
     }
+    // Checked at once: a worker started outside its schedule or on battery takes nothing.
+    this.#conditions?.start();
     this.log('worker-started', {
       key: this.publicKey, threads: this.threads, grid: this.#opts.grid ?? DEFAULT_GRID, pid: process.pid, maxMemoryMb: this.#opts.maxMemoryMb ?? 0,
-      ...(this.#idle && { idleOnly: true }), codeCache: this.code.dir,
+      ...(this.#idle && { idleOnly: true }), ...(this.#opts.schedule && { schedule: this.#opts.schedule.spec }),
+      ...(this.#opts.notOnBattery && { notOnBattery: true }), codeCache: this.code.dir,
     });
+  }
+
+  warn(event: string, err: GridError, fields: Record<string, unknown> = {}): void {
+    this.log(event, { code: err.code, message: err.message, ...fields });
+    this.#opts.onWarning?.(err);
+  }
+
+  /**
+   * A wrong --grid or a dead --bootstrap looks like an empty grid: say which it is. The DHT
+   * answering is checked once bootstrapped; a coordinator not found after coordinatorTimeoutMs
+   * is said once (with the hint), and the search goes on.
+   */
+  #watchDiscovery(): void {
+    const bootstrap = this.#opts.bootstrap?.map((b) => `${b.host}:${b.port}`).join(',');
+    this.#dhtWatch = watchDht(this.#swarm!.dht, {
+      ...(bootstrap && { bootstrap }),
+      onUnreachable: (err) => this.warn('dht-unreachable', err),
+      onReachable: () => this.log('dht-reachable', {}),
+    });
+    const timeoutMs = this.#opts.coordinatorTimeoutMs ?? 30_000;
+    if (timeoutMs <= 0) return;
+    this.#noCoordinatorTimer = setTimeout(() => {
+      if (this.#closing || this.links.size > 0) return;
+      const grid = this.#opts.grid ?? DEFAULT_GRID;
+      this.warn('no-coordinator', WorkerErrors.NO_COORDINATOR(grid, Math.round(timeoutMs / 1000)), { grid, ...(bootstrap && { bootstrap }) });
+    }, timeoutMs);
+    this.#noCoordinatorTimer.unref();
   }
 
   linkLost(link: CoordinatorLink): void {
@@ -393,8 +473,11 @@ export class WorkerAgent implements LinkHost {
     this.#closing ??= (async () => {
       this.paused = true;
       this.#idle?.close();
+      this.#conditions?.close();
       this.#reconnect.close();
       clearTimeout(this.#lookupTimer);
+      clearTimeout(this.#noCoordinatorTimer);
+      this.#dhtWatch?.stop();
       const deadline = Date.now() + (opts.graceMs ?? 1000);
       while (Date.now() < deadline && [...this.links.values()].some((l) => l.connected && l.unacked.size > 0)) {
         await new Promise((r) => setTimeout(r, 20));

@@ -212,6 +212,9 @@ export const submit: Command = {
     // Said before the id is printed: from then on, Ctrl-C is about following the batch.
     interrupt.what = () => `swarmgrid submit: stopped following batch ${id}, which goes on running; follow it again with: ${waitCommand(id, v)}`;
     process.stdout.write(`submitted batch ${id} (${kind}, ${total} work units)\n`);
+    // Nobody connected can run it (no volunteer, or all declined its kind): say so now, not never.
+    const first = await c.status(id).catch(() => undefined);
+    if (first?.waiting) process.stderr.write(`swarmgrid submit: warning: batch ${id} is ${first.waiting}\n`);
     if (!v.wait && !v.out) {
       interrupt.stop();
       return 0;

@@ -65,7 +65,12 @@ export const coordinator: Command = {
       durability,
       log,
     });
-    log('coordinator-ready', { key: c.publicKey, grid: c.grid, http: c.httpUrl, data: v.data, pid: process.pid, independence: v['local-grid'] ? 'identity (--local-grid)' : 'network' });
+    log('coordinator-ready', {
+      key: c.publicKey, grid: c.grid, http: c.httpUrl,
+      // Where volunteers and submitters go (as the demo says): the page, and the API's OpenAPI docs.
+      ...(c.httpUrl && { volunteerPage: `${c.httpUrl}/${v.private ? '?token=VOLUNTEER_TOKEN' : ''}`, apiDocs: `${c.httpUrl}/docs` }),
+      data: v.data, pid: process.pid, independence: v['local-grid'] ? 'identity (--local-grid)' : 'network',
+    });
     const sig = await untilSignal();
     const stopping = performance.now();
     log('coordinator-stopping', { signal: sig });

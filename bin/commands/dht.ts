@@ -11,7 +11,7 @@ export const dht: Command = {
     host: { type: 'string', value: 'HOST', default: '127.0.0.1', description: 'address to bind (0.0.0.0 to serve other machines)' },
     json: { type: 'boolean', description: 'log one JSON object per line' },
   },
-  notes: 'Coordinators and workers then use --bootstrap HOST:PORT.',
+  notes: 'Coordinators and workers then use --bootstrap HOST:PORT. --port 0 takes any free port (dht-ready prints it).',
   async run(v) {
     const log = createLog({ json: !!v.json });
     const node = await startBootstrap({ port: intOption(v.port, 'port', 0, 65535) ?? 49737, host: (v.host as string) ?? '127.0.0.1' });

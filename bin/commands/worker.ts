@@ -4,6 +4,8 @@ import { loadOrCreateKeyPair } from '../../coordinator/identity.js';
 import { GridError } from '../../proto/errors.js';
 import { WorkerAgent } from '../../worker/agent.js';
 import { defaultMaxMemoryMb } from '../../worker/memory-ceiling.js';
+import { POWER_SUPPLY_DIR, powerSource } from '../../worker/power.js';
+import { Schedule } from '../../worker/schedule.js';
 import { type Command, intOption, untilSignal, usageError } from '../cli.js';
 import { createLog } from '../log.js';
 import { defaultThreads, swarmConfig, swarmOptions } from './common.js';
@@ -47,6 +49,9 @@ export const worker: Command = {
     'idle-only': { type: 'boolean', default: 'off', description: 'take tasks only while the machine is otherwise idle' },
     'max-host-load': { type: 'string', value: 'PCT', default: '25', description: 'with --idle-only: CPU use by other programs (% of all cores) above which the worker pauses' },
     'idle-after': { type: 'string', value: 'SECONDS', default: '60', description: 'with --idle-only: how long that load must stay below the limit before work resumes' },
+    schedule: { type: 'string', multiple: true, value: 'WINDOWS', default: 'always', description: 'compute only inside these local-time windows, [DAY[-DAY] ]HH:MM-HH:MM, comma-separated or repeated (e.g. 22:00-07:00, "mon-fri 18:00-08:00,sat-sun 00:00-24:00"); outside, queued tasks are handed back as when busy' },
+    'not-on-battery': { type: 'boolean', default: 'off', description: 'pause while the machine runs on battery (Linux: /sys/class/power_supply; elsewhere it cannot tell and runs on)' },
+    'coordinator-timeout': { type: 'string', value: 'SECONDS', default: '30', description: 'warn (GRID_ERR_NO_COORDINATOR) when no coordinator is found this long after the start; 0 = never. It keeps looking' },
     data: { type: 'string', value: 'DIR', default: 'none: a new identity and an empty code cache every run', description: "keeps this volunteer's identity key (its reputation) and its code cache" },
     share: { type: 'string', multiple: true, value: 'KEY=WEIGHT', default: 'equal', description: "weight of a coordinator's share of the threads (repeatable)" },
     coordinator: { type: 'string', multiple: true, value: 'KEY', default: 'any on the grid', description: 'serve only this coordinator (repeatable)' },
@@ -79,6 +84,12 @@ export const worker: Command = {
     const idleOnlyOpts = ['idle-after', 'max-host-load'].filter((o) => v[o] !== undefined);
     if (!v['idle-only'] && idleOnlyOpts.length > 0) throw usageError(`${idleOnlyOpts.map((o) => `--${o}`).join(' and ')} apply only with --idle-only: add --idle-only (take tasks only while the machine is otherwise idle)`);
     const maxMemoryMb = intOption(v['max-memory'], 'max-memory', 64) ?? defaultMaxMemoryMb();
+    const schedule = v.schedule ? Schedule.parse(v.schedule as string[]) : undefined;
+    // Test hook (docs/WORKER.md): a fake power-supply directory instead of /sys/class/power_supply.
+    const powerDir = process.env.SWARMGRID_POWER_SUPPLY_DIR ?? POWER_SUPPLY_DIR;
+    if (v['not-on-battery'] && powerSource(powerDir) === 'unknown') {
+      process.stderr.write(`swarmgrid worker: --not-on-battery: this system does not say whether it runs on battery (no ${powerDir}); the worker runs on either\n`);
+    }
     const json = !!v.json || !process.stdout.isTTY;
     const log = createLog({ json });
     const data = v.data as string | undefined;
@@ -95,7 +106,12 @@ export const worker: Command = {
       trust: keys(v.trust, 'trust'),
       joinTokens,
       ...(data ? { keyPair: loadOrCreateKeyPair(data, 'worker-identity.json'), codeCacheDir: join(data, 'code-cache') } : {}),
+      ...(schedule && { schedule }),
+      ...(v['not-on-battery'] ? { notOnBattery: { dir: powerDir } } : {}),
       ...(v['idle-only'] ? { idle: { maxLoad: maxLoad / 100, idleAfterMs: idleAfter * 1000 } } : {}),
+      coordinatorTimeoutMs: (numberOption(v['coordinator-timeout'], 'coordinator-timeout', 0, 86_400) ?? 30) * 1000,
+      // In JSON mode the warning is its log event; on a terminal, a line of its own above the status line.
+      onWarning: (err) => { if (!json) process.stderr.write(`\r\x1b[2Kswarmgrid worker: ${err.code}: ${err.message}\n`); },
       log: json ? log : () => {},
     });
     await agent.start();

@@ -4,6 +4,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { decodeOutput } from '../../jobs/codec.js';
 import type { JobKind } from '../../jobs/types.js';
+import { latestDecline, UNTRUSTED_CODE } from '../declines.js';
 import { CoordinatorErrors } from '../errors.js';
 import { BATCH_STATES } from '../states.js';
 import type { BatchRow, OutcomeRow } from '../store.js';
@@ -30,9 +31,13 @@ const idParams = {
 
 export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guards: Guards): void {
   const localGrid = ctx.scheduler.networks.options.independence === 'identity';
+  // Why volunteers said no to a kind: the latest decline recorded (declines.ts), else, for the
+  // untrusting node workers that will decline it once offered, what they will say.
+  const declineReason = (kind: string, custom: boolean) => latestDecline(ctx.store, kind)
+    ?? (custom ? `${UNTRUSTED_CODE}: custom code runs only on workers started with --trust ${ctx.publicKey}` : undefined);
   const view = (row: BatchRow) => {
     const runtime = ctx.scheduler.batches.get(row.id);
-    return batchView(row, runtime, waitingNote(runtime, ctx.sessions(), localGrid));
+    return batchView(row, runtime, waitingNote(runtime, ctx.sessions(), localGrid, declineReason));
   };
   // The id in the path may be a unique prefix (batch-ids.ts).
   const find = (id: string) => {

@@ -80,11 +80,22 @@ export const batchViewSchema = {
       required: ['contentType', 'fileName'],
     },
     error: nullableString,
-    waiting: { ...nullableString, description: 'why a running batch can decide nothing: the volunteers connected cannot form its quorum' },
+    waiting: { ...nullableString, description: 'why a running batch can decide nothing: no volunteer is connected, none of those connected can run its kind (they declined it: the reason says why), or they cannot form its quorum' },
+    volunteers: {
+      type: ['object', 'null'],
+      description: 'on a running batch, who is connected to run it; null otherwise',
+      properties: {
+        connected: { type: 'integer', description: 'volunteers connected' },
+        able: { type: 'integer', description: 'of those, the ones that run its kind' },
+        declinedBy: { type: 'integer', description: 'of those, the ones that declined its kind (or will: node workers without --trust for a custom kind)' },
+        networks: { type: 'integer', description: 'networks the able ones are on (identities with --local-grid)' },
+      },
+      required: ['connected', 'able', 'declinedBy', 'networks'],
+    },
   },
   required: [
     'id', 'kind', 'kindVersion', 'state', 'total', 'counts', 'progress', 'tasksIssued', 'ratePerSecond', 'etaSeconds', 'policy', 'params',
-    'owner', 'createdAt', 'finishedAt', 'summary', 'artifact', 'error', 'waiting',
+    'owner', 'createdAt', 'finishedAt', 'summary', 'artifact', 'error', 'waiting', 'volunteers',
   ],
 } as const;
 export type BatchView = FromSchema<typeof batchViewSchema>;

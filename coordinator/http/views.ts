@@ -6,29 +6,76 @@ import { groupVotes } from '../validator.js';
 import type { BatchView, PolicyView, WorkerView } from './shapes.js';
 
 /** A connected volunteer, as the waiting note sees it. */
-type Volunteer = WorkerHandle & { readonly welcomed: boolean; readonly network: string };
+type Volunteer = WorkerHandle & {
+  readonly welcomed: boolean;
+  readonly network: string;
+  hasDeclined?(kind: string): boolean;
+  readonly trustsCoordinator?: boolean;
+};
+
+/** Who is connected to run a running batch (`volunteers` in its status). */
+export interface VolunteerCounts {
+  /** Volunteers connected (past their Hello). */
+  connected: number;
+  /** Of those, the ones that run the batch's kind. */
+  able: number;
+  /** Of those connected, the ones that declined the kind, or will: node workers that do not --trust this coordinator are offered custom kinds and decline them. */
+  declinedBy: number;
+  /** Networks the able ones are on (with --local-grid: identities). */
+  networks: number;
+}
+
+export interface WaitingNote {
+  /** Why the batch can decide nothing; null when it can. */
+  reason: string | null;
+  volunteers: VolunteerCounts;
+}
 
 /**
- * Why a running batch can decide nothing, when the volunteers connected cannot form its quorum:
- * none can run its kind, or they are on fewer networks than the quorum needs (networks.ts).
- * null when they can.
+ * Who can run a running batch and, when the volunteers connected cannot form its quorum, why not:
+ * none is connected, none can run its kind (they declined it: `declineReason` says why, e.g.
+ * untrusted code), or they are on fewer networks than the quorum needs (networks.ts).
+ * undefined when the batch is not running.
  */
-export function waitingNote(runtime: BatchRuntime | undefined, volunteers: Iterable<Volunteer>, localGrid: boolean): string | null {
-  if (!runtime || runtime.state !== 'running') return null;
+export function waitingNote(
+  runtime: BatchRuntime | undefined,
+  volunteers: Iterable<Volunteer>,
+  localGrid: boolean,
+  declineReason: (kind: string, custom: boolean) => string | undefined = () => undefined,
+): WaitingNote | undefined {
+  if (!runtime || runtime.state !== 'running') return undefined;
   const { kind, codeHash, policy } = runtime;
+  const custom = codeHash !== null;
   const networks = new Set<string>();
+  let connected = 0;
   let able = 0;
+  let declinedBy = 0;
   for (const v of volunteers) {
-    if (!v.welcomed || !v.canRun(kind.name, kind.version, codeHash !== null)) continue;
+    if (!v.welcomed) continue;
+    connected++;
+    // A node worker that does not trust us is offered a custom kind only to say no (session.ts).
+    const willDecline = custom && v.runtime === 'node' && v.trustsCoordinator === false;
+    if (v.hasDeclined?.(kind.name) || willDecline) declinedBy++;
+    if (willDecline || !v.canRun(kind.name, kind.version, custom)) continue;
     able++;
     networks.add(v.network);
   }
-  if (networks.size >= policy.quorum) return null;
-  if (able === 0) return `waiting for volunteers: none connected can run ${kind.name}@${kind.version}`;
-  if (localGrid) return `waiting for volunteers: quorum ${policy.quorum} needs ${policy.quorum} volunteers, ${networks.size} connected`;
-  const list = [...networks].slice(0, 3).join(', ');
-  return `waiting for volunteers: quorum ${policy.quorum} needs volunteers on ${policy.quorum} networks, and the ${able} connected are on ${networks.size} (${list}); `
-    + 'volunteers of one network (IPv4 /24, IPv6 /64) count as one. For a grid of your own machines, run the coordinator with --local-grid';
+  const counts = { connected, able, declinedBy, networks: networks.size };
+  if (networks.size >= policy.quorum) return { reason: null, volunteers: counts };
+  const name = `${kind.name}@${kind.version}`;
+  let reason: string;
+  if (connected === 0) reason = `waiting for volunteers: none is connected to run ${name} (volunteers join with swarmgrid worker --grid and --bootstrap of this coordinator, or open its page)`;
+  else if (able === 0 && declinedBy > 0) {
+    const why = declineReason(kind.name, custom);
+    reason = `waiting for volunteers: none of the ${connected} connected can run ${name}: ${declinedBy} declined it${why ? ` (${why})` : ''}`;
+  } else if (able === 0) reason = `waiting for volunteers: none of the ${connected} connected can run ${name}`;
+  else if (localGrid) reason = `waiting for volunteers: quorum ${policy.quorum} needs ${policy.quorum} volunteers, ${networks.size} connected`;
+  else {
+    const list = [...networks].slice(0, 3).join(', ');
+    reason = `waiting for volunteers: quorum ${policy.quorum} needs volunteers on ${policy.quorum} networks, and the ${able} connected are on ${networks.size} (${list}); `
+      + 'volunteers of one network (IPv4 /24, IPv6 /64) count as one. For a grid of your own machines, run the coordinator with --local-grid';
+  }
+  return { reason, volunteers: counts };
 }
 
 /**
@@ -39,7 +86,7 @@ export function decisionsOpen(row: Pick<BatchRow, 'state'>): boolean {
   return row.state === 'loading' || row.state === 'running';
 }
 
-export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, waiting: string | null = null): BatchView {
+export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, note?: WaitingNote): BatchView {
   // Counters never go backwards: `validated` counts final decisions only; units accepted on a
   // single unchecked copy are `provisional` (a gauge, like pending) until their batch closes,
   // since catching their worker reopens them.
@@ -85,7 +132,8 @@ export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, wait
     summary: row.summary,
     artifact: row.artifact_type ? { contentType: row.artifact_type, fileName: row.artifact_name ?? '' } : null,
     error: row.error,
-    waiting,
+    waiting: note?.reason ?? null,
+    volunteers: note?.volunteers ?? null,
   };
 }
 
