@@ -16,6 +16,8 @@ export interface RunRequest {
   /** 0 = no limit. */
   timeoutMs: number;
   signal: AbortSignal;
+  /** A WASM kind's task: its verified bundle (the worker compiles it once per hash). */
+  wasm?: { codeHash: Uint8Array; bundle: Uint8Array; memoryMb: number };
 }
 
 interface Slot {
@@ -104,7 +106,10 @@ export class WorkerPool {
     });
     let finished = false;
     // A view into an Assign frame would take the whole frame's buffer along: post its own bytes.
-    const ran = slot.api.run(req.kind, ownBytes(req.input)).then((r): RunOutcome => {
+    const call = req.wasm
+      ? slot.api.runWasm(req.kind, ownBytes(req.input), req.wasm.codeHash, req.wasm.bundle, req.wasm.memoryMb)
+      : slot.api.run(req.kind, ownBytes(req.input));
+    const ran = call.then((r): RunOutcome => {
       finished = true;
       return 'errorCode' in r
         ? { ok: false, errorCode: r.errorCode, message: r.message, cpuMs: Math.round(r.cpuMs) }

@@ -172,13 +172,14 @@ export const kindViewSchema = {
     version: { type: 'string' },
     description: { type: 'string' },
     custom: { type: 'boolean' },
+    runtime: { type: 'string', enum: ['builtin', 'js', 'wasm'], description: 'js custom kinds run on volunteers that --trust the coordinator; wasm kinds run sandboxed on every volunteer' },
     output: { type: 'string', enum: ['json', 'bytes'] },
     comparator: { type: 'string' },
     reducer: { type: 'boolean' },
     generator: { type: 'boolean', description: 'accepts params instead of inputs' },
     params: { type: 'array', items: kindParamSchema },
   },
-  required: ['name', 'version', 'description', 'custom', 'output', 'comparator', 'reducer', 'generator', 'params'],
+  required: ['name', 'version', 'description', 'custom', 'runtime', 'output', 'comparator', 'reducer', 'generator', 'params'],
 } as const;
 export type KindView = FromSchema<typeof kindViewSchema>;
 

@@ -53,10 +53,12 @@ export function waitingNote(
   for (const v of volunteers) {
     if (!v.welcomed) continue;
     connected++;
-    // A node worker that does not trust us is offered a custom kind only to say no (session.ts).
-    const willDecline = custom && v.runtime === 'node' && v.trustsCoordinator === false;
+    const wasm = kind.sandbox?.type === 'wasm';
+    // A node worker that does not trust us is offered a custom JS kind only to say no (session.ts);
+    // WASM kinds run sandboxed without trust.
+    const willDecline = custom && !wasm && v.runtime === 'node' && v.trustsCoordinator === false;
     if (v.hasDeclined?.(kind.name) || willDecline) declinedBy++;
-    if (willDecline || !v.canRun(kind.name, kind.version, custom)) continue;
+    if (willDecline || !v.canRun(kind.name, kind.version, custom, wasm)) continue;
     able++;
     networks.add(v.network);
   }
