@@ -100,6 +100,35 @@ describe('examples/wasm/ising', () => {
   });
 });
 
+describe('examples/wasm/ising/reduce.mjs', () => {
+  it('folds a sweep into an SVG plot whose CSV table has one row per temperature, seeds combined', async () => {
+    const reducer = (await import('../../examples/wasm/ising/reduce.mjs')).default as {
+      init(params: unknown, total: number): unknown;
+      add(acc: unknown, output: unknown, input: unknown, seq: number): unknown;
+      finish(acc: unknown): { contentType: string; fileName: string; bytes: Uint8Array; summary: string };
+    };
+    let acc = reducer.init({}, 6);
+    let seq = 0;
+    // Arrival in seq order: T-major, seeds innermost, as the manifest's sweep generates them.
+    for (const T of [1.5, 2.5, 3.5]) {
+      for (const seed of [0, 1]) {
+        const input = { L: 16, T, bins: 10, seed, sweeps: 1000, therm: 200 };
+        acc = reducer.add(acc, await ising(input), input, seq++);
+      }
+    }
+    const art = reducer.finish(acc);
+    expect(art.contentType).toBe('image/svg+xml');
+    expect(art.fileName).toBe('ising.svg');
+    const svg = new TextDecoder().decode(art.bytes);
+    expect(svg).toMatch(/^<\?xml[^]*<svg[^]*<\/svg>\n$/);
+    expect(svg).toContain('Tc = 2.269');
+    const csv = /<metadata id="csv"><!\[CDATA\[\n([^]*?)\n\]\]>/.exec(svg)?.[1].split('\n') ?? [];
+    expect(csv[0]).toBe('T,L,seeds,absM,absMErr,e,eErr,c,cErr,yangM,onsagerE');
+    expect(csv.slice(1).map((row) => row.split(',').slice(0, 3).join(','))).toEqual(['1.5,16,2', '2.5,16,2', '3.5,16,2']);
+    expect(art.summary).toMatch(/^ising L=16, 3 temperatures × 2 seeds: \|m\| 0\.98\d* ± [\d.e-]+ at T=1\.5 \(Yang 0\.9865\)/);
+  });
+});
+
 describe('examples/wasm/nbody', () => {
   it('matches the published energies: -0.169075164 at the start, -0.169087605 after 1,000 steps of 0.01', async () => {
     const out = await nbody({ steps: 1000, dt: 0.01 });
