@@ -18,6 +18,7 @@ import { codeHash, signCodeHash } from '../worker/code-signature.js';
 import { forgetDeclines } from './declines.js';
 import { CoordinatorErrors } from './errors.js';
 import type { Store } from './store.js';
+import { isWasmBundle, wasmJobKind } from './wasm-kinds.js';
 
 /** Bundles travel in one frame (8 MiB by default): stay well below. */
 export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
@@ -89,7 +90,15 @@ export async function importKind(path: string): Promise<JobKind> {
 }
 
 /**
- * `swarmgrid kind add`: validates a module, signs it with the coordinator key and stores it.
+ * The JobKind of a stored bundle, whichever its form: a WASM kind's bundle (wasm-kinds.ts) or a
+ * JS module (materialized and imported).
+ */
+export async function loadBundle(dataDir: string, hash: Uint8Array, code: Uint8Array): Promise<JobKind> {
+  return isWasmBundle(code) ? wasmJobKind(code, dataDir) : importKind(materialize(dataDir, hash, code));
+}
+
+/**
+ * `swarmgrid kind add`: validates a module (or a WASM kind's bundle: wasm-kinds.ts), signs it with the coordinator key and stores it.
  * A kind of the same name is replaced (new batches use the new code; results of different
  * versions are never compared).
  */
@@ -102,7 +111,7 @@ export async function registerKind(opts: {
   if (opts.code.length === 0) throw invalidKind('the module is empty');
   if (opts.code.length > MAX_BUNDLE_BYTES) throw invalidKind(`the module is larger than ${MAX_BUNDLE_BYTES} bytes`);
   const hash = codeHash(opts.code);
-  const kind = await importKind(materialize(opts.dataDir, hash, opts.code));
+  const kind = await loadBundle(opts.dataDir, hash, opts.code);
   const signature = signCodeHash(hash, opts.keyPair);
   const replaced = storedKind(opts.store, kind.name);
   opts.store.stmt(`INSERT INTO kinds (name, version, code_hash, code, signature, added_at) VALUES (?, ?, ?, ?, ?, ?)

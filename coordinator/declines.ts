@@ -7,6 +7,8 @@ import type { Store } from './store.js';
 
 /** The reason prefix a worker uses when it does not trust this coordinator's code. */
 const UNTRUSTED = 'GRID_ERR_UNTRUSTED_CODE';
+/** The reason prefix of a volunteer that runs no WASM kinds (--no-wasm), which it may drop at any restart. */
+const WASM_REFUSED = 'GRID_ERR_WASM_REFUSED';
 
 /**
  * Remembers a decline of a custom kind registered here. Any other name (a built-in kind, which
@@ -25,6 +27,8 @@ export function recordDecline(store: Store, worker: string, kind: string, reason
  */
 export function declinedKinds(store: Store, worker: string, trusts: boolean): string[] {
   if (trusts) store.stmt(`DELETE FROM declines WHERE worker = ? AND reason LIKE '${UNTRUSTED}%'`).run(worker);
+  // Hello does not say whether it runs WASM kinds: offered them again each session, it declines again.
+  store.stmt(`DELETE FROM declines WHERE worker = ? AND reason LIKE '${WASM_REFUSED}%'`).run(worker);
   return (store.stmt('SELECT kind FROM declines WHERE worker = ?').all(worker) as { kind: string }[]).map((r) => r.kind);
 }
 

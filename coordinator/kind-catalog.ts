@@ -12,7 +12,7 @@ import { builtinKinds } from '../jobs/registry.js';
 import type { JobKind } from '../jobs/types.js';
 import type { swarmgrid } from '../proto/codec.js';
 import { codeHash } from '../worker/code-signature.js';
-import { bundleFrame, importKind, materialize, storedKind, storedKindHash, storedKinds, type StoredKind } from './code-bundles.js';
+import { bundleFrame, loadBundle, storedKind, storedKindHash, storedKinds, type StoredKind } from './code-bundles.js';
 import type { Store } from './store.js';
 import { type Agree, exactAgree } from './validator.js';
 
@@ -93,7 +93,7 @@ export class KindCatalog {
       // would be refused by every worker: better to find out here.
       if (!codeHash(row.code).equals(hash)) throw new Error('stored code does not match its hash');
       if (!this.#opts.dataDir) throw new Error('no data directory to load custom kinds from');
-      const kind = await importKind(materialize(this.#opts.dataDir, hash, row.code));
+      const kind = await loadBundle(this.#opts.dataDir, hash, row.code);
       if (kind.name !== row.name) throw new Error(`module exports kind "${kind.name}", stored as "${row.name}"`);
       const entry = { kind, codeHash: hash };
       this.addCustom(entry, bundleFrame(row));

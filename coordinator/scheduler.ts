@@ -170,7 +170,7 @@ export class Scheduler {
     const tasks: swarmgrid.ITask[] = [];
     for (const batch of order) {
       if (networkRoom <= 0) break;
-      if (!worker.canRun(batch.kind.name, batch.kind.version, batch.codeHash !== null)) continue;
+      if (!worker.canRun(batch.kind.name, batch.kind.version, batch.codeHash !== null, batch.kind.sandbox?.type === 'wasm')) continue;
       let room = bufferSize(batch, worker.threads, this.#opts.workBufferMs) - this.leases.heldBy(worker, batch.id);
       while (worker.credit > 0 && room > 0 && networkRoom > 0) {
         const unit = this.#pick(batch, worker, network, now);
@@ -259,7 +259,9 @@ export class Scheduler {
     return {
       taskId, batchId: batch.id, seq: unit.seq, kind: batch.kind.name, kindVersion: batch.kind.version,
       codeHash: batch.codeHash ?? new Uint8Array(0), input: unit.input, leaseMs,
-      timeoutMs: Math.round(batch.policy.timeout * 1000), memoryMb: batch.policy.memoryMb,
+      // A WASM kind's manifest sets a time limit for batches whose policy sets none.
+      timeoutMs: Math.round(batch.policy.timeout * 1000) || (batch.kind.sandbox?.timeoutMs ?? 0), memoryMb: batch.policy.memoryMb,
+      ...(batch.kind.sandbox?.type === 'wasm' && { wasm: true }),
     };
   }
 

@@ -113,9 +113,12 @@ export class Session implements WorkerHandle {
     return this.#welcomed;
   }
 
-  canRun(kind: string, version: string, custom: boolean): boolean {
+  canRun(kind: string, version: string, custom: boolean, wasm = false): boolean {
     if (this.#declined.has(kind)) return false;
     if (!custom) return this.#kinds.has(`${kind}@${version}`);
+    // WASM kinds run sandboxed, without trust, in node workers and browsers alike; a volunteer
+    // that refuses them (--no-wasm) declines them once per session.
+    if (wasm) return true;
     // Node workers are offered custom kinds whether they trust us or not: one that does not
     // answers with a Decline whose reason the operator can read, once per worker key. Browser
     // volunteers get them only when their Hello says they run them.

@@ -10,7 +10,7 @@ export interface WorkerHandle {
   /** Tasks the worker has asked for and not yet received. */
   credit: number;
   /** Whether the worker can run this kind (built in, or custom and trusted, and not declined). */
-  canRun(kind: string, version: string, custom: boolean): boolean;
+  canRun(kind: string, version: string, custom: boolean, wasm?: boolean): boolean;
   sendTasks(tasks: swarmgrid.ITask[]): void;
   sendCancel(taskIds: number[], reason: string): void;
 }

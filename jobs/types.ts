@@ -75,4 +75,10 @@ export interface JobKind<I = any, O = any, A = any> {
    * Must be lazy (a generator) so huge batches never sit in memory.
    */
   generate?(params: Json): Iterable<I>;
+  /**
+   * Set for WASM kinds (coordinator/wasm-kinds.ts): their code runs in the WASI sandbox, so
+   * volunteers run it without trusting the coordinator. `timeoutMs`: the manifest's time limit
+   * of one task, used when the batch policy sets none (0 = none).
+   */
+  readonly sandbox?: { type: 'wasm'; timeoutMs: number };
 }

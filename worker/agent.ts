@@ -16,6 +16,7 @@ import { GridError } from '../proto/errors.js';
 import { builtinKinds } from '../jobs/registry.js';
 import { BlobCache } from './blob-cache.js';
 import { CodeCache } from './code-cache.js';
+import { WorkerErrors } from './errors.js';
 import { FairShare } from './fair-share.js';
 import { IdleMonitor, type IdleMonitorOptions } from './idle-monitor.js';
 import { CoordinatorLink, type HeldTask, type LinkHost } from './link.js';
@@ -48,6 +49,8 @@ export interface WorkerOptions {
   only?: Set<string>;
   /** Coordinators whose custom code this worker runs. */
   trust?: Set<string>;
+  /** Run WASM kinds (sandboxed, from any coordinator). @defaultValue true */
+  wasm?: boolean;
   /**
    * Join tokens by coordinator key (hex), for private coordinators. Each goes in the Hello to
    * its own coordinator only: a token is a secret, and other coordinators of the grid must not see it.
@@ -147,6 +150,10 @@ export class WorkerAgent implements LinkHost {
 
   trusts(key: string): boolean {
     return this.#opts.trust?.has(key) ?? false;
+  }
+
+  get runsWasm(): boolean {
+    return this.#opts.wasm ?? true;
   }
 
   joinToken(key: string): string {
@@ -287,9 +294,14 @@ export class WorkerAgent implements LinkHost {
     try {
       const t = held.task;
       let codePath: string | undefined;
+      let wasm = false;
       if (t.codeHash && t.codeHash.length > 0) {
         try {
           codePath = await this.code.obtain(link, t.codeHash, t.kind ?? '');
+          // The runtime follows the bundle's own bytes, never the task's word: a JS bundle sent
+          // as "wasm" to a volunteer that does not trust its coordinator is declined unrun.
+          wasm = this.code.isWasm(codePath);
+          if (!wasm && !this.trusts(link.key)) throw WorkerErrors.UNTRUSTED_CODE(`${t.kind ?? ''}@${t.kindVersion ?? ''}`, link.key);
         } catch (err) {
           this.#codeFailed(link, id, t.kind ?? '', err as GridError);
           return;
@@ -319,6 +331,7 @@ export class WorkerAgent implements LinkHost {
         onStart: () => { held.state = 'running'; },
         onWait: () => { held.state = 'handed'; },
         ...(codePath && { codePath }),
+        ...(wasm && { wasm: true, codeHash: Buffer.from(t.codeHash!).toString('hex') }),
       });
       if (outcome.ok === false && outcome.errorCode === 'aborted') return;
       if (outcome.ok === false && outcome.unstarted) return link.returnTasks([id], outcome.message);
@@ -360,7 +373,7 @@ export class WorkerAgent implements LinkHost {
     if (!link.held.has(id)) return; // declined along with a sibling task already, or cancelled
     const reason = `${err.code ?? 'GRID_ERR_CODE'}: ${err.message}`;
     this.log('code-refused', { coordinator: link.key, kind, reason });
-    if (err.code !== 'GRID_ERR_CODE_HASH_MISMATCH' && err.code !== 'GRID_ERR_CODE_SIGNATURE') return link.returnTasks([id], reason);
+    if (err.code !== 'GRID_ERR_CODE_HASH_MISMATCH' && err.code !== 'GRID_ERR_CODE_SIGNATURE' && err.code !== 'GRID_ERR_UNTRUSTED_CODE') return link.returnTasks([id], reason);
     link.declineKind(kind, [...link.held].filter(([, h]) => h.task.kind === kind).map(([taskId]) => taskId), reason);
     link.topUpCredit();
   }

@@ -57,7 +57,7 @@ export function ownBytes(input: Uint8Array): Uint8Array {
 }
 
 /** Packs the inputs of a batch into one buffer, transferred (not copied) to the thread. */
-export function packBatch(reqs: { kind: string; input: Uint8Array; codePath?: string }[]): ThreadBatch {
+export function packBatch(reqs: { kind: string; input: Uint8Array; codePath?: string; wasm?: boolean; codeHash?: string; memoryMb?: number }[]): ThreadBatch {
   let total = 0;
   for (const r of reqs) total += r.input.byteLength;
   const inputs = new Uint8Array(total);
@@ -69,7 +69,7 @@ export function packBatch(reqs: { kind: string; input: Uint8Array; codePath?: st
     ends[i] = off;
   }
   return {
-    batch: reqs.map((r) => ({ kind: r.kind, ...(r.codePath && { codePath: r.codePath }) })),
+    batch: reqs.map((r) => ({ kind: r.kind, ...(r.codePath && { codePath: r.codePath }), ...(r.wasm && { wasm: true, codeHash: r.codeHash, memoryMb: r.memoryMb }) })),
     inputs,
     ends,
   };

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { storageError } from '../coordinator/storage-errors.js';
 import type { swarmgrid } from '../proto/codec.js';
+import { isWasmBundle } from '../jobs/wasm-bundle.js';
 import { codeHash, verifyCodeHash } from './code-signature.js';
 import { WorkerErrors } from './errors.js';
 
@@ -22,6 +23,7 @@ export interface CodeSource {
 export class CodeCache {
   readonly dir: string;
   #ready = new Map<string, Promise<string>>();
+  #wasm = new Map<string, boolean>();
 
   constructor(options: { dir: string }) {
     this.dir = options.dir;
@@ -38,6 +40,16 @@ export class CodeCache {
       ready.catch(() => this.#ready.delete(hex));
     }
     return ready;
+  }
+
+  /** Whether the verified bundle at `path` (from obtain) is a WASM kind's (jobs/wasm-bundle.ts). */
+  isWasm(path: string): boolean {
+    let known = this.#wasm.get(path);
+    if (known === undefined) {
+      known = isWasmBundle(readFileSync(path).subarray(0, 16));
+      this.#wasm.set(path, known);
+    }
+    return known;
   }
 
   async #load(source: CodeSource, hash: Buffer, hex: string, kind: string): Promise<string> {

@@ -11,5 +11,6 @@ export const WorkerErrors = {
   CODE_SIGNATURE: createError('GRID_ERR_CODE_SIGNATURE', 'code bundle for %s is not signed by its coordinator', 400),
   CODE_UNAVAILABLE: createError('GRID_ERR_CODE_UNAVAILABLE', 'code bundle for %s could not be fetched: %s', 503),
   BLOB_UNAVAILABLE: createError('GRID_ERR_BLOB_UNAVAILABLE', 'the coordinator no longer has the input of task %s', 410),
+  WASM_REFUSED: createError('GRID_ERR_WASM_REFUSED', 'WASM job kind %s: this volunteer runs no WASM kinds (started with --no-wasm)', 403),
   UNTRUSTED_CODE: createError('GRID_ERR_UNTRUSTED_CODE', 'custom job kind %s from an untrusted coordinator (start the worker with --trust %s)', 403),
 } as const;

@@ -29,6 +29,8 @@ export interface LinkHost {
   /** Taking no new tasks (the owner is busy, or the worker is shutting down). */
   readonly paused: boolean;
   trusts(coordinatorKey: string): boolean;
+  /** Whether WASM kinds (sandboxed) run here: on unless the volunteer said --no-wasm. */
+  readonly runsWasm?: boolean;
   /** The join token for this coordinator, or '' (private coordinators ask for one). */
   joinToken(coordinatorKey: string): string;
   /** Tasks this link should hold (queued + running): its share of the prefetch. */
@@ -196,13 +198,20 @@ export class CoordinatorLink implements CodeSource {
 
   #onAssign(tasks: swarmgrid.ITask[]): void {
     const untrusted = new Map<string, number[]>();
+    const noWasm = new Map<string, number[]>();
     const handBack: number[] = [];
     for (const task of tasks) {
       const id = Number(task.taskId);
       if (this.held.has(id)) continue;
       this.#credited = Math.max(0, this.#credited - 1);
-      if (task.codeHash && task.codeHash.length > 0 && !this.#host.trusts(this.key)) {
+      if (task.codeHash && task.codeHash.length > 0 && task.wasm && this.#host.runsWasm === false) {
+        const kind = `${task.kind ?? ''}@${task.kindVersion ?? ''}`;
+        noWasm.set(kind, [...(noWasm.get(kind) ?? []), id]);
+        continue;
+      }
+      if (task.codeHash && task.codeHash.length > 0 && !task.wasm && !this.#host.trusts(this.key)) {
         // Custom code from a coordinator the volunteer did not trust: never fetched, never run.
+        // (A WASM kind is fetched: the agent runs it only if the bundle is one, agent.ts.)
         const kind = `${task.kind ?? ''}@${task.kindVersion ?? ''}`;
         untrusted.set(kind, [...(untrusted.get(kind) ?? []), id]);
         continue;
@@ -215,8 +224,12 @@ export class CoordinatorLink implements CodeSource {
       const err = WorkerErrors.UNTRUSTED_CODE(kind, this.key);
       this.declineKind(kind.slice(0, kind.lastIndexOf('@')), ids, `${err.code}: ${err.message}`);
     }
+    for (const [kind, ids] of noWasm) {
+      const err = WorkerErrors.WASM_REFUSED(kind);
+      this.declineKind(kind.slice(0, kind.lastIndexOf('@')), ids, `${err.code}: ${err.message}`);
+    }
     if (handBack.length > 0) this.returnTasks(handBack, 'worker paused');
-    if (untrusted.size > 0) this.topUpCredit();
+    if (untrusted.size > 0 || noWasm.size > 0) this.topUpCredit();
     this.#host.pump();
   }
 

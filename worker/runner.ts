@@ -270,7 +270,7 @@ export class Runner {
         ? Math.ceil((waiting + this.#backlog()) / this.threads)
         : Math.ceil(waiting / (this.threads - this.#inFlight));
       const size = Math.min(this.#batch(this.#avgMs.get(kindKey(first.req))), share);
-      const batch = takeBatch(this.#queue, first, size, (p) => p.req.memoryMb === first.req.memoryMb && !p.req.codePath === !first.req.codePath && this.#batchable(p));
+      const batch = takeBatch(this.#queue, first, size, (p) => p.req.memoryMb === first.req.memoryMb && isolated(p.req) === isolated(first.req) && this.#batchable(p));
       for (const p of batch) p.queued = false;
       if (batch.length === 1) void this.#runOne(first);
       else void this.#runBatch(batch);
@@ -286,7 +286,7 @@ export class Runner {
       this.#pump();
       return;
     }
-    const pool = this.#pool(req.memoryMb, !!req.codePath);
+    const pool = this.#pool(req.memoryMb, isolated(req));
     this.#inFlight++;
     // A task process is started before the clock is: its start-up is not the task's time.
     let reserved: TaskProcess | undefined;
@@ -312,7 +312,10 @@ export class Runner {
     req.onStart?.();
     let outcome: RunOutcome;
     try {
-      const task: ThreadTask = { kind: req.kind, input: ownBytes(req.input), ...(req.codePath && { codePath: req.codePath }) };
+      const task: ThreadTask = {
+        kind: req.kind, input: ownBytes(req.input), ...(req.codePath && { codePath: req.codePath }),
+        ...(req.wasm && { wasm: true, codeHash: req.codeHash, memoryMb: req.memoryMb }),
+      };
       const result = (await pool.run(task, { signal: controller.signal, ...(reserved && { reserved }) })) as ThreadResult;
       this.#observe(req, result.cpuMs);
       outcome = toOutcome(result);
@@ -342,7 +345,7 @@ export class Runner {
    */
   async #runBatch(batch: Pending[]): Promise<void> {
     this.#inFlight++;
-    const pool = this.#pool(batch[0]!.req.memoryMb, !!batch[0]!.req.codePath);
+    const pool = this.#pool(batch[0]!.req.memoryMb, isolated(batch[0]!.req));
     // As in #runOne: a task process's start-up is not the pack's time.
     let reserved: TaskProcess | undefined;
     try {
@@ -434,6 +437,15 @@ export class Runner {
     })();
     return this.#closing;
   }
+}
+
+/**
+ * Whether a task runs in a task process: JS custom kinds do; built-in kinds and WASM kinds run in
+ * threads (a WASM module's memory is capped by construction and it reaches nothing outside its
+ * sandbox, so the thread's termination on timeout is all the isolation it needs).
+ */
+function isolated(req: RunRequest): boolean {
+  return !!req.codePath && !req.wasm;
 }
 
 function kindKey(req: RunRequest): string {

@@ -3,12 +3,14 @@
  * output; or does that for a batch of tiny tasks in one call (see runner.ts). Threads drop to the
  * lowest OS priority first, so a volunteer's own programs always win.
  */
+import { readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { workerData } from 'node:worker_threads';
 import { decodeInput, encodeOutput } from '../jobs/codec.js';
 import { getBuiltinKind } from '../jobs/registry.js';
 import type { JobKind } from '../jobs/types.js';
+import { runWasmTask } from '../jobs/wasm-task.js';
 
 try {
   // On Linux this lowers the calling thread only, not the worker's protocol thread.
@@ -23,6 +25,12 @@ export interface ThreadTask {
   input: Uint8Array;
   /** Path of a verified custom-kind module in the code cache. */
   codePath?: string;
+  /** The bundle at codePath is a WASM kind's (jobs/wasm-bundle.ts), run by jobs/wasm-task.ts. */
+  wasm?: boolean;
+  /** With `wasm`: the bundle's SHA-256, hex (seeds the unit's random_get). */
+  codeHash?: string;
+  /** With `wasm`: the task's memory limit in MB (0 = the manifest's alone). */
+  memoryMb?: number;
 }
 
 /**
@@ -70,6 +78,7 @@ export default async function run(call: ThreadTask | ThreadBatch): Promise<Threa
 }
 
 async function runTask(task: ThreadTask): Promise<ThreadResult> {
+  if (task.wasm && task.codePath) return runWasm(task, task.codePath);
   const kind = await resolveKind(task);
   if (!kind) return { errorCode: 'unknown_kind', message: `unknown job kind ${task.kind}`, cpuMs: 0 };
   let input: unknown;
@@ -92,4 +101,21 @@ async function runTask(task: ThreadTask): Promise<ThreadResult> {
   } catch (err) {
     return { errorCode: 'exception', message: err instanceof Error ? err.message : String(err), cpuMs: elapsed() };
   }
+}
+
+/** A WASM kind's task: the module runs in this thread under the WASI shim (jobs/wasm-task.ts). */
+async function runWasm(task: ThreadTask, codePath: string): Promise<ThreadResult> {
+  const cpu = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
+  const t0 = cpu ? cpu() : undefined;
+  const started = performance.now();
+  const outcome = await runWasmTask({
+    kind: task.kind,
+    codeHash: Buffer.from(task.codeHash ?? '', 'hex'),
+    bundle: () => readFileSync(codePath),
+    input: task.input,
+    memoryMb: task.memoryMb ?? 0,
+  });
+  const t1 = cpu ? cpu() : undefined;
+  const cpuMs = t0 && t1 ? (t1.user + t1.system - t0.user - t0.system) / 1000 : performance.now() - started;
+  return 'output' in outcome ? { output: outcome.output, cpuMs } : { ...outcome, cpuMs };
 }

@@ -26,7 +26,7 @@ export const kinds: Command = {
 };
 
 function describe(k: KindInfo): string {
-  const traits = [k.custom ? 'custom' : 'built-in', `${k.output} output`, `${k.comparator} comparison`, k.reducer ? 'artifact' : 'no artifact'];
+  const traits = [k.runtime === 'wasm' ? 'custom, WebAssembly' : k.custom ? 'custom' : 'built-in', `${k.output} output`, `${k.comparator} comparison`, k.reducer ? 'artifact' : 'no artifact'];
   const lines = [`${k.name}@${k.version}  (${traits.join(', ')})`, `  ${k.description}`];
   if (k.params.length > 0) {
     const width = Math.max(...k.params.map((p) => p.name.length));

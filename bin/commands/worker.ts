@@ -51,11 +51,14 @@ export const worker: Command = {
     share: { type: 'string', multiple: true, value: 'KEY=WEIGHT', default: 'equal', description: "weight of a coordinator's share of the threads (repeatable)" },
     coordinator: { type: 'string', multiple: true, value: 'KEY', default: 'any on the grid', description: 'serve only this coordinator (repeatable)' },
     trust: { type: 'string', multiple: true, value: 'KEY', default: 'none', description: 'run custom job-kind code from this coordinator (repeatable)' },
+    'no-wasm': { type: 'boolean', default: 'off: WASM kinds run', description: 'decline WASM job kinds too (they run sandboxed, without --trust, unless this is given)' },
     join: { type: 'string', multiple: true, value: 'KEY=TOKEN', default: 'none', description: "a private coordinator's join token (its operator gives it), sent to that coordinator only (repeatable)" },
   },
   notes: [
     'Built-in job kinds run for every coordinator. Custom kinds are code: they run with your user\'s',
     'rights, so only for coordinators you --trust; others are told no, and stop offering them.',
+    'WASM kinds run in a sandbox (no files, network, clock or host calls: docs/SECURITY.md), so they run',
+    'for every coordinator unless --no-wasm.',
     'Tasks run at the lowest OS priority. Ctrl-C hands unfinished tasks back and exits (twice: at once).',
   ].join('\n'),
   async run(v) {
@@ -90,6 +93,7 @@ export const worker: Command = {
       shares,
       only: keys(v.coordinator, 'coordinator'),
       trust: keys(v.trust, 'trust'),
+      wasm: !v['no-wasm'],
       joinTokens,
       ...(data ? { keyPair: loadOrCreateKeyPair(data, 'worker-identity.json'), codeCacheDir: join(data, 'code-cache') } : {}),
       ...(v['idle-only'] ? { idle: { maxLoad: maxLoad / 100, idleAfterMs: idleAfter * 1000 } } : {}),

@@ -106,6 +106,8 @@ export interface KindInfo {
   version: string;
   description: string;
   custom: boolean;
+  /** `wasm` kinds run sandboxed on every volunteer; `js` custom kinds only under --trust. */
+  runtime: 'builtin' | 'js' | 'wasm';
   output: 'json' | 'bytes';
   comparator: string;
   reducer: boolean;

@@ -33,6 +33,7 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: HttpContext, guard
       version: kind.version,
       description: kind.description,
       custom: codeHash !== null,
+      runtime: codeHash === null ? 'builtin' : kind.sandbox?.type === 'wasm' ? 'wasm' : 'js',
       output: kind.output,
       comparator: kind.comparator?.type ?? 'exact',
       reducer: !!kind.reducer,

@@ -86,6 +86,7 @@ export const kindViewSchema = {
     version: { type: 'string' },
     description: { type: 'string' },
     custom: { type: 'boolean' },
+    runtime: { type: 'string', enum: ['builtin', 'js', 'wasm'], description: 'js custom kinds run on volunteers that --trust the coordinator; wasm kinds run sandboxed on every volunteer' },
     output: { type: 'string', enum: ['json', 'bytes'] },
     comparator: { type: 'string' },
     reducer: { type: 'boolean' },

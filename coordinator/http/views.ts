@@ -18,7 +18,7 @@ export function waitingNote(runtime: BatchRuntime | undefined, volunteers: Itera
   const networks = new Set<string>();
   let able = 0;
   for (const v of volunteers) {
-    if (!v.welcomed || !v.canRun(kind.name, kind.version, codeHash !== null)) continue;
+    if (!v.welcomed || !v.canRun(kind.name, kind.version, codeHash !== null, kind.sandbox?.type === 'wasm')) continue;
     able++;
     networks.add(v.network);
   }
