@@ -2,8 +2,8 @@
 // folds the work units' outputs into ising.svg, a plot of the mean |magnetisation| per spin and the
 // energy per spin against temperature, with error bars, the exact infinite-lattice curves (Yang's
 // spontaneous magnetisation, Onsager's energy) and Tc marked. The table behind the plot, one row per
-// temperature with the seeds combined, is inside the SVG as CSV (<metadata id="csv">) and in the
-// summary's file name; every unit's own output is in results.ndjson beside it.
+// temperature with the seeds combined, is inside the SVG as CSV (<metadata id="csv">); every unit's
+// own output is in results.ndjson beside it. (A batch has one artifact: docs/JOB-KINDS.md.)
 // Self-contained (no imports): the manifest's modules travel in the kind's bundle on their own.
 
 const TC = 2 / Math.log(1 + Math.SQRT2);
