@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ISING_TC, onsagerEnergy, yangMagnetisation } from './physics.js';
 import { runWasi } from './wasi.js';
@@ -102,7 +103,8 @@ describe('examples/wasm/ising', () => {
 
 describe('examples/wasm/ising/reduce.mjs', () => {
   it('folds a sweep into an SVG plot whose CSV table has one row per temperature, seeds combined', async () => {
-    const reducer = (await import('../../examples/wasm/ising/reduce.mjs')).default as {
+    // By URL: a plain JS module, as kind authors write them, with no type declarations.
+    const reducer = ((await import(pathToFileURL(join(WASM_DIR, 'ising', 'reduce.mjs')).href)) as { default: unknown }).default as {
       init(params: unknown, total: number): unknown;
       add(acc: unknown, output: unknown, input: unknown, seq: number): unknown;
       finish(acc: unknown): { contentType: string; fileName: string; bytes: Uint8Array; summary: string };
