@@ -4,6 +4,7 @@
  * worker/agent.ts, without Hyperswarm (a browser cannot join it) and for one coordinator.
  */
 import { builtinKinds } from '../jobs/registry.js';
+import { BundleCache } from './code-bundles.js';
 import { type HeldTask, type LinkHost, VolunteerLink } from './link.js';
 import { WorkerPool } from './pool.js';
 import { RateMeter } from './rate-meter.js';
@@ -62,6 +63,8 @@ export class BrowserAgent implements LinkHost {
   #prefetchMs: number;
   /** Tasks between being started and reaching the pool: fetching their input. */
   #fetching = 0;
+  /** WASM kinds' verified code bundles, by hash. */
+  #bundles = new BundleCache();
   /** Smoothed wall time of a task on a core, ms (posting it to the Web Worker included). */
   #recentMs: number | undefined;
   #listeners: (() => void)[] = [];
@@ -144,6 +147,29 @@ export class BrowserAgent implements LinkHost {
     const t = held.task;
     this.current = { batchId: t.batchId ?? '', kind: t.kind ?? '' };
     this.changed();
+    let wasm: { codeHash: Uint8Array; bundle: Uint8Array; memoryMb: number } | undefined;
+    if (t.codeHash && t.codeHash.length > 0) {
+      // Custom code: only a WASM kind's bundle, verified, is ever run here (code-bundles.ts).
+      this.#fetching++;
+      let failed: Error | undefined;
+      try {
+        wasm = { codeHash: t.codeHash, bundle: await this.#bundles.obtain(this.link, t.codeHash), memoryMb: t.memoryMb ?? 0 };
+      } catch (err) {
+        failed = err as Error;
+      } finally {
+        this.#fetching--;
+      }
+      if (failed) {
+        if (this.link.held.get(id) === held) {
+          // A bundle that fails a check is refused for good; one that could not be fetched goes back.
+          if (/^GRID_ERR_/.test(failed.message)) this.link.declineKind(t.kind ?? '', [id], failed.message);
+          else this.link.returnTasks([id], failed.message);
+        }
+        this.changed();
+        this.pump();
+        return;
+      }
+    }
     let input = t.input ?? new Uint8Array(0);
     if (t.inputHash && t.inputHash.length > 0) {
       // Too big for a frame: fetched as a blob (proto/payloads.ts) before it runs.
@@ -171,6 +197,7 @@ export class BrowserAgent implements LinkHost {
       // free the core rather than hold it forever.
       timeoutMs: t.timeoutMs || (t.leaseMs ?? 0) * 3,
       signal: held.controller.signal,
+      ...(wasm && { wasm }),
     });
     if (!(outcome.ok === false && outcome.errorCode === 'aborted')) {
       const ms = performance.now() - started;

@@ -69,6 +69,7 @@ export class VolunteerLink {
   /** From Welcome: what the coordinator accepts in one frame, and in one task's output. */
   #maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
   #maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
+  #codeWaiters = new Map<string, { resolve: (b: swarmgrid.ICodeBundle) => void; reject: (err: Error) => void }[]>();
   #inputs = new InputFetches({
     request: (blobRequest) => this.#channel!.send({ blobRequest }),
     digest: async (bytes) => new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)),
@@ -134,6 +135,8 @@ export class VolunteerLink {
     channel.onFrame((frame) => this.#onFrame(frame));
     channel.onClose((err) => {
       if (this.#channel !== channel) return;
+      for (const waiting of this.#codeWaiters.values()) for (const w of waiting) w.reject(new Error('the connection to the coordinator closed'));
+      this.#codeWaiters.clear();
       this.#channel = null;
       this.#welcomed = false;
       clearInterval(this.#heartbeatTimer);
@@ -147,7 +150,7 @@ export class VolunteerLink {
         threads: this.#host.threads,
         kinds: this.#host.kinds,
         clientVersion: this.#host.version,
-        // Custom kinds would be code from the coordinator; the page runs only its own bundle.
+        // No custom JavaScript: the page runs only its own bundle, and WASM kinds in their sandbox.
         trustsCoordinator: false,
         blobs: true,
       },
@@ -186,6 +189,13 @@ export class VolunteerLink {
         return;
       case 'blobChunk':
         return this.#inputs.onChunk(frame.blobChunk);
+      case 'codeBundle': {
+        const key = hex(frame.codeBundle.codeHash);
+        const waiting = this.#codeWaiters.get(key) ?? [];
+        this.#codeWaiters.delete(key);
+        for (const w of waiting) w.resolve(frame.codeBundle);
+        return;
+      }
       case 'heartbeat':
         return;
       case 'error':
@@ -245,11 +255,33 @@ export class VolunteerLink {
     return this.#inputs.fetch(taskId, hash, size, signal, this.connected);
   }
 
+  /**
+   * A WASM kind's code bundle by hash (CodeRequest → CodeBundle), unchecked: code-bundles.ts
+   * checks it. Rejects when the connection drops first.
+   */
+  requestCode(hash: Uint8Array): Promise<swarmgrid.ICodeBundle> {
+    if (!this.connected) return Promise.reject(new Error('not connected to the coordinator'));
+    const key = hex(hash);
+    return new Promise((resolve, reject) => {
+      const waiting = this.#codeWaiters.get(key);
+      if (waiting) return waiting.push({ resolve, reject });
+      this.#codeWaiters.set(key, [{ resolve, reject }]);
+      this.#channel!.send({ codeRequest: { codeHash: hash } });
+    });
+  }
+
   /** Hands tasks back unrun (a Decline without a kind), e.g. an input the coordinator no longer has. */
   returnTasks(taskIds: number[], reason: string): void {
     for (const id of taskIds) this.held.delete(id);
     if (this.connected) this.#channel!.send({ decline: { taskIds, reason, kind: '' } });
     this.#credited = 0;
+    this.topUpCredit();
+  }
+
+  /** Refuses a kind for good (a code bundle that failed its checks): the coordinator stops offering it. */
+  declineKind(kind: string, taskIds: number[], reason: string): void {
+    for (const id of taskIds) this.held.delete(id);
+    if (this.connected) this.#channel!.send({ decline: { taskIds, reason, kind } });
     this.topUpCredit();
   }
 
@@ -343,4 +375,8 @@ export class VolunteerLink {
     channel?.close();
     this.#host.changed();
   }
+}
+
+function hex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
 }

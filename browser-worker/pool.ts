@@ -16,6 +16,8 @@ export interface RunRequest {
   /** 0 = no limit. */
   timeoutMs: number;
   signal: AbortSignal;
+  /** A WASM kind's task: its verified bundle (the worker compiles it once per hash). */
+  wasm?: { codeHash: Uint8Array; bundle: Uint8Array; memoryMb: number };
 }
 
 interface Slot {
@@ -103,7 +105,8 @@ export class WorkerPool {
       slot.fail = (err) => resolve({ ok: false, errorCode: 'exception', message: err.message, cpuMs: elapsed() });
     });
     let finished = false;
-    const ran = slot.api.run(req.kind, req.input).then((r): RunOutcome => {
+    const call = req.wasm ? slot.api.runWasm(req.kind, req.input, req.wasm.codeHash, req.wasm.bundle, req.wasm.memoryMb) : slot.api.run(req.kind, req.input);
+    const ran = call.then((r): RunOutcome => {
       finished = true;
       return 'errorCode' in r
         ? { ok: false, errorCode: r.errorCode, message: r.message, cpuMs: Math.round(r.cpuMs) }

@@ -6,6 +6,7 @@
 import * as Comlink from 'comlink';
 import { decodeInput, encodeOutput } from '../jobs/codec.js';
 import { getBuiltinKind } from '../jobs/registry.js';
+import { runWasmTask } from '../jobs/wasm-task.js';
 
 /** Errors come back as values, like worker/task-thread.ts: thrown errors lose their fields in transit. */
 export type WorkerResult =
@@ -14,7 +15,8 @@ export type WorkerResult =
 
 const api = {
   run(kindName: string, input: Uint8Array): WorkerResult {
-    // Built-in kinds only: the page never runs code it did not ship with (docs/BROWSER.md).
+    // Built-in kinds here: the page runs no JavaScript it did not ship with (docs/BROWSER.md);
+    // custom code reaches it only as a sandboxed WASM kind (runWasm).
     const kind = getBuiltinKind(kindName);
     if (!kind) return { errorCode: 'unknown_kind', message: `unknown job kind ${kindName}`, cpuMs: 0 };
     let value: unknown;
@@ -31,6 +33,18 @@ const api = {
     } catch (err) {
       return { errorCode: 'exception', message: err instanceof Error ? err.message : String(err), cpuMs: performance.now() - started };
     }
+  },
+
+  /**
+   * A WASM kind's task, with the same jobs/wasm-task.ts and WASI shim as a node worker's thread:
+   * the module is sandboxed (docs/SECURITY.md), so the page runs it as it runs its own kinds.
+   * `bundle` was checked against `codeHash` by the agent.
+   */
+  async runWasm(kindName: string, input: Uint8Array, codeHash: Uint8Array, bundle: Uint8Array, memoryMb: number): Promise<WorkerResult> {
+    const started = performance.now();
+    const outcome = await runWasmTask({ kind: kindName, codeHash, bundle: () => bundle, input, memoryMb });
+    const cpuMs = performance.now() - started;
+    return 'output' in outcome ? { output: outcome.output, cpuMs } : { ...outcome, cpuMs };
   },
 };
 

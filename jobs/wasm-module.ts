@@ -99,7 +99,8 @@ export function capMemory(bytes: Uint8Array, capPages: number): Uint8Array {
 export async function compileChecked(bytes: Uint8Array): Promise<WebAssembly.Module> {
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(bytes);
+    // A view over an ArrayBuffer (never shared): what the module bytes always are here.
+    module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (err) {
     throw new WasmModuleError('module', `the module does not compile: ${(err as Error).message}`);
   }

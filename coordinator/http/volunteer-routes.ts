@@ -160,14 +160,16 @@ export async function registerVolunteerRoutes(app: FastifyInstance, ctx: HttpCon
 
 /**
  * The page may run, fetch and connect to nothing but this coordinator: no third-party script,
- * no eval, no inline script, workers from this origin only. `connect-src 'self'` covers ws: in
+ * no eval, no inline script, workers from this origin only. `'wasm-unsafe-eval'` lets the task
+ * workers compile WASM kinds (sandboxed modules, docs/SECURITY.md) and nothing else. `connect-src 'self'` covers ws: in
  * current browsers; the explicit ws:/wss: of this host is for those that predate CSP level 3.
  */
 export function contentSecurityPolicy(host: string | undefined): string {
   const sameHost = host && /^[A-Za-z0-9.\-:[\]]+$/.test(host) ? ` ws://${host} wss://${host}` : '';
   return [
     "default-src 'self'",
-    "script-src 'self'",
+    // WebAssembly.compile for WASM kinds: compiling a module is all it allows (not eval).
+    "script-src 'self' 'wasm-unsafe-eval'",
     "worker-src 'self'",
     `connect-src 'self'${sameHost}`,
     "style-src 'self'",
