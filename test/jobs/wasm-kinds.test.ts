@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openStore } from '../helpers/sqlite.js';
 import { encodeInput } from '../../jobs/codec.js';
 import { packWasmBundle } from '../../jobs/wasm-bundle.js';
 import { parseWasmManifest } from '../../jobs/wasm-manifest.js';
@@ -16,6 +17,7 @@ import { csvReducer } from '../../jobs/wasm-reduce.js';
 import { canonicalOutput } from '../../jobs/wasm-run.js';
 import { runWasmTask } from '../../jobs/wasm-task.js';
 import { sweepUnits } from '../../jobs/wasm-units.js';
+import { wasmJobKind } from '../../coordinator/wasm-kinds.js';
 import { codeHash } from '../../worker/code-signature.js';
 import { CLI } from '../helpers/grid.js';
 
@@ -159,4 +161,52 @@ describe('units and reduction from the manifest', () => {
     expect(art).toMatchObject({ contentType: 'text/csv', fileName: 'ising.csv' });
     expect(Buffer.from(art.bytes).toString()).toBe('T,seed,m\n1.5,0,0.99\n3.5,1,NaN\n');
   });
+});
+
+describe('JS generator and reducer modules named by the manifest', () => {
+  it('are packed with the module at kind add and run by the coordinator', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'generate.mjs'), 'export default function* generate(params) { for (let i = 1; i <= params.count; i++) yield { n: i * 10 }; }\n');
+    writeFileSync(join(dir, 'reduce.mjs'), [
+      'export default {',
+      '  init: () => ({ total: 0, rows: 0 }),',
+      '  add: (acc, output) => ({ total: acc.total + output.n, rows: acc.rows + 1 }),',
+      "  finish: (acc) => ({ contentType: 'image/svg+xml', fileName: 'plot.svg', bytes: new TextEncoder().encode(`<svg>${acc.total}</svg>`), summary: `${acc.rows} units` }),",
+      '};',
+    ].join('\n'));
+    const manifest = manifestFile(dir, {
+      name: 'floaty', version: '1.0.0', description: 'x',
+      params: [{ name: 'count', type: 'integer', default: 3, description: 'units' }],
+      units: { type: 'module', module: 'generate.mjs' },
+      reduce: { type: 'module', module: 'reduce.mjs' },
+    });
+    const data = tempDir();
+    const r = kindAdd(data, wasmFixture('floaty.wasm'), manifest);
+    expect(r.status).toBe(0);
+    const db = openStore(data);
+    const row = db.prepare('SELECT code FROM kinds WHERE name = ?').get('floaty') as { code: Buffer };
+    db.close();
+    // What the coordinator makes of the stored bundle: the kind's generator and reducer.
+    const kind = await wasmJobKind(row.code, tempDir());
+    expect(kind.sandbox).toEqual({ type: 'wasm', timeoutMs: 0 });
+    const inputs = [...kind.generate!({ count: 3 })];
+    expect(inputs).toEqual([{ n: 10 }, { n: 20 }, { n: 30 }]);
+    let acc = kind.reducer!.init(undefined, 3);
+    inputs.forEach((input, seq) => { acc = kind.reducer!.add(acc, { n: (input as { n: number }).n }, input, seq); });
+    const art = kind.reducer!.finish(acc);
+    expect(art).toMatchObject({ fileName: 'plot.svg', summary: '3 units' });
+    expect(Buffer.from(art.bytes).toString()).toBe('<svg>60</svg>');
+  });
+});
+
+describe.skipIf(spawnSync('clang', ['--version']).status !== 0)('test/fixtures/wasm/build.sh', () => {
+  it('rebuilds the committed fixtures byte for byte', () => {
+    const dir = tempDir();
+    const src = fileURLToPath(new URL('../fixtures/wasm/', import.meta.url));
+    execFileSync('cp', ['-r', src, join(dir, 'wasm')]);
+    execFileSync('sh', [join(dir, 'wasm', 'build.sh')], { stdio: 'ignore' });
+    for (const f of ['floaty', 'openfile', 'clock', 'loop', 'alloc', 'evil-import', 'reactor']) {
+      expect(codeHash(readFileSync(join(dir, 'wasm', `${f}.wasm`))).toString('hex'), f).toBe(codeHash(readFileSync(wasmFixture(`${f}.wasm`))).toString('hex'));
+    }
+  }, 120_000);
 });
