@@ -71,6 +71,21 @@ export function rows(results) {
         `browser/node ${spread(r.ratioEndToEnd, fix)} end to end${kind === 'pi' ? ' (target ≥ 0.8)' : ''}, ${spread(r.ratioCpu, fix)} by kernel-thread CPU per task${r.ratioAllCpu ? `, ${spread(r.ratioAllCpu, fix)} by all threads' CPU per task (browser ${fix(r.browser.allCpuMsPerTask.median)} ms, node ${fix(r.node.allCpuMsPerTask.median)} ms)` : ''}`]);
     }
   }
+  const w = results['wasm-kernel'];
+  if (w?.error) err('7 WASM kernel', w);
+  else if (w) {
+    const r3 = (x) => fix(x, 3);
+    if (w.native) {
+      out.push(['7 WASM kernel', `ising (${w.args}) as WebAssembly in a node worker thread (the grid's WASM runtime) vs the same C by gcc -O2: ${int(w.node.cpuMs.median)} / ${int(w.native.cpuMs.median)} ms CPU, ${w.runs} interleaved runs`,
+        `node WASM / native ${spread(w.nodeOverNative.cpu, r3)} by thread CPU`,
+        `target ≤ 1.3: ${w.nodeOverNative.cpu.median <= 1.3 ? 'met' : 'MISSED'}; wall ${spread(w.nodeOverNative.wall, r3)}`]);
+    }
+    if (w.browser) {
+      out.push(['7 WASM kernel', `the same module in a Chromium Web Worker vs a node worker thread, the same WASI glue in both: ${int(w.browser.cpuMs.median)} / ${int(w.nodeGlue.cpuMs.median)} ms CPU`,
+        `browser / node ${spread(w.browserOverNode.cpu, r3)} (rate) by thread CPU`,
+        `target ≥ 0.8: ${w.browserOverNode.cpu.median >= 0.8 ? 'met' : 'MISSED'}; wall ${spread(w.browserOverNode.wall, r3)}`]);
+    }
+  }
   return out;
 }
 

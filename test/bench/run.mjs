@@ -28,6 +28,8 @@ const SECTIONS = [
   { name: 'bullmq', args: quick ? ['--jobs', '5000', '--runs', '1', '--concurrency', '16'] : ['--jobs', '20000', '--runs', '3', '--concurrency', '1,8,64'] },
   { name: 'memory', args: quick ? ['--units', '10000,100000', '--workers', '10'] : ['--units', '100000,1000000', '--workers', '50'] },
   { name: 'storm', args: quick ? ['--volunteers', '50', '--swarm', '20', '--runs', '1'] : ['--volunteers', '200', '--swarm', '200', '--runs', '3'] },
+  // The Ising kernel native, in a node worker thread and in a Chromium Web Worker (skips what is missing).
+  { name: 'wasm-kernel', args: quick ? ['--runs', '1', '--sweeps', '10000'] : ['--runs', '5'] },
 ];
 
 function setup() {
