@@ -48,6 +48,7 @@ export const kind: Command = {
         throw usageError(`cannot read ${file}: ${(err as Error).message}`);
       }
       if (v.manifest) code = Buffer.from(await wasmBundle(code, v.manifest as string));
+      else if (code.subarray(0, 4).equals(Buffer.from([0, 0x61, 0x73, 0x6d]))) throw usageError(`${file} is a WebAssembly module: give its manifest with --manifest kind.json (docs/JOB-KINDS.md)`);
       const keyPair = loadOrCreateKeyPair(dataDir);
       const { kind: k, hash, replaced } = await registerKind({ store, dataDir: resolve(dataDir), keyPair, code });
       const key = keyPair.publicKey.toString('hex');

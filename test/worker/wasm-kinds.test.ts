@@ -63,6 +63,8 @@ describe('WASM kinds on node volunteers', () => {
     // 2. No --trust: the WASM kind runs, to the same bytes as this process's own run of the module.
     const volunteer = await grid.worker({ threads: 1 });
     const volunteerKey = (await volunteer.waitFor('worker-started')).key as string;
+    const listed = (await api.kinds()).find((k) => k.name === 'floaty');
+    expect(listed).toMatchObject({ custom: true, runtime: 'wasm', generator: true, reducer: true, output: 'json' });
     const done = await api.wait(first.id, undefined, 200);
     expect(done.state).toBe('completed');
     const results: { seq: number; input: unknown; output: unknown }[] = [];
@@ -89,6 +91,7 @@ describe('WASM kinds on node volunteers', () => {
     const untrusted = await volunteer.waitFor('kind-declined');
     expect(untrusted).toMatchObject({ kind: 'collatz' });
     expect(untrusted.reason).toMatch(/^GRID_ERR_UNTRUSTED_CODE: /);
+    expect((await api.kinds()).find((k) => k.name === 'collatz')).toMatchObject({ runtime: 'js' });
     expect(volunteer.events.some((e) => e.event === 'kind-declined' && e.kind === 'floaty')).toBe(false);
 
     // 4. An endless module: stopped by the manifest's 2 s limit, a clean task error each time.
@@ -113,6 +116,8 @@ describe('a tampered WASM bundle', () => {
   const bundle = packWasmBundle({ manifest, module: readFileSync(wasmFixture('floaty.wasm')), scripts: {} });
   const hash = codeHash(bundle);
   let serve: (requested: Uint8Array) => { code: Uint8Array; signature: Uint8Array };
+  const jsCode = readFileSync(COLLATZ);
+  const jsHash = codeHash(jsCode);
   let nextTaskId = 1;
 
   beforeAll(async () => {
@@ -123,7 +128,15 @@ describe('a tampered WASM bundle', () => {
         const taskId = nextTaskId++;
         send({ assign: { tasks: [{ taskId, batchId: 'b', seq: taskId, kind: 'floaty', kindVersion: '1.0.0', codeHash: hash, wasm: true, input: encodeInput({ n: 10 }), leaseMs: 60_000 }] } });
       }
-      if (frame.kind === 'codeRequest') send({ codeBundle: { codeHash: frame.codeRequest.codeHash, kind: 'floaty', kindVersion: '1.0.0', ...serve(frame.codeRequest.codeHash) } });
+      if (frame.kind === 'result' && frame.result.results.some((r) => r.taskId === 3) && nextTaskId === 4) {
+        // A lying coordinator: JavaScript, correctly hashed and signed, sent as a WASM kind.
+        const taskId = nextTaskId++;
+        send({ assign: { tasks: [{ taskId, batchId: 'b', seq: taskId, kind: 'collatz', kindVersion: '1.0.0', codeHash: jsHash, wasm: true, input: encodeInput({ from: 1, to: 100 }), leaseMs: 60_000 }] } });
+      }
+      if (frame.kind === 'codeRequest') {
+        const js = Buffer.from(frame.codeRequest.codeHash).equals(jsHash);
+        send({ codeBundle: { codeHash: frame.codeRequest.codeHash, kind: js ? 'collatz' : 'floaty', kindVersion: '1.0.0', ...(js ? { code: jsCode, signature: signCodeHash(jsHash, fake.keyPair) } : serve(frame.codeRequest.codeHash)) } });
+      }
     };
   }, 120_000);
   afterAll(async () => {
@@ -149,5 +162,11 @@ describe('a tampered WASM bundle', () => {
     const r = result.result.results.find((x) => x.taskId === 3)!;
     expect(r.errorCode).toBe('');
     expect(JSON.parse(Buffer.from(r.output!).toString())).toMatchObject({ n: 10, nan: 'NaN' });
+
+    // JavaScript labelled "wasm": the runtime follows the bundle's bytes, so it is declined unrun.
+    const fourth = await fake.waitFor('decline', (f) => f.decline.taskIds.includes(4));
+    expect(fourth.decline).toMatchObject({ kind: 'collatz' });
+    expect(fourth.decline.reason).toMatch(/^GRID_ERR_UNTRUSTED_CODE: /);
+    expect(fake.frames.some((f) => f.kind === 'result' && f.result.results.some((x) => x.taskId === 4))).toBe(false);
   }, 120_000);
 });
