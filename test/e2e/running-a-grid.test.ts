@@ -75,6 +75,15 @@ describe('busy ports: one coded line with the fix, non-zero exit', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^swarmgrid dht: GRID_ERR_ADDRESS_UNAVAILABLE: DHT \(UDP\) address 192\.0\.2\.77 is not an address of this machine: pick another with --host\n$/);
   });
+
+  it('swarmgrid worker and coordinator --dht-host on an address this machine does not have: GRID_ERR_ADDRESS_UNAVAILABLE naming --dht-host, not a DHT left unbound', async () => {
+    const worker = await cli(['worker', '--grid', grid.grid, '--bootstrap', '127.0.0.1:9', '--dht-host', '192.0.2.77', '--json']);
+    expect(worker.code).toBe(2);
+    expect(worker.stderr).toBe('swarmgrid worker: GRID_ERR_ADDRESS_UNAVAILABLE: DHT (UDP) address 192.0.2.77 is not an address of this machine: pick another with --dht-host\n');
+    const coordinator = await cli(['coordinator', '--data', grid.tempDir('swarmgrid-host-'), '--grid', grid.grid, '--bootstrap', '127.0.0.1:9', '--dht-host', '192.0.2.77', '--http-port', '0']);
+    expect(coordinator.code).toBe(2);
+    expect(coordinator.stderr).toBe('swarmgrid coordinator: GRID_ERR_ADDRESS_UNAVAILABLE: DHT (UDP) address 192.0.2.77 is not an address of this machine: pick another with --dht-host\n');
+  });
 });
 
 describe('a dead --bootstrap or a wrong --grid is said', () => {
