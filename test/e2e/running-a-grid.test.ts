@@ -119,6 +119,17 @@ describe('a dead --bootstrap or a wrong --grid is said', () => {
     await p.stop();
   });
 
+  it('on a terminal, the worker prints both warnings as lines of their own above its status line', async () => {
+    // util-linux `script` runs the worker on a pseudo-terminal; `timeout` ends it (SIGTERM).
+    const command = `timeout -s TERM 15 ${process.execPath} ${CLI} worker --grid ${grid.grid} --bootstrap 127.0.0.1:${deadPort} --threads 1 --coordinator-timeout 3`;
+    const out = await new Promise<string>((resolve) => {
+      execFile('script', ['-qec', command, '/dev/null'], { timeout: 60_000 }, (_err, stdout) => resolve(stdout));
+    });
+    const lines = out.split(/\r|\n/).map((l) => l.replace(/\x1b\[2K/g, '').trim()).filter(Boolean);
+    expect(lines).toContain(`swarmgrid worker: GRID_ERR_DHT_UNREACHABLE: no DHT node answered (bootstrap 127.0.0.1:${deadPort}): check --bootstrap HOST:PORT and that \`swarmgrid dht\` runs there and its UDP port is reachable; retrying in the background`);
+    expect(lines).toContain(`swarmgrid worker: GRID_ERR_NO_COORDINATOR: no coordinator found on grid "${grid.grid}" after 3 s: check --grid (it must be the coordinator's --grid) and --bootstrap (the DHT the coordinator uses); still looking`);
+  });
+
   it('a worker on a grid no coordinator serves logs GRID_ERR_NO_COORDINATOR naming --grid; one on the right grid warns of nothing', async () => {
     const coord = await grid.coordinator();
     const wrong = grid.spawn(['worker', '--grid', `${grid.grid}-typo`, '--bootstrap', grid.bootstrap, '--threads', '1', '--json', '--coordinator-timeout', '3']);
