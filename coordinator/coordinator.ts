@@ -219,6 +219,7 @@ export class Coordinator {
       // On an all-loopback grid (tests, the demo) this node is reachable by definition.
       ...(this.#opts.bootstrap?.every((b) => isLoopback(b.host)) && { firewalled: false }),
     });
+    await this.#swarm.bound;
     // A dead --bootstrap is said (with its code) before `coordinator-ready`, not left silent.
     const bootstrap = this.#opts.bootstrap?.map((b) => `${b.host}:${b.port}`).join(',');
     this.#dhtWatch = watchDht(this.#swarm.dht, {

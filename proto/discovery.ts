@@ -57,6 +57,12 @@ export interface SwarmOptions {
 export interface Swarm {
   swarm: Hyperswarm;
   dht: DHT;
+  /**
+   * Resolves once the DHT node's UDP socket is bound (the next tick); rejects with
+   * GRID_ERR_ADDRESS_UNAVAILABLE (or another coded listen error) when `host` cannot be bound, which
+   * HyperDHT would otherwise keep to itself: the node then runs unbound and finds nobody.
+   */
+  bound: Promise<void>;
   /** Destroys the swarm then the DHT node. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -75,14 +81,21 @@ export function createSwarm(options: SwarmOptions): Swarm {
     ...(options.keyPair && { keyPair: options.keyPair }),
     ...(options.maxPeers !== undefined && { maxPeers: options.maxPeers }),
   });
+  const bound = new Promise<void>((resolve, reject) => {
+    dht.once('listening', () => resolve());
+    dht.fullyBootstrapped().catch((err: unknown) => reject(listenError(err, { what: 'DHT (UDP)', port: 0, host: host ?? '0.0.0.0', portOption: '--dht-host', hostOption: '--dht-host' })));
+  });
+  bound.catch(() => {}); // read by whoever starts the node; unhandled otherwise
   let destroying: Promise<void> | undefined;
   return {
     swarm,
     dht,
+    bound,
     destroy() {
       destroying ??= (async () => {
-        await swarm.destroy();
-        await dht.destroy();
+        await swarm.destroy().catch(() => {});
+        // A node that never bound fails its destroy the same way: nothing is left to release.
+        await dht.destroy().catch(() => {});
       })();
       return destroying;
     },

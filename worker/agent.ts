@@ -235,6 +235,7 @@ export class WorkerAgent implements LinkHost {
       ...(this.#opts.dhtHost && { host: this.#opts.dhtHost }),
       ...(this.#opts.keyPair && { keyPair: this.#opts.keyPair }),
     });
+    await this.#swarm.bound;
     const swarm = this.#swarm.swarm;
     const only = this.#opts.only && this.#opts.only.size > 0 ? this.#opts.only : undefined;
     swarm.on('connection', (conn, info) => {

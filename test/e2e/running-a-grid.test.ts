@@ -75,6 +75,15 @@ describe('busy ports: one coded line with the fix, non-zero exit', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^swarmgrid dht: GRID_ERR_ADDRESS_UNAVAILABLE: DHT \(UDP\) address 192\.0\.2\.77 is not an address of this machine: pick another with --host\n$/);
   });
+
+  it('swarmgrid worker and coordinator --dht-host on an address this machine does not have: GRID_ERR_ADDRESS_UNAVAILABLE naming --dht-host, not a DHT left unbound', async () => {
+    const worker = await cli(['worker', '--grid', grid.grid, '--bootstrap', '127.0.0.1:9', '--dht-host', '192.0.2.77', '--json']);
+    expect(worker.code).toBe(2);
+    expect(worker.stderr).toBe('swarmgrid worker: GRID_ERR_ADDRESS_UNAVAILABLE: DHT (UDP) address 192.0.2.77 is not an address of this machine: pick another with --dht-host\n');
+    const coordinator = await cli(['coordinator', '--data', grid.tempDir('swarmgrid-host-'), '--grid', grid.grid, '--bootstrap', '127.0.0.1:9', '--dht-host', '192.0.2.77', '--http-port', '0']);
+    expect(coordinator.code).toBe(2);
+    expect(coordinator.stderr).toBe('swarmgrid coordinator: GRID_ERR_ADDRESS_UNAVAILABLE: DHT (UDP) address 192.0.2.77 is not an address of this machine: pick another with --dht-host\n');
+  });
 });
 
 describe('a dead --bootstrap or a wrong --grid is said', () => {
@@ -108,6 +117,17 @@ describe('a dead --bootstrap or a wrong --grid is said', () => {
     const none = await p.waitFor('no-coordinator', undefined, 60_000);
     expect(none.code).toBe('GRID_ERR_NO_COORDINATOR');
     await p.stop();
+  });
+
+  it('on a terminal, the worker prints both warnings as lines of their own above its status line', async () => {
+    // util-linux `script` runs the worker on a pseudo-terminal; `timeout` ends it (SIGTERM).
+    const command = `timeout -s TERM 15 ${process.execPath} ${CLI} worker --grid ${grid.grid} --bootstrap 127.0.0.1:${deadPort} --threads 1 --coordinator-timeout 3`;
+    const out = await new Promise<string>((resolve) => {
+      execFile('script', ['-qec', command, '/dev/null'], { timeout: 60_000 }, (_err, stdout) => resolve(stdout));
+    });
+    const lines = out.split(/\r|\n/).map((l) => l.replace(/\x1b\[2K/g, '').trim()).filter(Boolean);
+    expect(lines).toContain(`swarmgrid worker: GRID_ERR_DHT_UNREACHABLE: no DHT node answered (bootstrap 127.0.0.1:${deadPort}): check --bootstrap HOST:PORT and that \`swarmgrid dht\` runs there and its UDP port is reachable; retrying in the background`);
+    expect(lines).toContain(`swarmgrid worker: GRID_ERR_NO_COORDINATOR: no coordinator found on grid "${grid.grid}" after 3 s: check --grid (it must be the coordinator's --grid) and --bootstrap (the DHT the coordinator uses); still looking`);
   });
 
   it('a worker on a grid no coordinator serves logs GRID_ERR_NO_COORDINATOR naming --grid; one on the right grid warns of nothing', async () => {

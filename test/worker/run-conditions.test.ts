@@ -4,7 +4,8 @@
  * `--idle-only` does) and comes back when the condition lifts. The parsing and the power-supply
  * reading are checked directly; the behaviour through real worker processes, whose wall clock is
  * stepped with libfaketime (Debian package `faketime`) and whose power supply is a fake
- * /sys/class/power_supply (the SWARMGRID_POWER_SUPPLY_DIR test hook).
+ * /sys/class/power_supply (the SWARMGRID_POWER_SUPPLY_DIR test hook); how the conditions combine
+ * with --idle-only through the real agent with an injected load source.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -12,6 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GridClient } from '../../coordinator/client/grid-client.js';
+import { startBootstrap } from '../../proto/discovery.js';
+// From the build: the agent starts Piscina threads from its own compiled files.
+import { WorkerAgent } from '../../dist/worker/agent.js';
 import { powerSource } from '../../worker/power.js';
 import { Schedule } from '../../worker/schedule.js';
 import { CLI, TestGrid } from '../helpers/grid.js';
@@ -154,6 +158,47 @@ describe('a worker held back by its conditions, as a process', () => {
     const again = await worker.waitFor('power-battery', (e) => worker.events.indexOf(e) > worker.events.findIndex((x) => x.event === 'power-mains'));
     expect(again.reason).toBe('on battery');
     await worker.waitFor('worker-paused', (e) => e.reason === 'on battery');
+  });
+});
+
+describe('conditions combine', () => {
+  const grid = new TestGrid();
+  afterEach(() => grid.close());
+
+  it('the machine turning idle does not resume a worker on battery; plugged in, it resumes; busy again, it pauses', async () => {
+    const dht = await startBootstrap({ port: 0, host: '127.0.0.1' });
+    const dir = supplies(grid.tempDir('swarmgrid-power-'), { AC: { type: 'Mains', online: '0' }, BAT0: { type: 'Battery', status: 'Discharging' } });
+    let load = 0.9;
+    const events: string[] = [];
+    // The real agent; only the idle monitor's load source is injected (its test hook), as the CPU
+    // load of a shared machine cannot be steered.
+    const agent = new WorkerAgent({
+      threads: 1, grid: grid.grid, bootstrap: [{ host: '127.0.0.1', port: dht.port }], coordinatorTimeoutMs: 0,
+      idle: { maxLoad: 0.5, idleAfterMs: 200, sampleMs: 100, load: { sample: () => load } },
+      notOnBattery: { dir },
+      log: (event) => events.push(event),
+    });
+    const until = async (cond: () => boolean) => {
+      for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
+      return cond();
+    };
+    try {
+      await agent.start();
+      expect(agent.pausedFor).toBe('waiting for the machine to be idle; on battery');
+      load = 0.1;
+      expect(await until(() => events.includes('host-idle'))).toBe(true);
+      expect(agent.paused).toBe(true);
+      expect(agent.pausedFor).toBe('on battery');
+      supplies(dir, { AC: { type: 'Mains', online: '1' }, BAT0: { type: 'Battery', status: 'Charging' } });
+      expect(await until(() => !agent.paused)).toBe(true);
+      expect(events.filter((e) => e === 'worker-resumed')).toHaveLength(1);
+      load = 0.9;
+      expect(await until(() => agent.paused)).toBe(true);
+      expect(agent.pausedFor).toBe('host busy');
+    } finally {
+      await agent.close();
+      await dht.destroy();
+    }
   });
 });
 
