@@ -85,7 +85,7 @@ export const worker: Command = {
     const idleAfter = numberOption(v['idle-after'], 'idle-after', 0, 86_400) ?? 60;
     // Without --idle-only they would do nothing, and the volunteer would believe the machine spared.
     const idleOnlyOpts = ['idle-after', 'max-host-load'].filter((o) => v[o] !== undefined);
-    if (!v['idle-only'] && idleOnlyOpts.length > 0) throw usageError(`${idleOnlyOpts.map((o) => `--${o}`).join(' and ')} apply only with --idle-only: add --idle-only (take tasks only while the machine is otherwise idle)`);
+    if (!v['idle-only'] && idleOnlyOpts.length > 0) throw usageError(`${idleOnlyOpts.map((o) => `--${o}`).join(' and ')} ${idleOnlyOpts.length > 1 ? 'apply' : 'applies'} only with --idle-only: add --idle-only (take tasks only while the machine is otherwise idle)`);
     const maxMemoryMb = intOption(v['max-memory'], 'max-memory', 64) ?? defaultMaxMemoryMb();
     const schedule = v.schedule ? Schedule.parse(v.schedule as string[]) : undefined;
     // Test hook (docs/WORKER.md): a fake power-supply directory instead of /sys/class/power_supply.

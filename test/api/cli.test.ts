@@ -33,7 +33,7 @@ interface Run { code: number; stdout: string; stderr: string }
 function cli(args: string[], env: Record<string, string> = {}, command = process.execPath, pre: string[] = [CLI]): Promise<Run> {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SWARMGRID_')));
   return new Promise((resolve) => {
-    execFile(command, [...pre, ...args], { env: { ...clean, ...env }, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(command, [...pre, ...args], { env: { ...clean, ...env }, timeout: 150_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
   });
@@ -195,7 +195,7 @@ describe('following a batch: swarmgrid wait, and Ctrl-C of submit --wait (issue 
     expect(run.stderr).toBe(`swarmgrid submit: stopped following batch ${id}, which goes on running; follow it again with: swarmgrid wait ${id} --out ${join(dir, 'long-out')}\n`);
     expect((await clientOf(coord).status(id)).state).toBe('running');
     await clientOf(coord).cancel(id);
-  });
+  }, 180_000);
 
   it('Ctrl-C before the coordinator answered: the Idempotency-Key that gets the batch back', async () => {
     // A coordinator that takes the request and never answers.
@@ -218,7 +218,7 @@ describe('following a batch: swarmgrid wait, and Ctrl-C of submit --wait (issue 
       for (const s of sockets) s.destroy();
       silent.close();
     }
-  });
+  }, 180_000);
 
   it('swarmgrid wait ID --out DIR: the final line once, the summary, the artifact and results; by a shortened id too', async () => {
     const { id } = await clientOf(coord).submit({ kind: 'pi', params: { workUnits: 5, samplesPerUnit: 1000 }, policy: rep1 });
@@ -235,7 +235,7 @@ describe('following a batch: swarmgrid wait, and Ctrl-C of submit --wait (issue 
     expect(lines.slice(2)).toEqual([`artifact written to ${join(out, 'pi.json')}`, `5 results written to ${join(out, 'results.ndjson')}`]);
     const failed = await cli(['wait', '0000000000000000'], env());
     expect(failed).toMatchObject({ code: 2, stderr: 'swarmgrid wait: GRID_ERR_BATCH_NOT_FOUND: batch 0000000000000000 not found\n' });
-  });
+  }, 180_000);
 });
 
 describe('shortened batch ids (issue 14, item 4)', () => {
@@ -273,7 +273,7 @@ describe('shortened batch ids (issue 14, item 4)', () => {
     const short = await cli(['status', id.slice(0, 5)], env());
     expect(short).toMatchObject({ code: 2, stderr: `swarmgrid status: GRID_ERR_BATCH_ID_TOO_SHORT: no batch has the id ${id.slice(0, 5)}; a batch id may be shortened to its first 6 hex digits or more, not fewer\n` });
     expect((await cli(['status', 'ffffffffff'], env())).stderr).toMatch(/GRID_ERR_BATCH_NOT_FOUND: batch ffffffffff not found/);
-  });
+  }, 180_000);
 
   it('cancelling by prefix: the owner checked is that of the batch the prefix names', async () => {
     const { id } = await clientOf(coord).submit({ kind: 'pi', params: { workUnits: 4, samplesPerUnit: 100_000_000 }, policy: { ...rep1, timeout: 600 } });
@@ -284,7 +284,7 @@ describe('shortened batch ids (issue 14, item 4)', () => {
     const done = await cli(['cancel', id.slice(0, 8)], env());
     expect(done.code).toBe(0);
     expect(done.stdout).toMatch(new RegExp(`^${id} cancelled `));
-  });
+  }, 180_000);
 });
 
 describe('swarmgrid submit --dry-run (issue 14, item 1)', () => {
@@ -312,7 +312,7 @@ describe('swarmgrid submit --dry-run (issue 14, item 1)', () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/GRID_ERR_INVALID_PARAMS: invalid params for pi: unknown param samplesPerUnits; did you mean samplesPerUnit\?/);
     expect((await cli(['submit', spec, '--dry-run', '--wait'], env())).stderr).toMatch(/GRID_ERR_INVALID_OPTION: --dry-run submits nothing/);
-  });
+  }, 180_000);
 });
 
 describe('piped into a reader that stops early (| head)', () => {
