@@ -37,7 +37,7 @@ function manifestFile(dir: string, manifest: unknown, name = 'kind.json'): strin
 }
 
 function kindAdd(dataDir: string, module: string, manifest: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, 'kind', 'add', module, '--manifest', manifest, '--data', dataDir, '--json'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [CLI, 'kind', 'add', module, '--manifest', manifest, '--data', dataDir, '--init', '--json'], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
