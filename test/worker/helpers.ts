@@ -10,7 +10,7 @@ export const COLLATZ = fileURLToPath(new URL('../../examples/collatz-kind.mjs', 
 
 /** `swarmgrid kind add FILE --data DIR --json`: the stored kind's name, version and hash. */
 export function addKind(dataDir: string, file: string): { kind: string; version: string; hash: string; coordinator: string } {
-  return JSON.parse(execFileSync(process.execPath, [CLI, 'kind', 'add', file, '--data', dataDir, '--json'], { encoding: 'utf8' })) as ReturnType<typeof addKind>;
+  return JSON.parse(execFileSync(process.execPath, [CLI, 'kind', 'add', file, '--data', dataDir, '--init', '--json'], { encoding: 'utf8' })) as ReturnType<typeof addKind>;
 }
 
 export function client(c: CoordinatorProcess): GridClient {
