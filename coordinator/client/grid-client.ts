@@ -19,7 +19,20 @@ export const FINAL_STATES: ReadonlySet<string> = FINAL_BATCH_STATES;
 /** The environment's variables in Node; none in a browser. */
 const env: Record<string, string | undefined> = globalThis.process?.env ?? {};
 
-const randomUUID = (): string => globalThis.crypto.randomUUID();
+/**
+ * A random (v4) UUID, for Idempotency-Keys. A browser offers crypto.randomUUID only to secure
+ * contexts (https, localhost), and a coordinator is often plain http on a LAN address;
+ * getRandomValues is offered everywhere.
+ */
+function randomUUID(): string {
+  const crypto = globalThis.crypto;
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const hex = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /** NDJSON uploads go out in pieces of about this many bytes, not one write per line. */
 const UPLOAD_CHUNK = 64 * 1024;

@@ -126,6 +126,30 @@ export type Parts = [Coordinator, WorkerAgent, BatchStatus, typeof startBootstra
     expect(result.stdout).toBe('');
   }, 150_000);
 
+  it('makes its Idempotency-Keys without crypto.randomUUID, which browsers offer only to https pages', async () => {
+    // A real HTTP server in the child records the keys; randomUUID is taken away before the client loads.
+    writeFileSync(join(project, 'keys.mjs'), `
+import { createServer } from 'node:http';
+Object.defineProperty(globalThis.crypto, 'randomUUID', { value: undefined });
+const keys = [];
+const server = createServer((req, res) => {
+  keys.push(req.headers['idempotency-key']);
+  req.resume().on('end', () => res.writeHead(201, { 'content-type': 'application/json' }).end('{"id":"b1","total":1,"state":"running"}'));
+}).listen(0, '127.0.0.1');
+await new Promise((r) => server.once('listening', r));
+const { GridClient } = await import('swarmgrid/client');
+const grid = new GridClient({ url: 'http://127.0.0.1:' + server.address().port });
+for (let i = 0; i < 2; i++) await grid.submit({ kind: 'echo', inputs: [1] });
+server.close();
+console.log(JSON.stringify(keys));
+`);
+    const { stdout } = await run(process.execPath, [join(project, 'keys.mjs')], { cwd: project, timeout: 60_000 });
+    const keys = JSON.parse(stdout) as string[];
+    expect(keys).toHaveLength(2);
+    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(keys[0]).not.toBe(keys[1]);
+  });
+
   it('bundles for the browser with no Node built-ins', async () => {
     writeFileSync(join(project, 'page.js'), "import { GridClient } from 'swarmgrid/client';\nwindow.grid = new GridClient({ url: location.origin });\n");
     const result = await build({
