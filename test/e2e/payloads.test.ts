@@ -73,7 +73,9 @@ describe('payloads against the frame cap', () => {
   it('results piled up while the coordinator was frozen (kill -STOP) are resent in frames under the cap after -CONT, and the batch completes', async () => {
     grid = await new TestGrid().start();
     const coord = await grid.coordinator();
-    const worker = await grid.worker({ threads: 4 });
+    // Task threads at normal priority: "idle" below means done computing, not starved of CPU
+    // on a busy machine (at nice 19, under load, a 2 s pause came early and nothing was resent).
+    const worker = await grid.worker({ threads: 4, env: { SWARMGRID_THREAD_NICE: '0' } });
     const workerKey = (await worker.waitFor('worker-started')).key as string;
     const client = new GridClient({ url: coord.url, token: coord.token, timeoutMs: 120_000 });
     // 8 tiles of 1024 × 1024 (2 MiB of iteration counts each) deep in the set, so every tile

@@ -10,6 +10,12 @@ import { volunteerKey } from '../../coordinator/websocket-channel.js';
 import { hasChromium, launchChromium } from '../browser/chromium.js';
 import { browserHello, type LocalCoordinator, openVolunteer, request, startCoordinator, type Volunteer, volunteerId } from './helpers.js';
 
+/** What the private-grid check reads of the volunteer page's DOM. */
+interface PageDocument {
+  body: { dataset: Record<string, string | undefined> };
+  querySelector(selector: string): { textContent: string | null } | null;
+}
+
 const ALLOWED = 'https://volunteer.example.org';
 
 const open: Volunteer[] = [];
@@ -137,9 +143,13 @@ describe.skipIf(!hasChromium)('the volunteer page on a --private coordinator', (
       const outsider = await without.newPage();
       await outsider.goto(`${grid.url}/`);
       // Offline with the reason; it retries with backoff (showing "connecting" in between).
-      // (Source text: it runs in the page, whose DOM types the tests' Node configuration lacks.)
-      await outsider.waitForFunction(`document.body.dataset.connection === 'offline'
-        && (document.querySelector('#subline')?.textContent ?? '').includes('GRID_ERR_UNAUTHORIZED')`, undefined, { timeout: 20_000 });
+      // A function, not source text: the page's CSP forbids eval. It runs in the page, whose DOM
+      // types the tests' Node configuration lacks: PageDocument says what it reads.
+      await outsider.waitForFunction(() => {
+        const { document } = globalThis as unknown as { document: PageDocument };
+        return document.body.dataset.connection === 'offline'
+          && (document.querySelector('#subline')?.textContent ?? '').includes('GRID_ERR_UNAUTHORIZED');
+      }, undefined, { timeout: 20_000 });
       // Only the page with the join key became a worker.
       expect(grid.coordinator.store.listWorkers()).toHaveLength(1);
     } finally {

@@ -7,58 +7,54 @@
  * `out_of_memory` task error and the worker, and its other tasks, carry on. Likewise at the
  * worker's --max-memory ceiling: the task process holding the memory is stopped, not its neighbours.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CoordinatorProcess, type GridProcess, TestGrid } from '../helpers/grid.js';
-import { addKind, fixture, runBatch, tasks } from './helpers.js';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { customKindGrid } from '../helpers/custom-kind-grid.js';
+import { runBatch, tasks } from './helpers.js';
 
 describe('a task that blows its heap', () => {
-  const grid = new TestGrid();
-  let coord: CoordinatorProcess;
-  let worker: GridProcess;
-
-  beforeAll(async () => {
-    await grid.start();
-    coord = await grid.coordinator();
-    addKind(coord.dataDir, fixture('hog-kind.mjs'));
-    // Two threads: the other tasks run beside the one that blows up.
-    worker = await grid.worker({ threads: 2, args: ['--trust', coord.key, '--max-memory', '600'] });
-    await coord.waitFor('worker-joined');
-  });
-  afterAll(() => grid.close());
+  // Two threads: the other tasks run beside the one that blows up.
+  const g = customKindGrid({ kinds: ['hog-kind.mjs'], threads: 2, workerArgs: ['--max-memory', '600'] });
 
   it('ends as out_of_memory for that task only; the worker process and its other tasks survive', async () => {
-    const status = await runBatch(coord, {
+    const status = await runBatch(g.coord, {
       kind: 'hog',
       params: { units: 8, hogSeqs: '', pushSeqs: '3' },
       policy: { replication: 1, quorum: 1, maxErrors: 1, memoryMb: 128, timeout: 120 },
     }, 120_000);
-    expect(worker.running, `worker exited ${worker.proc.exitCode ?? worker.proc.signalCode}: ${worker.stderr.join('').slice(-300)}`).toBe(true);
+    expect(g.worker.running, `worker exited ${g.worker.proc.exitCode ?? g.worker.proc.signalCode}: ${g.worker.stderr.join('').slice(-300)}`).toBe(true);
     expect(status.counts).toMatchObject({ validated: 7, failed: 1 });
-    const all = tasks(coord, status.id);
+    const all = tasks(g.coord, status.id);
     const blown = all.filter((t) => t.seq === 3);
     expect(blown.map((t) => t.error)).toEqual(['out_of_memory']);
     expect(all.filter((t) => t.seq !== 3).every((t) => t.state === 'valid')).toBe(true);
-    const failed = await worker.waitFor('task-failed', (e) => e.task === blown[0]!.id);
+    const failed = await g.worker.waitFor('task-failed', (e) => e.task === blown[0]!.id);
     expect(failed.message).toMatch(/heap out of memory at its limit of 128 MB/);
     // The same worker still serves: built-in kinds on its threads, custom ones in fresh processes.
-    const again = await runBatch(coord, { kind: 'hog', params: { units: 2, hogSeqs: '' }, policy: { replication: 1, quorum: 1 } });
+    const again = await runBatch(g.coord, { kind: 'hog', params: { units: 2, hogSeqs: '' }, policy: { replication: 1, quorum: 1 } });
     expect(again.state).toBe('completed');
-    const pi = await runBatch(coord, { kind: 'pi', params: { workUnits: 2, samplesPerUnit: 1000, seed: 9 }, policy: { replication: 1, quorum: 1 } });
+    const pi = await runBatch(g.coord, { kind: 'pi', params: { workUnits: 2, samplesPerUnit: 1000, seed: 9 }, policy: { replication: 1, quorum: 1 } });
     expect(pi.state).toBe('completed');
-    expect(worker.events.filter((e) => e.event === 'worker-started')).toHaveLength(1);
+    expect(g.worker.events.filter((e) => e.event === 'worker-started')).toHaveLength(1);
   }, 180_000);
 
   it('at the --max-memory ceiling, stops only the task process holding the memory, not its neighbour', async () => {
-    // seq 0 fills ArrayBuffers (outside any heap limit) in its process; seq 1 computes for 60 s beside it.
-    const status = await runBatch(coord, {
+    // seq 0 fills ArrayBuffers (outside any heap limit) in its process; seq 1 computes beside
+    // it until that process has ended, and 2 s more (at most 120 s).
+    const mark = join(g.grid.tempDir('swarmgrid-hog-'), 'pid');
+    const status = await runBatch(g.coord, {
       kind: 'hog',
-      params: { units: 2, hogSeqs: '', bufSeqs: '0', busySeqs: '1', busyMs: 60_000 },
-      policy: { replication: 1, quorum: 1, maxErrors: 1, memoryMb: 64, timeout: 120 },
-    }, 150_000);
-    expect(worker.running).toBe(true);
-    const all = tasks(coord, status.id);
+      params: { units: 2, hogSeqs: '', bufSeqs: '0', busySeqs: '1', busyMs: 120_000, mark },
+      policy: { replication: 1, quorum: 1, maxErrors: 1, memoryMb: 64, timeout: 150 },
+    }, 170_000);
+    expect(g.worker.running).toBe(true);
+    const all = tasks(g.coord, status.id);
     expect(all.filter((t) => t.seq === 0).map((t) => t.error)).toEqual(['out_of_memory']);
     expect(all.filter((t) => t.seq === 1).map((t) => [t.state, t.error])).toEqual([['valid', null]]);
+    // The neighbour was running when the hog was stopped: out before, back after.
+    const [hog, busy] = [all.find((t) => t.seq === 0)!, all.find((t) => t.seq === 1)!];
+    expect(busy.issued_at).toBeLessThanOrEqual(hog.finished_at!);
+    expect(busy.finished_at!).toBeGreaterThanOrEqual(hog.finished_at!);
     expect(status.counts).toMatchObject({ validated: 1, failed: 1 });
   }, 180_000);
 });

@@ -8,10 +8,10 @@
  */
 import { mkdirSync, readFileSync, rmdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defaultMaxMemoryMb } from '../../worker/memory-ceiling.js';
-import { type CoordinatorProcess, type GridProcess, TestGrid } from '../helpers/grid.js';
-import { addKind, fixture, runBatch, tasks } from './helpers.js';
+import { customKindGrid } from '../helpers/custom-kind-grid.js';
+import { fixture, runBatch, tasks } from './helpers.js';
 
 const MiB = 2 ** 20;
 
@@ -69,53 +69,45 @@ if ('skip' in cgroup) console.warn(`skipping the worker-in-a-cgroup test: ${cgro
 
 describe.skipIf('skip' in cgroup)('a worker in a 600 MiB memory cgroup, default options', () => {
   const dir = 'dir' in cgroup ? cgroup.dir : '';
-  const grid = new TestGrid();
-  let coord: CoordinatorProcess;
-  let worker: GridProcess;
-
-  beforeAll(async () => {
-    await grid.start();
-    coord = await grid.coordinator();
-    addKind(coord.dataDir, fixture('hog-kind.mjs'));
+  const g = customKindGrid({
+    kinds: ['hog-kind.mjs'],
+    threads: 1,
     // No --max-memory: the default is what is under test.
-    worker = grid.spawn(['worker', '--grid', grid.grid, '--bootstrap', grid.bootstrap, '--threads', '1', '--json', '--trust', coord.key],
-      { SWARMGRID_TEST_CGROUP: dir }, fixture('in-cgroup.mjs'));
-    await worker.waitFor('worker-started');
-    await coord.waitFor('worker-joined');
-  });
-  afterAll(async () => {
-    await grid.close();
+    spawnWorker: (grid, coord, env) => grid.spawn(['worker', '--grid', grid.grid, '--bootstrap', grid.bootstrap, '--threads', '1', '--json', '--trust', coord.key],
+      { ...env, SWARMGRID_TEST_CGROUP: dir }, fixture('in-cgroup.mjs')),
     // The worker's task processes end within a second of it (their watchdog): until then the
     // cgroup is busy.
-    for (let i = 0; ; i++) {
-      try {
-        rmdirSync(dir);
-        break;
-      } catch (err) {
-        if (i >= 50) {
-          console.warn(`cgroup ${dir} left behind: ${(err as Error).message}`);
+    afterClose: async () => {
+      for (let i = 0; ; i++) {
+        try {
+          rmdirSync(dir);
           break;
+        } catch (err) {
+          if (i >= 50) {
+            console.warn(`cgroup ${dir} left behind: ${(err as Error).message}`);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 200));
         }
-        await new Promise((r) => setTimeout(r, 200));
       }
-    }
+    },
   });
 
   it('takes half of the cgroup limit as its ceiling, not half of the host RAM', async () => {
-    expect((await worker.waitFor('worker-started')).maxMemoryMb).toBe(300);
+    expect((await g.worker.waitFor('worker-started')).maxMemoryMb).toBe(300);
   });
 
   it('stops a task that fills memory with out_of_memory before the kernel kills the worker', async () => {
-    const status = await runBatch(coord, {
+    const status = await runBatch(g.coord, {
       kind: 'hog',
       params: { units: 3, hogSeqs: '', bufSeqs: '0' },
       policy: { replication: 1, quorum: 1, maxErrors: 1, memoryMb: 64, timeout: 120 },
     }, 150_000);
-    expect(worker.running, `worker exited ${worker.proc.exitCode ?? worker.proc.signalCode}`).toBe(true);
+    expect(g.worker.running, `worker exited ${g.worker.proc.exitCode ?? g.worker.proc.signalCode}`).toBe(true);
     expect(status.counts).toMatchObject({ validated: 2, failed: 1 });
-    const buf = tasks(coord, status.id).find((t) => t.seq === 0)!;
+    const buf = tasks(g.coord, status.id).find((t) => t.seq === 0)!;
     expect(buf.error).toBe('out_of_memory');
-    expect((await worker.waitFor('task-failed', (e) => e.task === buf.id)).message).toMatch(/memory ceiling of 300 MB/);
+    expect((await g.worker.waitFor('task-failed', (e) => e.task === buf.id)).message).toMatch(/memory ceiling of 300 MB/);
     // Filling memory at nice 19 is slow on a busy machine: room for it.
   }, 180_000);
 });
