@@ -4,23 +4,21 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { encodeInput } from '../jobs/codec.js';
-import { checkParamNames } from '../jobs/validate.js';
-import type { Artifact, JobKind, Json } from '../jobs/types.js';
+import type { Artifact, Json } from '../jobs/types.js';
 import { reduceBatch } from './assimilator.js';
 import { type BatchPreview, previewBatch } from './batch-preview.js';
-import { chunksOf, type InputChunk, type InputSource, unitLabel } from './batch-inputs.js';
+import type { InputChunk, InputSource } from './batch-inputs.js';
 import type { BatchRuntime } from './batch-runtime.js';
 import { CoordinatorErrors } from './errors.js';
 import type { KindCatalog } from './kind-catalog.js';
-import { resolvePolicy, type ResolvedPolicy } from './policy.js';
+import { type ResolvedPolicy, storedPolicy } from './policy.js';
+import { checkedInput, checkSubmission, INGEST_CHUNK } from './submission-check.js';
 import { RateMeter } from './rate-meter.js';
 import type { Scheduler } from './scheduler.js';
 import { isFinalBatchState } from './states.js';
 import { isStorageFault } from './storage-errors.js';
 import type { BatchRow, Store } from './store.js';
 import { agreeFor } from './validator.js';
-import { GridError } from '../proto/errors.js';
 import { IdempotencyKeys, type IdempotentRequest } from './idempotency.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../proto/payloads.js';
 
@@ -55,7 +53,6 @@ export interface Submitted {
 
 export type BatchListener = (batch: BatchRow) => void;
 
-const INGEST_CHUNK = 5000;
 
 export class BatchManager {
   #store: Store;
@@ -132,22 +129,8 @@ export class BatchManager {
     // A disk that refuses writes: refused before anything is taken in (507 GRID_ERR_STORAGE_FULL).
     if (this.#store.storageFault) throw this.#store.storageFault;
     // resolve, not get: a custom kind added with `swarmgrid kind add` since start is picked up here.
-    const entry = await this.#catalog.resolve(sub.kind);
-    if (!entry) throw CoordinatorErrors.UNKNOWN_KIND(sub.kind);
+    const { entry, policy, chunks } = await checkSubmission(this.#catalog, sub);
     const { kind } = entry;
-    const policy = resolvePolicy(sub.policy);
-    try {
-      checkParamNames(kind.params, sub.params);
-    } catch (err) {
-      throw CoordinatorErrors.INVALID_PARAMS(kind.name, (err as Error).message);
-    }
-    let chunks: AsyncIterable<InputChunk>;
-    if (sub.inputChunks) chunks = sub.inputChunks;
-    else if (sub.inputs) chunks = chunksOf(sub.inputs, INGEST_CHUNK);
-    else if (kind.generate) {
-      chunks = chunksOf(generated(kind, sub.params ?? {}), INGEST_CHUNK);
-    } else throw CoordinatorErrors.BAD_REQUEST(`job kind ${kind.name} has no generator: send inputs`);
-
     this.#store.insertBatch({
       id, kind: kind.name, kind_version: kind.version, code_hash: entry.codeHash,
       params: sub.params === undefined ? null : JSON.stringify(sub.params),
@@ -171,17 +154,8 @@ export class BatchManager {
       };
       for await (const chunk of chunks) {
         for (let i = 0; i < chunk.values.length; i++) {
-          let input: unknown;
-          try {
-            input = kind.validateInput(chunk.values[i]);
-            const bytes = encodeInput(input);
-            // What no worker could be sent is refused here, before anything is dispatched.
-            if (bytes.byteLength > this.#maxPayloadBytes) throw CoordinatorErrors.PAYLOAD_TOO_LARGE(unitLabel(seq, chunk, i), bytes.byteLength, this.#maxPayloadBytes);
-            encoded.push(bytes);
-          } catch (err) {
-            if (err instanceof GridError) throw err;
-            throw CoordinatorErrors.INVALID_INPUT(unitLabel(seq, chunk, i), (err as Error).message);
-          }
+          // What no worker could be sent is refused here, before anything is dispatched.
+          encoded.push(checkedInput(kind, chunk, i, seq, this.#maxPayloadBytes).bytes);
           seq++;
           if (encoded.length >= INGEST_CHUNK) await store();
         }
@@ -361,7 +335,7 @@ export class BatchManager {
         continue;
       }
       if (row.error?.startsWith(STALLED)) this.#store.setBatchError(row.id, null);
-      const runtime = this.#runtime(row.id, row.kind, JSON.parse(row.policy) as ResolvedPolicy, 'running', row.created_at);
+      const runtime = this.#runtime(row.id, row.kind, storedPolicy(row.policy), 'running', row.created_at);
       runtime.total = row.total;
       runtime.validated = row.validated;
       runtime.failed = row.failed;
@@ -374,16 +348,3 @@ export class BatchManager {
 /** The error text of a running batch that is not being scheduled. */
 export const STALLED = 'stalled: ';
 
-/**
- * A kind's generator over batch params. Generators check their params when first iterated, not
- * when called, so their errors surface inside the ingest loop: they are still the caller's bad
- * params (400), not an internal error.
- */
-function* generated(kind: JobKind, params: Json): Iterable<unknown> {
-  try {
-    yield* kind.generate!(params);
-  } catch (err) {
-    if (err instanceof GridError) throw err;
-    throw CoordinatorErrors.INVALID_PARAMS(kind.name, (err as Error).message);
-  }
-}

@@ -64,6 +64,18 @@ function num(value: unknown, name: string, min: number, max: number): number {
   return value;
 }
 
+/**
+ * A policy as a batch row stores it (`batches.policy`, JSON), with every field the row lacks filled
+ * in as resolvePolicy fills an absent one: rows are resolved when submitted, but a row stored by an
+ * older version lacks the fields added since, and the status schema requires each of them.
+ */
+export function storedPolicy(text: string): ResolvedPolicy {
+  const stored = JSON.parse(text) as Partial<ResolvedPolicy>;
+  const quorum = stored.quorum ?? kDefaultPolicy.quorum;
+  const replication = stored.replication ?? Math.max(kDefaultPolicy.replication, quorum);
+  return { ...kDefaultPolicy, quorum, replication, maxTasks: replication + 3, ...stored };
+}
+
 /** Fills defaults and checks every field; the error names the bad field. */
 export function resolvePolicy(input: unknown): ResolvedPolicy {
   if (input === undefined || input === null) input = {};

@@ -3,7 +3,8 @@ import type { BatchRuntime } from '../batch-runtime.js';
 import type { BatchRow, WorkerRow } from '../store.js';
 import type { WorkerHandle } from '../worker-handle.js';
 import { groupVotes } from '../validator.js';
-import type { BatchView, PolicyView, WorkerView } from './shapes.js';
+import { storedPolicy } from '../policy.js';
+import type { BatchView, WorkerView } from './shapes.js';
 
 /** A connected volunteer, as the waiting note sees it. */
 type Volunteer = WorkerHandle & {
@@ -126,7 +127,7 @@ export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, note
     tasksIssued: row.tasks_issued,
     ratePerSecond: Number(rate.toFixed(3)),
     etaSeconds: row.state === 'running' && rate > 0 ? Math.round(pending / rate) : null,
-    policy: JSON.parse(row.policy) as PolicyView,
+    policy: storedPolicy(row.policy),
     params: row.params === null ? null : (JSON.parse(row.params) as Record<string, unknown>),
     owner: row.owner,
     createdAt: new Date(row.created_at).toISOString(),

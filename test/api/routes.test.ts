@@ -139,10 +139,11 @@ describe('cancelling', () => {
     expect(res.json).toMatchObject({ id, state: 'cancelled', counts: { pending: 0, validated: 0 } });
     expect(res.json.counts.cancelled).toBe(40);
 
-    // Had the workers not dropped them, the next batch would wait ~5 s behind two long units per thread.
+    // Had the workers not dropped them, the next batch would wait ≥ 5 s behind two long units per
+    // thread (longer on a loaded machine, where the units slow down too); dropped, it takes well under.
     const next = await client.submit({ kind: 'echo', inputs: [{ a: 1 }, { a: 2 }, { a: 3 }, { a: 4 }], policy: rep1 });
     expect((await client.wait(next.id, undefined, 50)).state).toBe('completed');
-    expect(Date.now() - cancelledAt).toBeLessThan(2000);
+    expect(Date.now() - cancelledAt).toBeLessThan(4000);
 
     withDb(coord, (db) => {
       const tasks = db.prepare(`SELECT t.state, count(*) AS n FROM tasks t JOIN work_units w ON w.id = t.wu_id WHERE w.batch_id = ? GROUP BY t.state`).all(id) as { state: string; n: number }[];

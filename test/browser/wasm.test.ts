@@ -4,26 +4,15 @@
  * volunteer page, every work unit replicated on both and compared by digest (exact comparator):
  * byte-identical outputs, under the page's CSP ('wasm-unsafe-eval' and nothing more).
  */
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { GridClient } from '../../coordinator/client/grid-client.js';
 import { volunteerKey } from '../../coordinator/websocket-channel.js';
-import { CLI, type CoordinatorProcess, TestGrid } from '../helpers/grid.js';
+import { type CoordinatorProcess, TestGrid } from '../helpers/grid.js';
 import { batchTasks, hasChromium, INSTALL_HINT, launchChromium, openVolunteer, workUnitStates } from './chromium.js';
+import { addWasmKind } from '../helpers/wasm-kinds.js';
 
 if (!hasChromium) console.warn(INSTALL_HINT);
-
-const wasmFixture = (name: string) => fileURLToPath(new URL(`../fixtures/wasm/${name}`, import.meta.url));
-
-function addWasmKind(dataDir: string, module: string, manifest: object): void {
-  const path = join(dataDir, `${(manifest as { name: string }).name}.json`);
-  writeFileSync(path, JSON.stringify(manifest));
-  execFileSync(process.execPath, [CLI, 'kind', 'add', wasmFixture(module), '--manifest', path, '--data', dataDir, '--json'], { encoding: 'utf8' });
-}
 
 describe.skipIf(!hasChromium)('WASM kinds in Chromium', () => {
   let browser: Browser;

@@ -20,8 +20,8 @@ import { sweepUnits } from '../../jobs/wasm-units.js';
 import { wasmJobKind } from '../../coordinator/wasm-kinds.js';
 import { codeHash } from '../../proto/code-signature.js';
 import { CLI } from '../helpers/grid.js';
+import { wasmFixture } from '../helpers/wasm-kinds.js';
 
-const wasmFixture = (name: string) => fileURLToPath(new URL(`../fixtures/wasm/${name}`, import.meta.url));
 const dirs: string[] = [];
 const tempDir = () => {
   const d = mkdtempSync(join(tmpdir(), 'swarmgrid-wasm-'));

@@ -42,7 +42,7 @@ describe('swarmgrid kind', () => {
     expect(added).toMatchObject({ kind: 'collatz', version: '1.0.0', replaced: null });
     expect(added.hash).toMatch(/^[0-9a-f]{64}$/);
     const listed = run('kind', 'list', '--data', dir);
-    expect(listed.stdout).toContain(`collatz@1.0.0 sha256:${added.hash}`);
+    expect(listed.stdout).toContain(`collatz@1.0.0 (js) sha256:${added.hash}`);
   });
 
   it('refuses a module that breaks the contract, naming what is wrong', () => {

@@ -5,21 +5,17 @@
  * manifest and the worker keeps serving; a volunteer with --no-wasm declines WASM kinds; and a
  * tampered WASM bundle is refused by a volunteer, trust or not.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeInput } from '../../jobs/codec.js';
 import { packWasmBundle } from '../../jobs/wasm-bundle.js';
 import { parseWasmManifest } from '../../jobs/wasm-manifest.js';
 import { runWasmTask } from '../../jobs/wasm-task.js';
 import { codeHash, signCodeHash } from '../../proto/code-signature.js';
-import { CLI, type CoordinatorProcess, eventually, TestGrid } from '../helpers/grid.js';
+import { type CoordinatorProcess, TestGrid } from '../helpers/grid.js';
 import { FakeCoordinator } from './fake-coordinator.js';
 import { addKind, client, COLLATZ, tasks } from './helpers.js';
-
-const wasmFixture = (name: string) => fileURLToPath(new URL(`../fixtures/wasm/${name}`, import.meta.url));
+import { addWasmKind, wasmFixture } from '../helpers/wasm-kinds.js';
 
 const FLOATY = {
   name: 'floaty', version: '1.0.0', description: 'sums of libm functions',
@@ -28,12 +24,6 @@ const FLOATY = {
   reduce: { type: 'csv', columns: ['n', 'sin', 'exp', 'nan'], fileName: 'floaty.csv' },
 };
 const LOOP = { name: 'spin-wasm', version: '1.0.0', description: 'never ends', limits: { timeoutMs: 2000 } };
-
-function addWasmKind(dataDir: string, module: string, manifest: object): { kind: string; hash: string } {
-  const path = join(dataDir, `${(manifest as { name: string }).name}.json`);
-  writeFileSync(path, JSON.stringify(manifest));
-  return JSON.parse(execFileSync(process.execPath, [CLI, 'kind', 'add', wasmFixture(module), '--manifest', path, '--data', dataDir, '--json'], { encoding: 'utf8' })) as { kind: string; hash: string };
-}
 
 describe('WASM kinds on node volunteers', () => {
   const grid = new TestGrid();
