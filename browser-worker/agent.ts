@@ -152,7 +152,7 @@ export class BrowserAgent implements LinkHost {
           if (/^GRID_ERR_/.test(failed.message)) this.link.declineKind(t.kind ?? '', [id], failed.message);
           else this.link.returnTasks([id], failed.message);
         }
-            this.pump();
+        this.pump();
         return;
       }
     }
