@@ -42,10 +42,13 @@ describe('graceful shutdown', () => {
       return back.length > 0 && reissued.every(Boolean) ? reissued.map((t) => t!) : undefined;
     }, 10_000, 20);
     // The coordinator also takes back what it sent that crossed the Goodbye on the wire (an Assign
-    // the worker never read): those count as unreceived, not as returned.
+    // the worker never read): those count as unreceived, not as returned. Tasks can also go back
+    // before the Goodbye, with a Decline, while the worker waits (up to 1 s) for its last results
+    // to be acknowledged: a loaded CI machine showed 18 handed back against 6 in the Goodbye.
+    // Whichever way each went back, it must be re-issued at once (below).
     const seen = await coord.waitFor('worker-goodbye', (e) => e.worker === leavingKey);
     expect(seen.returned).toBe(goodbye.returned);
-    expect(handedBack.length).toBe((seen.returned as number) + (seen.unreceived as number));
+    expect(handedBack.length).toBeGreaterThanOrEqual((seen.returned as number) + (seen.unreceived as number));
     const received = Date.parse(seen.time as string);
     const delays = handedBack.map((t) => t.issued_at - signalledAt);
     const maxDelay = Math.max(...delays);
