@@ -152,7 +152,10 @@ describe.skipIf(!hasChromium)('the browser volunteer', () => {
     // wanted when it is resent. An Assign that crossed the kill on the wire never reached the tab;
     // its unit is re-issued when the lease runs out, to another volunteer (the node worker started
     // below: the tab itself never gets a second task of a unit).
-    const { id } = await client.submit({ kind: 'pi', params: { workUnits: 30, samplesPerUnit: 1_500_000 }, policy: { replication: 1, quorum: 1, lease: 40 } });
+    // Tasks of ~0.3 s, not ~10 ms: with ~10 ms tasks an Ack and a new Assign are on the wire
+    // most of the time, and a clean-clone CI run killed the coordinator with all three of the
+    // tab's leases in an Assign it never received (0 delivered, 3 expired).
+    const { id } = await client.submit({ kind: 'pi', params: { workUnits: 14, samplesPerUnit: 20_000_000 }, policy: { replication: 1, quorum: 1, lease: 40 } });
     await eventually(() => {
       const tasks = browserTasks(id);
       return tasks.filter((t) => DONE.has(t.state)).length >= 3 && tasks.some((t) => t.state === 'leased');
