@@ -10,7 +10,7 @@ import type { WorkerHandle } from '../../coordinator/worker-handle.js';
 import { decodeInput, encodeOutput } from '../../jobs/codec.js';
 import { pi } from '../../jobs/pi.js';
 import type { swarmgrid } from '../../proto/codec.js';
-import { type CoordinatorParts, coordinatorParts } from '../helpers/coordinator-parts.js';
+import { type CoordinatorParts, coordinatorParts, settle as settleImmediates } from '../helpers/coordinator-parts.js';
 
 class FakeWorker implements WorkerHandle {
   credit = 0;
@@ -24,7 +24,7 @@ class FakeWorker implements WorkerHandle {
   sendCancel(ids: number[]) { this.cancelled.push(...ids); }
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 5));
+const settle = () => settleImmediates();
 let parts: CoordinatorParts;
 let store: Store;
 let sched: Scheduler;

@@ -10,7 +10,7 @@ import { Session } from '../../coordinator/session.js';
 import type { Store } from '../../coordinator/store.js';
 import { BaseChannel } from '../../proto/channel.js';
 import { decodeFrame, encodeFrame, type Frame, type FrameInit, PROTOCOL_VERSION, Runtime } from '../../proto/codec.js';
-import { type CoordinatorParts, coordinatorParts } from '../helpers/coordinator-parts.js';
+import { type CoordinatorParts, coordinatorParts, settle as settleImmediates } from '../helpers/coordinator-parts.js';
 
 class MemoryChannel extends BaseChannel {
   readonly remoteKey = 'cd'.repeat(32); // every channel here: tabs of one browser share an id
@@ -22,7 +22,7 @@ class MemoryChannel extends BaseChannel {
   deliver(frame: FrameInit): void { this.receiveFrameBytes(encodeFrame(frame)); }
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 10));
+const settle = () => settleImmediates(10);
 let parts: CoordinatorParts;
 let store: Store;
 let sched: Scheduler;

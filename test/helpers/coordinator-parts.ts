@@ -79,3 +79,18 @@ export async function batchWithLeases(parts: CoordinatorParts, policy: { lease?:
   parts.store.flush();
   return id;
 }
+
+/**
+ * Waits until the coordinator's chained deferred work has run: a result schedules a dispatch
+ * (setImmediate), whose tasks are sent once the store commits (another setImmediate). A timer
+ * alone is not enough: on a loaded machine `ms` can pass between the two immediates, and the
+ * timer then fires before the commit (a CI run saw a dispatched pair not yet sent). So: at least
+ * `ms` of wall time, then `rounds` event-loop turns, each running every immediate queued so far.
+ *
+ * @param ms - wall time first (lease sweeps and hold-offs run on timers). @defaultValue 5
+ * @param rounds - setImmediate turns after it. @defaultValue 4
+ */
+export async function settle(ms = 5, rounds = 4): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+}

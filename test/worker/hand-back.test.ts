@@ -18,6 +18,7 @@ import type { WorkerHandle } from '../../coordinator/worker-handle.js';
 import { decodeInput, encodeOutput } from '../../jobs/codec.js';
 import { pi } from '../../jobs/pi.js';
 import type { swarmgrid } from '../../proto/codec.js';
+import { settle as settleImmediates } from '../helpers/coordinator-parts.js';
 
 class FakeWorker implements WorkerHandle {
   credit = 0;
@@ -30,7 +31,7 @@ class FakeWorker implements WorkerHandle {
   sendCancel() {}
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 5));
+const settle = () => settleImmediates();
 const HOLD_OFF_MS = 50;
 const holdOff = () => new Promise((r) => setTimeout(r, HOLD_OFF_MS + 10));
 let dir: string;
