@@ -6,6 +6,7 @@ import { type Channel } from '../proto/channel.js';
 import { type Frame, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../proto/codec.js';
 import { ProtoErrors } from '../proto/errors.js';
 import { assignFrames, BlobAssembly, blobFrames, DEFAULT_MAX_PAYLOAD_BYTES, fitsInline } from '../proto/payloads.js';
+import { DEFAULT_HEARTBEAT_MS } from '../proto/volunteer/core.js';
 import { sha256, taskInput } from './blobs.js';
 import { CoordinatorErrors } from './errors.js';
 import type { IdentityClaims } from './identity-claims.js';
@@ -51,9 +52,9 @@ export interface SessionOptions {
 /**
  * Workers send a Heartbeat this often and we answer; a worker that hears nothing for a period
  * drops the connection and redials (a killed coordinator is noticed in seconds, not after the
- * transport's 15 s timeout).
+ * transport's 15 s timeout). One figure with the volunteers' default (proto/volunteer/core.ts).
  */
-export const HEARTBEAT_MS = 3000;
+export const HEARTBEAT_MS = DEFAULT_HEARTBEAT_MS;
 
 /** Bounds on what a Hello may claim: no real volunteer has more threads or kinds. */
 export const MAX_HELLO_THREADS = 1024;
