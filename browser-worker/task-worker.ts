@@ -4,35 +4,18 @@
  * a node's byte for byte. Called from the page through Comlink.
  */
 import * as Comlink from 'comlink';
-import { decodeInput, encodeOutput } from '../jobs/codec.js';
+import { executeTask, executeWasmTask, type TaskOutcome } from '../jobs/execute-task.js';
 import { getBuiltinKind } from '../jobs/registry.js';
-import { runWasmTask } from '../jobs/wasm-task.js';
 
 /** Errors come back as values, like worker/task-thread.ts: thrown errors lose their fields in transit. */
-export type WorkerResult =
-  | { output: Uint8Array; cpuMs: number }
-  | { errorCode: 'exception' | 'unknown_kind' | 'invalid_input'; message: string; cpuMs: number };
+export type WorkerResult = TaskOutcome;
 
 const api = {
   run(kindName: string, input: Uint8Array): WorkerResult {
     // Built-in kinds here: the page runs no JavaScript it did not ship with (docs/BROWSER.md);
     // custom code reaches it only as a sandboxed WASM kind (runWasm).
-    const kind = getBuiltinKind(kindName);
-    if (!kind) return { errorCode: 'unknown_kind', message: `unknown job kind ${kindName}`, cpuMs: 0 };
-    let value: unknown;
-    try {
-      value = kind.validateInput(decodeInput(input));
-    } catch (err) {
-      return { errorCode: 'invalid_input', message: (err as Error).message, cpuMs: 0 };
-    }
-    // Browsers expose no thread CPU clock; wall time of a thread that does nothing else is close.
-    const started = performance.now();
-    try {
-      // Copied, not transferred: outputs are small, and a kind may keep reusing the buffer it returns a view of.
-      return { output: encodeOutput(kind, kind.run(value)), cpuMs: performance.now() - started };
-    } catch (err) {
-      return { errorCode: 'exception', message: err instanceof Error ? err.message : String(err), cpuMs: performance.now() - started };
-    }
+    // Browsers expose no thread CPU clock: wall time of a thread that does nothing else is close.
+    return executeTask(getBuiltinKind(kindName), kindName, input);
   },
 
   /**
@@ -41,10 +24,7 @@ const api = {
    * `bundle` was checked against `codeHash` by the agent.
    */
   async runWasm(kindName: string, input: Uint8Array, codeHash: Uint8Array, bundle: Uint8Array, memoryMb: number): Promise<WorkerResult> {
-    const started = performance.now();
-    const outcome = await runWasmTask({ kind: kindName, codeHash, bundle: () => bundle, input, memoryMb });
-    const cpuMs = performance.now() - started;
-    return 'output' in outcome ? { output: outcome.output, cpuMs } : { ...outcome, cpuMs };
+    return executeWasmTask({ kind: kindName, codeHash, bundle: () => bundle, input, memoryMb });
   },
 };
 

@@ -7,10 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { workerData } from 'node:worker_threads';
-import { decodeInput, encodeOutput } from '../jobs/codec.js';
+import { executeTask, executeWasmTask, type TaskOutcome } from '../jobs/execute-task.js';
 import { getBuiltinKind } from '../jobs/registry.js';
 import type { JobKind } from '../jobs/types.js';
-import { runWasmTask } from '../jobs/wasm-task.js';
 
 try {
   // On Linux this lowers the calling thread only, not the worker's protocol thread.
@@ -44,9 +43,7 @@ export interface ThreadBatch {
 }
 
 /** Errors come back as values: custom properties do not survive a thrown error's trip across threads. */
-export type ThreadResult =
-  | { output: Uint8Array; cpuMs: number }
-  | { errorCode: 'exception' | 'unknown_kind' | 'invalid_input'; message: string; cpuMs: number };
+export type ThreadResult = TaskOutcome;
 
 const customKinds = new Map<string, Promise<JobKind>>();
 
@@ -108,45 +105,21 @@ function threadCpuMs(): number | undefined {
 /** Whether /proc/thread-self/stat can be read (Linux). */
 let procStat = existsSync('/proc/thread-self/stat');
 
-/** One task; `measure`: its cpuMs is the thread's CPU time, else its wall time (a batch shares out the thread's). */
+/**
+ * One task (jobs/execute-task.ts, the browser's task worker runs the same); `measure`: its cpuMs
+ * is the thread's CPU time, else its wall time (a batch shares out the thread's).
+ */
 async function runTask(task: ThreadTask, measure = true): Promise<ThreadResult> {
-  if (task.wasm && task.codePath) return runWasm(task, task.codePath);
-  const kind = await resolveKind(task);
-  if (!kind) return { errorCode: 'unknown_kind', message: `unknown job kind ${task.kind}`, cpuMs: 0 };
-  let input: unknown;
-  try {
-    input = kind.validateInput(decodeInput(task.input));
-  } catch (err) {
-    return { errorCode: 'invalid_input', message: (err as Error).message, cpuMs: 0 };
+  const cpu = measure ? threadCpuMs : undefined;
+  if (task.wasm && task.codePath) {
+    const codePath = task.codePath;
+    return executeWasmTask({
+      kind: task.kind,
+      codeHash: Buffer.from(task.codeHash ?? '', 'hex'),
+      bundle: () => readFileSync(codePath),
+      input: task.input,
+      memoryMb: task.memoryMb ?? 0,
+    }, cpu);
   }
-  // The thread's CPU time where it can be read; wall time in a busy thread otherwise.
-  const t0 = measure ? threadCpuMs() : undefined;
-  const started = performance.now();
-  const elapsed = () => {
-    const t1 = t0 === undefined ? undefined : threadCpuMs();
-    return t0 !== undefined && t1 !== undefined ? t1 - t0 : performance.now() - started;
-  };
-  try {
-    const output = encodeOutput(kind, kind.run(input));
-    return { output, cpuMs: elapsed() };
-  } catch (err) {
-    return { errorCode: 'exception', message: err instanceof Error ? err.message : String(err), cpuMs: elapsed() };
-  }
-}
-
-/** A WASM kind's task: the module runs in this thread under the WASI shim (jobs/wasm-task.ts). */
-async function runWasm(task: ThreadTask, codePath: string): Promise<ThreadResult> {
-  const cpu = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
-  const t0 = cpu ? cpu() : undefined;
-  const started = performance.now();
-  const outcome = await runWasmTask({
-    kind: task.kind,
-    codeHash: Buffer.from(task.codeHash ?? '', 'hex'),
-    bundle: () => readFileSync(codePath),
-    input: task.input,
-    memoryMb: task.memoryMb ?? 0,
-  });
-  const t1 = cpu ? cpu() : undefined;
-  const cpuMs = t0 && t1 ? (t1.user + t1.system - t0.user - t0.system) / 1000 : performance.now() - started;
-  return 'output' in outcome ? { output: outcome.output, cpuMs } : { ...outcome, cpuMs };
+  return executeTask(await resolveKind(task), task.kind, task.input, cpu);
 }
