@@ -14,16 +14,13 @@ import type { Channel } from '../channel.js';
 import { DEFAULT_MAX_FRAME_BYTES, type Frame, PROTOCOL_VERSION, type swarmgrid } from '../codec.js';
 import { ProtoErrors } from '../errors.js';
 import { InputFetches } from '../input-fetches.js';
-import { DEFAULT_MAX_PAYLOAD_BYTES, fitsInline, resultFrames } from '../payloads.js';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '../payloads.js';
 import type { VolunteerClock } from './clock.js';
 import { CodeRequests } from './code-requests.js';
+import { DEFAULT_HEARTBEAT_MS, Heartbeat } from './heartbeat.js';
+import { ResultOutbox } from './results.js';
 
-/**
- * Heartbeat period when a Welcome names none, ms: the period every coordinator of this protocol
- * sends (coordinator/session.ts `HEARTBEAT_MS`, which is this constant). A killed coordinator is
- * then noticed within two periods, 6 s, well before the transport's own 13-17 s.
- */
-export const DEFAULT_HEARTBEAT_MS = 3000;
+export { DEFAULT_HEARTBEAT_MS } from './heartbeat.js';
 
 export interface HeldTask {
   task: swarmgrid.ITask;
@@ -63,39 +60,38 @@ export interface VolunteerCoreOptions {
 
 export abstract class VolunteerCore {
   readonly held = new Map<number, HeldTask>();
-  /** Results sent (or to be sent) and not acknowledged yet, by task id. */
-  readonly unacked = new Map<number, swarmgrid.ITaskResult>();
   protected readonly host: VolunteerHost;
   protected readonly clock: VolunteerClock;
   #opts: VolunteerCoreOptions;
   #channel: Channel | null = null;
   #welcomed = false;
-  #outbox: swarmgrid.ITaskResult[] = [];
-  #flushScheduled = false;
-  #flushTimer: unknown;
-  /** Outputs too big for a frame whose SHA-256 is being computed (asynchronous digests). */
-  #hashing = new Set<swarmgrid.ITaskResult>();
   #credited = 0;
   #maxCredit = Number.MAX_SAFE_INTEGER;
-  #heartbeatTimer: unknown;
-  #pingSentAt = 0;
-  #lastHeard = 0;
-  /** From Welcome: what the coordinator accepts in one frame, and in one task's output. */
-  #maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
-  #maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
   #code: CodeRequests;
   #inputs: InputFetches;
+  #results: ResultOutbox;
+  #heartbeat: Heartbeat;
 
   constructor(host: VolunteerHost, options: VolunteerCoreOptions) {
     this.host = host;
     this.clock = options.clock;
     this.#opts = options;
     this.#code = new CodeRequests(options.clock);
+    this.#heartbeat = new Heartbeat(options.clock);
     this.#inputs = new InputFetches({
       request: (blobRequest) => this.#channel!.send({ blobRequest }),
       digest: options.digest,
       unavailable: (taskId) => this.blobUnavailable(taskId),
       mismatch: (taskId) => this.#channel?.close(ProtoErrors.PROTOCOL(`input of task ${taskId} does not match its SHA-256`)),
+    });
+    this.#results = new ResultOutbox({
+      clock: options.clock,
+      digest: options.digest,
+      resultDelayMs: options.resultDelayMs ?? 0,
+      connected: () => this.connected,
+      send: (frame) => this.#channel!.send(frame),
+      sent: () => this.topUpCredit(),
+      log: (event, fields) => this.log(event, fields),
     });
   }
 
@@ -123,6 +119,11 @@ export abstract class VolunteerCore {
 
   // ---- State ----
 
+  /** Results sent (or to be sent) and not acknowledged yet, by task id. */
+  get unacked(): ReadonlyMap<number, swarmgrid.ITaskResult> {
+    return this.#results.unacked;
+  }
+
   get connected(): boolean {
     return this.#welcomed && this.#channel !== null && !this.#channel.closed;
   }
@@ -137,15 +138,15 @@ export abstract class VolunteerCore {
     const old = this.#channel;
     this.#channel = channel;
     this.#welcomed = false;
-    this.#lastHeard = this.clock.now();
+    this.#heartbeat.heard();
     old?.close();
     channel.onFrame((frame) => {
-      this.#lastHeard = this.clock.now();
+      this.#heartbeat.heard();
       this.#onFrame(frame);
     });
     channel.onClose((err) => {
       if (this.#channel !== channel) return;
-      this.clock.clearInterval(this.#heartbeatTimer);
+      this.#heartbeat.stop();
       this.#channel = null;
       this.#welcomed = false;
       this.#code.failAll(err?.message ?? 'connection closed');
@@ -171,8 +172,7 @@ export abstract class VolunteerCore {
       case 'assign':
         return this.#onAssign(frame.assign.tasks);
       case 'ack':
-        for (const id of frame.ack.taskIds) this.unacked.delete(Number(id));
-        return;
+        return this.#results.ack(frame.ack.taskIds.map(Number));
       case 'cancel':
         for (const id of frame.cancel.taskIds) {
           const held = this.held.get(Number(id));
@@ -201,13 +201,12 @@ export abstract class VolunteerCore {
     this.#welcomed = true;
     this.#credited = 0;
     this.#maxCredit = welcome.maxCredit || Number.MAX_SAFE_INTEGER;
-    this.#maxFrameBytes = Math.min(welcome.maxFrameBytes || DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_FRAME_BYTES);
-    this.#maxPayloadBytes = welcome.maxPayloadBytes || DEFAULT_MAX_PAYLOAD_BYTES;
-    this.#inputs.maxPayloadBytes = this.#maxPayloadBytes;
-    this.#startHeartbeat(welcome.heartbeatMs || DEFAULT_HEARTBEAT_MS);
+    this.#results.maxFrameBytes = Math.min(welcome.maxFrameBytes || DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_FRAME_BYTES);
+    this.#results.maxPayloadBytes = this.#inputs.maxPayloadBytes = welcome.maxPayloadBytes || DEFAULT_MAX_PAYLOAD_BYTES;
+    this.#heartbeat.start(this.#channel!, welcome.heartbeatMs || DEFAULT_HEARTBEAT_MS);
     this.onWelcome(welcome);
     // Resent in frames packed by size: what piled up while away may be far more than one frame.
-    if (this.unacked.size > 0) this.#sendResults([...this.unacked.values()]);
+    this.#results.resendAll();
     this.#inputs.resendAll();
     this.topUpCredit();
   }
@@ -235,34 +234,6 @@ export abstract class VolunteerCore {
     for (const { kind, reason, ids } of refused.values()) this.declineKind(kind, ids, reason);
     if (handBack.length > 0) this.returnTasks(handBack, this.#opts.pausedReason ?? 'paused');
     this.host.pump();
-  }
-
-  /**
-   * A Heartbeat each period, answered by the coordinator; one still unanswered a period later
-   * means a coordinator killed outright (kill -9, power cut) or a half-open connection (laptop
-   * slept, network changed), which the transport notices only after 13-17 s or never: the
-   * channel is dropped and the adapter redials. Judged per tick, not by elapsed time, because a
-   * hidden tab may run intervals late. Heartbeats also keep proxies from idling a WebSocket out.
-   */
-  #startHeartbeat(periodMs: number): void {
-    this.clock.clearInterval(this.#heartbeatTimer);
-    this.#pingSentAt = 0;
-    const channel = this.#channel;
-    const timer = this.clock.setInterval(() => {
-      if (this.#channel !== channel || !channel || channel.closed) {
-        this.clock.clearInterval(timer);
-        return;
-      }
-      if (this.#pingSentAt > 0 && this.#lastHeard < this.#pingSentAt) {
-        channel.close(new Error('coordinator stopped answering heartbeats'));
-        return;
-      }
-      // Monotonic, like #lastHeard: a wall clock stepped back must not make an answered
-      // heartbeat look unanswered. The frame carries wall time, for people reading it.
-      this.#pingSentAt = this.clock.now();
-      channel.send({ heartbeat: { timeMs: Date.now() } });
-    }, periodMs);
-    this.#heartbeatTimer = timer;
   }
 
   /** Grants credit so that held + credited reaches the prefetch (none while paused). */
@@ -298,66 +269,7 @@ export abstract class VolunteerCore {
   /** A held task finished (or failed): queue its result for the next coalesced Result frame. */
   complete(taskId: number, result: swarmgrid.ITaskResult): void {
     if (!this.held.delete(taskId)) return; // cancelled meanwhile: the coordinator does not want it
-    this.unacked.set(taskId, result);
-    if (this.#sizeUp(result)) this.#queue(result);
-  }
-
-  #queue(result: swarmgrid.ITaskResult): void {
-    if (!this.unacked.has(Number(result.taskId))) return;
-    this.#outbox.push(result);
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    const delay = this.#opts.resultDelayMs ?? 0;
-    if (delay > 0) this.#flushTimer = this.clock.setTimeout(() => this.#flush(), delay);
-    else this.clock.nextTurn(() => this.#flush());
-  }
-
-  #flush(): void {
-    this.clock.clearTimeout(this.#flushTimer);
-    this.#flushScheduled = false;
-    const results = this.#outbox;
-    this.#outbox = [];
-    // Disconnected: the results stay in `unacked` and go out again after Welcome.
-    if (!this.connected || results.length === 0) return;
-    this.#sendResults(results);
-    this.topUpCredit();
-  }
-
-  /**
-   * Readies a result for the wire against the coordinator's limits last heard (defaults before
-   * the first Welcome). An output bigger than the coordinator carries becomes error
-   * "output_too_large" (the task fails, the link stays); one bigger than a frame is named by its
-   * SHA-256 and sent as a blob. Returns false while that hash is computed asynchronously: the
-   * result is queued when it is ready.
-   */
-  #sizeUp(result: swarmgrid.ITaskResult): boolean {
-    if (result.errorCode || result.outputHash?.byteLength) return true;
-    const size = result.output?.byteLength ?? 0;
-    if (size > this.#maxPayloadBytes) {
-      const message = `output of ${size} bytes exceeds the ${this.#maxPayloadBytes} bytes this coordinator accepts per task`;
-      this.log('task-failed', { task: Number(result.taskId), error: 'output_too_large', message });
-      Object.assign(result, { output: undefined, errorCode: 'output_too_large', errorMessage: message });
-      return true;
-    }
-    if (fitsInline(size, this.#maxFrameBytes)) return true;
-    if (this.#hashing.has(result)) return false;
-    const hash = this.#opts.digest(result.output!);
-    if (hash instanceof Uint8Array) {
-      result.outputHash = hash;
-      return true;
-    }
-    this.#hashing.add(result);
-    void hash.then((h) => {
-      this.#hashing.delete(result);
-      result.outputHash = h;
-      this.#queue(result);
-    });
-    return false;
-  }
-
-  #sendResults(results: swarmgrid.ITaskResult[]): void {
-    const ready = results.filter((r) => this.#sizeUp(r));
-    for (const frame of resultFrames(ready, this.#maxFrameBytes)) this.#channel!.send(frame);
+    this.#results.add(taskId, result);
   }
 
   /**
@@ -365,7 +277,7 @@ export abstract class VolunteerCore {
    * (Goodbye) so that the coordinator re-issues it at once. Returns the task ids handed back.
    */
   goodbye(reason: string): number[] {
-    if (this.#flushScheduled) this.#flush();
+    this.#results.flushNow();
     const returned = [...this.held.keys()];
     for (const held of this.held.values()) held.controller.abort(new Error(reason));
     this.held.clear();
@@ -416,7 +328,7 @@ export abstract class VolunteerCore {
     const channel = this.#channel;
     this.#channel = null;
     this.#welcomed = false;
-    this.clock.clearInterval(this.#heartbeatTimer);
+    this.#heartbeat.stop();
     this.#code.failAll(reason);
     channel?.close();
   }
