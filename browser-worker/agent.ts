@@ -7,7 +7,7 @@ import { builtinKinds } from '../jobs/registry.js';
 import { BundleCache } from './code-bundles.js';
 import { type HeldTask, type LinkHost, VolunteerLink } from './link.js';
 import { WorkerPool } from './pool.js';
-import { RateMeter } from './rate-meter.js';
+import { RateMeter } from '../proto/rate-meter.js';
 
 export const BROWSER_VERSION = '0.1.0';
 
@@ -58,7 +58,8 @@ export class BrowserAgent implements LinkHost {
   readonly kinds = [...builtinKinds.values()].map((k) => `${k.name}@${k.version}`);
   readonly link: VolunteerLink;
   readonly pool: WorkerPool;
-  readonly rate = new RateMeter(10);
+  /** Tasks done over the last 10 s: the page's live rate. */
+  readonly rate = new RateMeter(10_000);
   stats = { tasksDone: 0, errors: 0, cpuMs: 0 };
   paused = false;
   current: { batchId: string; kind: string } | null = null;
@@ -104,7 +105,8 @@ export class BrowserAgent implements LinkHost {
       tasksDone: this.stats.tasksDone,
       errors: this.stats.errors,
       cpuMs: this.stats.cpuMs,
-      ratePerSecond: this.rate.perSecond(),
+      // From the first task on (a span under a second counts as one), not after two seconds.
+      ratePerSecond: this.rate.perSecond(Date.now(), undefined, 0) ?? 0,
       current: this.current,
       held: this.link.held.size,
       unacked: this.link.unacked.size,
@@ -190,7 +192,7 @@ export class BrowserAgent implements LinkHost {
       this.stats.tasksDone++;
       this.stats.cpuMs += outcome.cpuMs;
       if (!outcome.ok) this.stats.errors++;
-      this.rate.record();
+      this.rate.record(Date.now());
       this.link.complete(id, outcome.ok
         ? { taskId: id, output: outcome.output, cpuMs: outcome.cpuMs }
         : { taskId: id, errorCode: outcome.errorCode, errorMessage: outcome.message, cpuMs: outcome.cpuMs });

@@ -5,7 +5,7 @@
 import type { JobKind } from '../jobs/types.js';
 import type { HotUnit } from './hot-unit.js';
 import type { ResolvedPolicy } from './policy.js';
-import type { RateMeter } from './rate-meter.js';
+import type { RateMeter } from '../proto/rate-meter.js';
 import type { BatchState } from './states.js';
 import type { Agree } from './validator.js';
 

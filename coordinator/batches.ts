@@ -13,7 +13,7 @@ import { CoordinatorErrors } from './errors.js';
 import type { KindCatalog } from './kind-catalog.js';
 import { type ResolvedPolicy, storedPolicy } from './policy.js';
 import { checkedInput, checkSubmission, INGEST_CHUNK } from './submission-check.js';
-import { RateMeter } from './rate-meter.js';
+import { RateMeter } from '../proto/rate-meter.js';
 import type { Scheduler } from './scheduler.js';
 import { isFinalBatchState } from './states.js';
 import { isStorageFault } from './storage-errors.js';

@@ -110,7 +110,7 @@ export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, note
   const pending = row.state === 'cancelled' ? 0 : undecided;
   const now = Date.now();
   const elapsed = ((row.finished_at ?? now) - row.created_at) / 1000;
-  // Running: the rate over the last minute (rate-meter.ts), once it spans two seconds; else, and
+  // Running: the rate over the last minute (proto/rate-meter.ts), once it spans two seconds; else, and
   // once finished, the average since submission.
   // A running batch without a runtime is stalled (its kind is missing): no progress, no ETA.
   const recent = row.state === 'running' ? (runtime ? runtime.rate.perSecond(now, decided) : 0) : undefined;

@@ -1,7 +1,7 @@
 /** The rate behind a running batch's ETA: recent, not the average since submission. */
 import { describe, expect, it } from 'vitest';
 import { batchView } from '../../coordinator/http/views.js';
-import { RateMeter } from '../../coordinator/rate-meter.js';
+import { RateMeter } from '../../proto/rate-meter.js';
 import { coordinatorParts } from '../helpers/coordinator-parts.js';
 
 describe('rate meter', () => {
@@ -37,6 +37,25 @@ describe('rate meter', () => {
     const sparse = new RateMeter(60_000);
     for (let t = 0; t <= 200_000; t += 20_000) sparse.note(t, t / 20_000);
     expect(sparse.perSecond(200_000, 10)).toBeCloseTo(0.05, 3);
+  });
+
+  it('counts events itself for a volunteer\'s live rate: from the first one on, and 0 once they stop', () => {
+    const m = new RateMeter(10_000);
+    expect(m.perSecond(0, undefined, 0)).toBeUndefined();
+    // Ten tasks over two seconds, the first one included: 5 a second.
+    for (let i = 0; i < 10; i++) m.record(1000 + (i * 2000) / 9);
+    expect(m.perSecond(3000, undefined, 0)).toBeCloseTo(5, 1);
+    // A task in the first half second reads as one a second, not as 2 or as nothing.
+    const fresh = new RateMeter(10_000);
+    fresh.record(500);
+    expect(fresh.perSecond(1000, undefined, 0)).toBe(1);
+    // Thirty seconds at 4 a second, then the window shows only that.
+    for (let t = 3250; t <= 33_000; t += 250) m.record(t);
+    expect(m.perSecond(33_000, undefined, 0)).toBeCloseTo(4, 0);
+    // Nothing for longer than the window: 0; reset forgets all.
+    expect(m.perSecond(44_000, undefined, 0)).toBe(0);
+    m.reset();
+    expect(m.perSecond(44_000, undefined, 0)).toBeUndefined();
   });
 
   it('is what a running batch\'s status shows: its rate and ETA follow the last minute', async () => {
