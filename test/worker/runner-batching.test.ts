@@ -134,7 +134,9 @@ describe('runner batching', () => {
     const started = performance.now();
     for (const o of await Promise.all(quick)) expect(o.ok).toBe(true);
     console.log(`pack split after overrunning its 1000 ms limit: its quick tasks done in ${Math.round(performance.now() - started)} ms`);
-    expect(runner.packsSplit).toBe(1);
+    // At least the spinner's pack; on a loaded machine a pack of quick ones may overrun 1 s too
+    // (load 14 saw 2), and splitting it is the same rule.
+    expect(runner.packsSplit).toBeGreaterThanOrEqual(1);
     // Alone now, under its own limit; a cancel stops it at once.
     controller.abort();
     expect(await stuck).toMatchObject({ ok: false, errorCode: 'aborted' });
