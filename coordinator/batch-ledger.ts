@@ -3,19 +3,19 @@
  * batch's state (every one of them, `stalled` and `finishing` included) and is its only writer,
  * storing each move in the same transaction as the writes that go with it, so that memory and the
  * row never disagree (states.ts maps the states onto the stored ones); its counters, kept in
- * memory and fed to the store's per-tick sums in one place; its hot units and their ready queue;
- * its rate. Others learn what happens to the batch from its events (ledger-events.ts): the batch
- * manager closes it on `decided`, the scheduler counts `unitDecided` for the metrics.
+ * memory and fed to the store's per-tick sums in one place; its hot units and their ready queue
+ * (hot-units.ts, which it extends); its rate. Others learn what happens to the batch from its
+ * typed events (ledger-events.ts): the batch manager closes it on `decided`, the scheduler counts
+ * `unitDecided` for the metrics.
  *
  * A ledger lives from submission (or a restart) until its batch reaches a final state; the
  * scheduler dispatches from the ledgers of loading and running batches, and verdicts.ts records
  * its decisions on them.
  */
-import { EventEmitter } from 'node:events';
 import type { JobKind } from '../jobs/types.js';
 import type { BatchCounters } from './batch-counters.js';
 import type { HotUnit } from './hot-unit.js';
-import type { LedgerListener } from './ledger-events.js';
+import { HotUnits } from './hot-units.js';
 import type { ResolvedPolicy } from './policy.js';
 import { RateMeter } from './rate-meter.js';
 import { assertBatchTransition, type BatchState, type FinalBatchState, isFinalBatchState, storedBatchState } from './states.js';
@@ -48,7 +48,7 @@ export interface LedgerInit {
 /** The text of a stalled batch's `error`, before its reason (shown in its status). */
 export const STALLED = 'stalled: ';
 
-export class BatchLedger extends EventEmitter {
+export class BatchLedger extends HotUnits {
   readonly id: string;
   readonly policy: ResolvedPolicy;
   readonly createdAt: number;
@@ -66,14 +66,9 @@ export class BatchLedger extends EventEmitter {
   #validated = 0;
   #failed = 0;
   #taskMs: number | undefined;
-  #hot = new Map<number, HotUnit>();
-  /** Units with want > 0, re-issues first. */
-  #ready: HotUnit[] = [];
-  /** Units decided in this tick: the store still says 'pending' until the commit. */
-  #settling = new Set<number>();
 
   constructor(store: Store, counters: BatchCounters, init: LedgerInit) {
-    super();
+    super(store);
     this.#store = store;
     this.#counters = counters;
     this.id = init.id;
@@ -86,24 +81,6 @@ export class BatchLedger extends EventEmitter {
       this.#validated = init.counts.validated;
       this.#failed = init.counts.failed;
     }
-  }
-
-  // ---- typed events (bullmq's pattern: the listener interface names each event's arguments)
-
-  override on<U extends keyof LedgerListener>(event: U, listener: LedgerListener[U]): this {
-    return super.on(event, listener);
-  }
-
-  override once<U extends keyof LedgerListener>(event: U, listener: LedgerListener[U]): this {
-    return super.once(event, listener);
-  }
-
-  override off<U extends keyof LedgerListener>(event: U, listener: LedgerListener[U]): this {
-    return super.off(event, listener);
-  }
-
-  override emit<U extends keyof LedgerListener>(event: U, ...args: Parameters<LedgerListener[U]>): boolean {
-    return super.emit(event, ...args);
   }
 
   // ---- what the batch is -----------------------------------------------------------------------
@@ -240,13 +217,7 @@ export class BatchLedger extends EventEmitter {
    * was the last one of a running batch.
    */
   decide(unit: HotUnit, outcome: 'validated' | 'failed', single = false): void {
-    unit.done = true;
-    // Until the decision is committed, the store would hand the unit back as pending to a
-    // refill or a late result in this same tick: keep it out of reach till then.
-    this.#settling.add(unit.id);
-    this.#store.afterCommit(() => this.#settling.delete(unit.id));
-    this.removeFromReady(unit);
-    this.#hot.delete(unit.id);
+    this.settle(unit);
     if (outcome === 'validated') {
       this.#validated++;
       this.#counters.add(this.id, 1, 0, 0, single ? 1 : 0);
@@ -279,53 +250,6 @@ export class BatchLedger extends EventEmitter {
     this.#validated -= wuIds.length;
   }
 
-  /** Whether a unit was decided in this tick (its row still says pending). */
-  isSettling(wuId: number): boolean {
-    return this.#settling.has(wuId);
-  }
 
-  // ---- hot units and the ready queue -----------------------------------------------------------
 
-  /** Undecided units in memory, by id. */
-  get hot(): ReadonlyMap<number, HotUnit> {
-    return this.#hot;
-  }
-
-  /** Units that want tasks, re-issues first: the scheduler scans it. */
-  get ready(): readonly HotUnit[] {
-    return this.#ready;
-  }
-
-  /** Takes a unit loaded from the store into memory. */
-  hold(unit: HotUnit): void {
-    this.#hot.set(unit.id, unit);
-  }
-
-  /** Puts a unit in the ready queue: at the front when it was already started (finish what's begun). */
-  enqueue(unit: HotUnit): void {
-    if (unit.queued || unit.done || unit.want <= 0) return;
-    unit.queued = true;
-    if (unit.issued > 0) this.#ready.unshift(unit);
-    else this.#ready.push(unit);
-  }
-
-  /** Moves a queued unit to the front (a task of it handed back: a re-issue). */
-  toFront(unit: HotUnit): void {
-    if (!unit.queued) return;
-    this.removeFromReady(unit);
-    this.#ready.unshift(unit);
-    unit.queued = true;
-  }
-
-  dequeueAt(index: number): void {
-    const [unit] = this.#ready.splice(index, 1);
-    if (unit) unit.queued = false;
-  }
-
-  removeFromReady(unit: HotUnit): void {
-    if (!unit.queued) return;
-    const i = this.#ready.indexOf(unit);
-    if (i >= 0) this.#ready.splice(i, 1);
-    unit.queued = false;
-  }
 }

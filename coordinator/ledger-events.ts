@@ -5,6 +5,7 @@
  * synchronously, inside the change that fires them: they must not throw, and anything slow or
  * that moves the batch again belongs in a setImmediate.
  */
+import { EventEmitter } from 'node:events';
 import type { BatchLedger } from './batch-ledger.js';
 import type { HotUnit } from './hot-unit.js';
 import type { BatchState, FinalBatchState } from './states.js';
@@ -21,4 +22,26 @@ export interface LedgerListener {
   stateChanged: (ledger: BatchLedger, to: BatchState, from: BatchState) => void;
   /** The batch reached a final state, stored; the last event of a ledger. */
   finished: (ledger: BatchLedger, state: FinalBatchState) => void;
+}
+
+/**
+ * An EventEmitter whose events are LedgerListener's keys and whose listeners have its signatures
+ * (bullmq's typed `on<U extends keyof QueueListener>` pattern).
+ */
+export class LedgerEmitter extends EventEmitter {
+  override on<U extends keyof LedgerListener>(event: U, listener: LedgerListener[U]): this {
+    return super.on(event, listener);
+  }
+
+  override once<U extends keyof LedgerListener>(event: U, listener: LedgerListener[U]): this {
+    return super.once(event, listener);
+  }
+
+  override off<U extends keyof LedgerListener>(event: U, listener: LedgerListener[U]): this {
+    return super.off(event, listener);
+  }
+
+  override emit<U extends keyof LedgerListener>(event: U, ...args: Parameters<LedgerListener[U]>): boolean {
+    return super.emit(event, ...args);
+  }
 }

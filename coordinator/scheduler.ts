@@ -82,7 +82,7 @@ export class Scheduler {
   #dispatchScheduled = false;
   #rotation = 0;
   #verdicts: Verdicts;
-  /** Metrics: a ledger's decisions counted (one listener for every batch). */
+  /** Metrics: a ledger's decisions counted (one listener for every batch, kept after dropBatch: a late re-check still counts). */
   #countDecided = (_batch: BatchLedger, _unit: HotUnit, outcome: 'validated' | 'failed'): void => {
     this.stats[outcome]++;
   };
@@ -451,7 +451,6 @@ export class Scheduler {
     this.withdraw(ids, reason);
     if (!batch) return;
     for (const unit of batch.hot.values()) unit.done = true;
-    batch.off('unitDecided', this.#countDecided);
     this.#batches.delete(batchId);
   }
 
