@@ -307,10 +307,11 @@ export class BatchManager {
     const row = this.#store.getBatch(id);
     if (!row) throw CoordinatorErrors.BATCH_NOT_FOUND(id);
     const ledger = this.#ledgers.get(id);
-    if (isFinalBatchState(row.state) || !ledger || ledger.state === 'finishing') {
-      // A finishing batch: the outcome its artifact is being stored with.
-      throw CoordinatorErrors.BATCH_FINISHED(id, ledger?.state === 'finishing' ? ledger.outcome : row.state);
-    }
+    // A finishing batch: the outcome its artifact is being stored with.
+    if (ledger?.state === 'finishing') throw CoordinatorErrors.BATCH_FINISHED(id, ledger.outcome);
+    if (isFinalBatchState(row.state)) throw CoordinatorErrors.BATCH_FINISHED(id, row.state);
+    // Every live batch has a ledger; a rejected one whose delete waits for the disk is gone.
+    if (!ledger) throw CoordinatorErrors.BATCH_NOT_FOUND(id);
     this.#scheduler.dropBatch(id, 'batch cancelled');
     this.#store.flush();
     // A batch still streaming in sees the state and stops taking inputs (see create()).
