@@ -199,17 +199,18 @@ export class Scheduler {
    * gets at most one task per network.
    */
   #pick(batch: BatchLedger, worker: WorkerHandle, network: string, now: number): HotUnit | undefined {
-    if (batch.ready.length < this.#opts.refillChunk / 2) this.#refill(batch);
+    const ready = batch.ready; // the ledger's queue itself (refills add to it): read in place
+    if (ready.length < this.#opts.refillChunk / 2) this.#refill(batch);
     let examined = 0;
     let own = 0;
     for (let i = 0; examined < this.#opts.scanLimit && own < OWN_COPIES_AHEAD; i++) {
-      if (i >= batch.ready.length) {
+      if (i >= ready.length) {
         // Everything loaded is this network's already or not for it: load the next chunk.
-        const before = batch.ready.length;
+        const before = ready.length;
         this.#refill(batch);
-        if (batch.ready.length === before) return undefined;
+        if (ready.length === before) return undefined;
       }
-      const unit = batch.ready[i]!;
+      const unit = ready[i]!;
       if (unit.networks.has(network)) {
         own++;
         continue;
