@@ -153,7 +153,7 @@ export class BatchLedger extends HotUnits {
     if (this.complete) this.emit('decided', this);
   }
 
-  /** At a restart that finds its job kind missing: not scheduled, and `note` in its status. */
+  /** At a restart that finds its job kind missing: not scheduled, `stalled: reason` in its status. */
   stall(reason: string): void {
     this.#move('stalled', () => this.#store.setBatchError(this.id, STALLED + reason));
   }
