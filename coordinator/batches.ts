@@ -1,6 +1,8 @@
 /**
  * Batch lifecycle: submission (streamed into the store in chunks while the scheduler already
  * dispatches), cancellation, recovery after a restart, and finalisation (reducer → artifact).
+ * Each live batch has a ledger (batch-ledger.ts), made here and handed to the scheduler; this
+ * manager moves it through its states and closes it when it says `decided`.
  */
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -8,12 +10,12 @@ import type { Artifact, Json } from '../jobs/types.js';
 import { reduceBatch } from './assimilator.js';
 import { type BatchPreview, previewBatch } from './batch-preview.js';
 import type { InputChunk, InputSource } from './batch-inputs.js';
-import type { BatchRuntime } from './batch-runtime.js';
+import { BatchCounters } from './batch-counters.js';
+import { BatchLedger, type LedgerJob, STALLED } from './batch-ledger.js';
 import { CoordinatorErrors } from './errors.js';
 import type { KindCatalog } from './kind-catalog.js';
-import { type ResolvedPolicy, storedPolicy } from './policy.js';
+import { storedPolicy } from './policy.js';
 import { checkedInput, checkSubmission, INGEST_CHUNK } from './submission-check.js';
-import { RateMeter } from '../proto/rate-meter.js';
 import type { Scheduler } from './scheduler.js';
 import { isFinalBatchState } from './states.js';
 import { isStorageFault } from './storage-errors.js';
@@ -61,6 +63,9 @@ export class BatchManager {
   readonly stats = { ingested: 0 };
   #finalizing = new Set<string>();
   #listeners: BatchListener[] = [];
+  /** Ledgers of live batches (stalled ones included), by id; a batch's leaves once it is final. */
+  #ledgers = new Map<string, BatchLedger>();
+  #counters: BatchCounters;
   #log: (event: string, fields: Record<string, unknown>) => void;
 
   #maxPayloadBytes: number;
@@ -74,6 +79,12 @@ export class BatchManager {
     this.#catalog = catalog;
     this.#log = log;
     this.#keys = new IdempotencyKeys(store);
+    this.#counters = new BatchCounters(store);
+  }
+
+  /** The ledger of a live batch (loading, running, stalled or finishing), if it is one. */
+  ledger(id: string): BatchLedger | undefined {
+    return this.#ledgers.get(id);
   }
 
   /**
@@ -137,7 +148,7 @@ export class BatchManager {
       policy: JSON.stringify(policy), state: 'loading', priority: policy.priority, owner: sub.owner ?? null,
     });
     inserted?.();
-    const runtime = this.#runtime(id, entry.kind.name, policy, 'loading', Date.now());
+    const runtime = this.#ledger(id, this.#job(entry.kind.name), policy, Date.now(), 'loading');
     this.#scheduler.addBatch(runtime);
     let seq = 0;
     try {
@@ -173,6 +184,7 @@ export class BatchManager {
       }
       // Nothing of a rejected batch stays: withdraw what was dispatched, delete what was stored.
       this.#scheduler.dropBatch(id, 'batch rejected');
+      this.#ledgers.delete(id);
       this.#store.flush();
       try {
         this.#store.deleteBatch(id);
@@ -184,38 +196,41 @@ export class BatchManager {
       throw err;
     }
     this.#store.flush();
-    this.#store.transaction(() => {
-      this.#store.setBatchTotal(id, seq);
-      this.#store.setBatchState(id, 'running');
-    });
-    runtime.total = seq;
-    runtime.state = 'running';
+    // Emits `decided` at once when every unit already is (#checkDecided).
+    runtime.start(seq);
     this.#scheduler.unitsAdded(id);
     this.#log('batch-created', { batch: id, kind: kind.name, workUnits: seq });
-    this.#checkDecided(runtime);
     return id;
   }
 
-  #runtime(id: string, kindName: string, policy: ResolvedPolicy, state: BatchRuntime['state'], createdAt: number): BatchRuntime {
-    const entry = this.#catalog.get(kindName)!;
-    return {
-      id, kind: entry.kind, codeHash: entry.codeHash, policy, agree: agreeFor(entry.kind), state, createdAt,
-      total: 0, validated: 0, failed: 0, cursor: 0, exhausted: false, hot: new Map(), ready: [], rate: new RateMeter(),
-    };
+  /** A job kind from the catalogue, as a ledger holds it; null when it is not (or no longer) there. */
+  #job(kindName: string): LedgerJob | null {
+    const entry = this.#catalog.get(kindName);
+    return entry ? { kind: entry.kind, codeHash: entry.codeHash, agree: agreeFor(entry.kind) } : null;
   }
 
-  /** Scheduler callback: every unit decided. */
-  batchDecided(runtime: BatchRuntime): void {
-    this.#checkDecided(runtime);
+  /** A new ledger, subscribed to. */
+  #ledger(id: string, job: LedgerJob | null, policy: BatchLedger['policy'], createdAt: number, state: 'loading' | 'running',
+    counts?: { total: number; validated: number; failed: number }): BatchLedger {
+    const ledger = new BatchLedger(this.#store, this.#counters, { id, job, policy, createdAt, state, ...(counts && { counts }) });
+    this.#ledgers.set(id, ledger);
+    ledger.on('decided', (l) => this.#checkDecided(l));
+    ledger.on('finished', (l) => {
+      this.#ledgers.delete(l.id);
+      if (this.#listeners.length === 0) return;
+      const final = this.#store.getBatch(l.id);
+      if (final) for (const listener of this.#listeners) listener(final);
+    });
+    return ledger;
   }
 
-  #checkDecided(runtime: BatchRuntime): void {
-    if (runtime.state !== 'running' || runtime.validated + runtime.failed < runtime.total) return;
+  #checkDecided(runtime: BatchLedger): void {
+    if (runtime.state !== 'running' || !runtime.complete) return;
     if (this.#finalizing.has(runtime.id)) return;
     this.#finalizing.add(runtime.id);
     setImmediate(() => {
       // Between the check and now, a unit may have been reopened, or the coordinator closed.
-      const stillDecided = () => runtime.state === 'running' && runtime.validated + runtime.failed >= runtime.total;
+      const stillDecided = () => runtime.state === 'running' && runtime.complete;
       if (this.#store.closed || !stillDecided()) {
         this.#finalizing.delete(runtime.id);
         return;
@@ -241,12 +256,12 @@ export class BatchManager {
         }
       }
       // Stop dispatching and reopening at once; the store says 'running' until the artifact is in.
-      runtime.state = runtime.failed > 0 ? 'failed' : 'completed';
+      runtime.beginFinishing();
       void this.#finalize(runtime);
     });
   }
 
-  async #finalize(runtime: BatchRuntime): Promise<void> {
+  async #finalize(runtime: BatchLedger): Promise<void> {
     try {
       this.#store.flush();
       // Writes held back by a full disk: the store lacks the last decisions, so neither reduce
@@ -261,14 +276,10 @@ export class BatchManager {
       } catch (err) {
         this.#log('reducer-failed', { batch: runtime.id, error: (err as Error).message });
       }
-      this.#store.transaction(() => {
-        if (artifact) this.#store.setArtifact(runtime.id, artifact);
-        this.#store.setBatchState(runtime.id, runtime.state);
-      });
+      runtime.finish(artifact && (() => this.#store.setArtifact(runtime.id, artifact)));
       this.#scheduler.dropBatch(runtime.id, 'batch finished');
       const final = this.#store.getBatch(runtime.id)!;
       this.#log('batch-finished', { batch: runtime.id, state: final.state, validated: final.validated, failed: final.failed, summary: final.summary });
-      for (const listener of this.#listeners) listener(final);
     } catch (err) {
       if (isStorageFault(err) && !this.#store.closed) {
         // A full or failing disk is no fault of the batch: it closes once the disk takes writes.
@@ -281,7 +292,7 @@ export class BatchManager {
       this.#log('finalize-failed', { batch: runtime.id, error: (err as Error).message });
       if (!this.#store.closed) {
         try {
-          this.#store.setBatchState(runtime.id, 'failed', `finalisation failed: ${(err as Error).message}`);
+          if (runtime.state === 'finishing') runtime.failFinishing(`finalisation failed: ${(err as Error).message}`);
           this.#scheduler.dropBatch(runtime.id, 'batch failed');
         } catch {
           // The store itself is failing: the fail-stop handler deals with that.
@@ -295,22 +306,18 @@ export class BatchManager {
   cancel(id: string): BatchRow {
     const row = this.#store.getBatch(id);
     if (!row) throw CoordinatorErrors.BATCH_NOT_FOUND(id);
-    const runtime = this.#scheduler.batches.get(id);
-    if (isFinalBatchState(row.state) || (runtime && runtime.state !== 'running' && runtime.state !== 'loading')) {
-      throw CoordinatorErrors.BATCH_FINISHED(id, row.state === 'running' ? runtime!.state : row.state);
-    }
-    // A batch still streaming in sees this and stops taking inputs (see create()).
-    if (runtime) runtime.state = 'cancelled';
+    const ledger = this.#ledgers.get(id);
+    // A finishing batch: the outcome its artifact is being stored with.
+    if (ledger?.state === 'finishing') throw CoordinatorErrors.BATCH_FINISHED(id, ledger.outcome);
+    if (isFinalBatchState(row.state)) throw CoordinatorErrors.BATCH_FINISHED(id, row.state);
+    // Every live batch has a ledger; a rejected one whose delete waits for the disk is gone.
+    if (!ledger) throw CoordinatorErrors.BATCH_NOT_FOUND(id);
     this.#scheduler.dropBatch(id, 'batch cancelled');
     this.#store.flush();
-    this.#store.transaction(() => {
-      this.#store.stmt(`UPDATE work_units SET state = 'cancelled' WHERE batch_id = ? AND state = 'pending'`).run(id);
-      this.#store.setBatchState(id, 'cancelled');
-      if (row.error?.startsWith(STALLED)) this.#store.setBatchError(id, null);
-    });
+    // A batch still streaming in sees the state and stops taking inputs (see create()).
+    ledger.cancel(() => this.#store.stmt(`UPDATE work_units SET state = 'cancelled' WHERE batch_id = ? AND state = 'pending'`).run(id));
     const final = this.#store.getBatch(id)!;
     this.#log('batch-cancelled', { batch: id });
-    for (const listener of this.#listeners) listener(final);
     return final;
   }
 
@@ -326,25 +333,24 @@ export class BatchManager {
       this.#store.deleteBatch(row.id);
     }
     for (const row of this.#store.batchesInState('running')) {
-      if (!this.#catalog.get(row.kind)) {
+      const job = this.#job(row.kind);
+      const counts = { total: row.total, validated: row.validated, failed: row.failed };
+      const ledger = this.#ledger(row.id, job, storedPolicy(row.policy), row.created_at, 'running', counts);
+      if (!job) {
         // Not scheduled, and said so where its submitter looks (`error` in its status): results
         // can only be judged with the kind's comparator. It resumes after a restart with the kind.
         const reason = `job kind ${row.kind} is not available on this coordinator (its code is missing or failed its hash check); the batch resumes when it is (swarmgrid kind add, then restart)`;
-        this.#store.setBatchError(row.id, STALLED + reason);
+        ledger.stall(reason);
         this.#log('batch-stalled', { batch: row.id, reason });
         continue;
       }
+      // The note of an earlier stall: the kind is back.
       if (row.error?.startsWith(STALLED)) this.#store.setBatchError(row.id, null);
-      const runtime = this.#runtime(row.id, row.kind, storedPolicy(row.policy), 'running', row.created_at);
-      runtime.total = row.total;
-      runtime.validated = row.validated;
-      runtime.failed = row.failed;
-      this.#scheduler.addBatch(runtime);
-      this.#checkDecided(runtime);
+      this.#scheduler.addBatch(ledger);
+      this.#checkDecided(ledger);
     }
   }
 }
 
-/** The error text of a running batch that is not being scheduled. */
-export const STALLED = 'stalled: ';
+export { STALLED } from './batch-ledger.js';
 

@@ -5,7 +5,9 @@
  * once its result commits, so a restart loses no acknowledged payload.
  */
 import { createHash } from 'node:crypto';
-import type { Scheduler } from './scheduler.js';
+import type { Leases } from './leases.js';
+import type { HotUnit } from './hot-unit.js';
+import type { Store } from './store.js';
 import type { WorkerHandle } from './worker-handle.js';
 
 /** Hashes of inputs already hashed: a hot unit's input is one object for all its replicas. */
@@ -23,17 +25,19 @@ export function sha256(bytes: Uint8Array): Uint8Array {
 /**
  * The input of a task leased to `worker`, or undefined (not its task, expired, or unknown). From
  * the hot unit when loaded, else from the store (after a restart the worker may still fetch).
+ * Called through Scheduler.taskInput.
  */
-export function taskInput(scheduler: Scheduler, worker: WorkerHandle, taskId: number): Uint8Array | undefined {
-  const lease = scheduler.leases.get(taskId);
+export function taskInput(store: Store, leases: Leases, hotUnit: (batchId: string, wuId: number) => HotUnit | undefined,
+  worker: WorkerHandle, taskId: number): Uint8Array | undefined {
+  const lease = leases.get(taskId);
   if (lease) {
     if (lease.worker !== worker.key) return undefined;
-    const hot = scheduler.batches.get(lease.batchId)?.hot.get(lease.wuId);
+    const hot = hotUnit(lease.batchId, lease.wuId);
     if (hot) return hot.input;
-    return scheduler.store.getWorkUnit(lease.wuId)?.input;
+    return store.getWorkUnit(lease.wuId)?.input;
   }
   // An expired lease still counts if its result comes late: its worker may still be fetching.
-  const task = scheduler.store.getTask(taskId);
+  const task = store.getTask(taskId);
   if (!task || task.worker !== worker.key) return undefined;
-  return scheduler.store.getWorkUnit(task.wu_id)?.input;
+  return store.getWorkUnit(task.wu_id)?.input;
 }

@@ -148,9 +148,8 @@ export class Coordinator {
     };
     this.store.onCallbackError = (err) => this.#log('callback-error', { error: err.message });
     this.catalog = new KindCatalog({ store: this.store, dataDir: opts.dataDir, log: this.#log });
-    let batches: BatchManager | undefined;
-    this.scheduler = new Scheduler(this.store, { ...opts.scheduler, ...(opts.networks && { networks: opts.networks }) }, { onBatchDecided: (b) => batches?.batchDecided(b) });
-    this.batches = batches = new BatchManager(this.store, this.scheduler, this.catalog, this.#log, { maxPayloadBytes: this.#maxPayloadBytes });
+    this.scheduler = new Scheduler(this.store, { ...opts.scheduler, ...(opts.networks && { networks: opts.networks }) });
+    this.batches = new BatchManager(this.store, this.scheduler, this.catalog, this.#log, { maxPayloadBytes: this.#maxPayloadBytes });
   }
 
   static async start(opts: CoordinatorOptions): Promise<Coordinator> {

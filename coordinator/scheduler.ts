@@ -7,11 +7,13 @@
  * unit, nor one identity; a network holds no more tasks than its quota, and one it has not seen
  * validated yet holds them on probation; a task that throws is an error, not a vote;
  * CPU time reported is capped at the batch's lease; nothing is acknowledged to a worker before
- * it is committed. Verdicts are carried out by verdicts.ts; the feeder's query is in feeder.ts.
+ * it is committed. It only matches units to workers' credit: a batch's state, counters, hot units
+ * and ready queue are its ledger's (batch-ledger.ts), verdicts are carried out by verdicts.ts, the
+ * feeder's query is in feeder.ts.
  */
-import { BatchCounters } from './batch-counters.js';
-import { type BatchRuntime, dequeueAt, enqueue, removeFromReady } from './batch-runtime.js';
+import type { BatchLedger } from './batch-ledger.js';
 import { nextChunk } from './feeder.js';
+import { taskInput } from './blobs.js';
 import { digestOf, type HotUnit, hydrateUnit } from './hot-unit.js';
 import { type Lease, Leases, monotonicNow } from './leases.js';
 import { type NetworkOptions, Networks } from './networks.js';
@@ -55,11 +57,6 @@ export interface SchedulerOptions {
   random?: () => number;
 }
 
-export interface SchedulerEvents {
-  /** Every unit of the batch is decided. */
-  onBatchDecided?: (batch: BatchRuntime) => void;
-}
-
 export interface TaskOutcome {
   taskId: number;
   output?: Uint8Array;
@@ -70,7 +67,8 @@ export interface TaskOutcome {
 export class Scheduler {
   readonly store: Store;
   readonly reputation: Reputation;
-  readonly batches = new Map<string, BatchRuntime>();
+  /** Ledgers of the batches being scheduled (loading, running, finishing), by id. */
+  readonly #batches = new Map<string, BatchLedger>();
   readonly workers = new Set<WorkerHandle>();
   readonly leases: Leases;
   readonly networks: Networks;
@@ -83,12 +81,13 @@ export class Scheduler {
   #nextTaskId: number;
   #dispatchScheduled = false;
   #rotation = 0;
-  /** Units decided in this tick: the store still says 'pending' until the commit. */
-  #decidedUncommitted = new Set<number>();
-  #counters: BatchCounters;
   #verdicts: Verdicts;
+  /** Metrics: a ledger's decisions counted (one listener for every batch, kept after dropBatch: a late re-check still counts). */
+  #countDecided = (_batch: BatchLedger, _unit: HotUnit, outcome: 'validated' | 'failed'): void => {
+    this.stats[outcome]++;
+  };
 
-  constructor(store: Store, options: SchedulerOptions = {}, events: SchedulerEvents = {}) {
+  constructor(store: Store, options: SchedulerOptions = {}) {
     this.store = store;
     this.reputation = new Reputation(store);
     const { networks, random: _random, ...rest } = options;
@@ -97,12 +96,11 @@ export class Scheduler {
     this.#random = options.random ?? Math.random;
     this.#nextTaskId = taskIdBase(store.maxTaskId()); // never an id a restored store's lost copy issued
     this.leases = new Leases(this.#opts.sweepMs, (taskId) => this.#expire(taskId), (lease, now) => this.#overdue(lease, now));
-    this.#counters = new BatchCounters(store);
     this.#verdicts = new Verdicts({
-      store, reputation: this.reputation, leases: this.leases, batches: this.batches, workers: this.workers,
-      networks: this.networks, counters: this.#counters, stats: this.stats, decidedUncommitted: this.#decidedUncommitted,
-      scheduleDispatch: () => this.scheduleDispatch(),
-      onBatchDecided: (batch) => events.onBatchDecided?.(batch),
+      store, reputation: this.reputation, networks: this.networks,
+      withdraw: (taskIds, reason) => this.withdraw(taskIds, reason),
+      ledger: (batchId) => this.#batches.get(batchId),
+      wantsTasks: () => this.scheduleDispatch(),
     });
     // Leases outstanding when the coordinator stopped stay valid: their workers may come back.
     // Deadlines are kept in wall time in the store (the monotonic clock starts over with each
@@ -117,14 +115,21 @@ export class Scheduler {
     }
   }
 
-  addBatch(batch: BatchRuntime): void {
-    this.batches.set(batch.id, batch);
+  /** Ledgers of the batches being scheduled (loading, running, finishing), by id. */
+  get batches(): ReadonlyMap<string, BatchLedger> {
+    return this.#batches;
+  }
+
+  /** Schedules a batch's units, from its ledger, until `dropBatch`. */
+  addBatch(batch: BatchLedger): void {
+    this.#batches.set(batch.id, batch);
+    batch.on('unitDecided', this.#countDecided);
     this.scheduleDispatch();
   }
 
   /** More units were ingested for a batch: the feeder may look past its cursor again. */
   unitsAdded(batchId: string): void {
-    const batch = this.batches.get(batchId);
+    const batch = this.#batches.get(batchId);
     if (batch) batch.exhausted = false;
     this.scheduleDispatch();
   }
@@ -157,7 +162,7 @@ export class Scheduler {
   /** Issues tasks to one worker up to its credit, highest-priority batches first. */
   dispatch(worker: WorkerHandle): void {
     if (worker.credit <= 0) return;
-    const active = [...this.batches.values()].filter((b) => b.state === 'running' || b.state === 'loading');
+    const active = [...this.#batches.values()].filter((b) => b.state === 'running' || b.state === 'loading');
     if (active.length === 0) return;
     // Equal priorities take turns: rotate the starting batch on every call.
     const offset = this.#rotation++ % active.length;
@@ -193,18 +198,19 @@ export class Scheduler {
    * for an independent volunteer, instead of stalling behind its own copies; each unit still
    * gets at most one task per network.
    */
-  #pick(batch: BatchRuntime, worker: WorkerHandle, network: string, now: number): HotUnit | undefined {
-    if (batch.ready.length < this.#opts.refillChunk / 2) this.#refill(batch);
+  #pick(batch: BatchLedger, worker: WorkerHandle, network: string, now: number): HotUnit | undefined {
+    const ready = batch.ready; // the ledger's queue itself (refills add to it): read in place
+    if (ready.length < this.#opts.refillChunk / 2) this.#refill(batch);
     let examined = 0;
     let own = 0;
     for (let i = 0; examined < this.#opts.scanLimit && own < OWN_COPIES_AHEAD; i++) {
-      if (i >= batch.ready.length) {
+      if (i >= ready.length) {
         // Everything loaded is this network's already or not for it: load the next chunk.
-        const before = batch.ready.length;
+        const before = ready.length;
         this.#refill(batch);
-        if (batch.ready.length === before) return undefined;
+        if (ready.length === before) return undefined;
       }
-      const unit = batch.ready[i]!;
+      const unit = ready[i]!;
       if (unit.networks.has(network)) {
         own++;
         continue;
@@ -213,24 +219,24 @@ export class Scheduler {
       if (unit.workers.has(worker.key)) continue;
       const returned = unit.returnedBy?.get(network);
       if (returned !== undefined && now - returned < this.#opts.probationMs) continue;
-      if (unit.want <= 1) dequeueAt(batch, i);
+      if (unit.want <= 1) batch.dequeueAt(i);
       return unit;
     }
     return undefined;
   }
 
   /** The feeder: loads the next chunk of pending units of a batch from the store. */
-  #refill(batch: BatchRuntime): void {
+  #refill(batch: BatchLedger): void {
     if (batch.exhausted || batch.hot.size >= this.#opts.maxHotPerBatch) return;
-    for (const unit of nextChunk(this.store, batch, this.#opts.refillChunk, (id) => this.#decidedUncommitted.has(id), this.#storedNetworkOf)) {
+    for (const unit of nextChunk(this.store, batch, this.#opts.refillChunk, (id) => batch.isSettling(id), this.#storedNetworkOf)) {
       if (unit.issued === 0) unit.want = batch.policy.replication;
-      batch.hot.set(unit.id, unit);
+      batch.hold(unit);
       if (unit.issued > 0) this.#verdicts.judge(batch, unit);
-      else enqueue(batch, unit);
+      else batch.enqueue(unit);
     }
   }
 
-  #issue(batch: BatchRuntime, unit: HotUnit, worker: WorkerHandle, network: string): swarmgrid.ITask {
+  #issue(batch: BatchLedger, unit: HotUnit, worker: WorkerHandle, network: string): swarmgrid.ITask {
     const taskId = ++this.#nextTaskId;
     // Wall time for the stored row (shown, and converted on restart); monotonic for the lease.
     const now = Date.now();
@@ -250,12 +256,12 @@ export class Scheduler {
     unit.outstanding.add(taskId);
     unit.workers.add(worker.key);
     unit.networks.add(network);
-    if (unit.want <= 0) removeFromReady(batch, unit);
+    if (unit.want <= 0) batch.removeFromReady(unit);
     this.leases.add(taskId, unit.id, batch.id, worker.key, network, mono + leaseMs, worker, this.networks.proven(network) ? undefined : mono);
     this.stats.issued++;
     const row = { id: taskId, wuId: unit.id, worker: worker.key, address: worker.address, runtime: worker.runtime, provisional, issuedAt: now, deadline: now + leaseMs };
     this.store.defer(() => this.store.insertTask(row));
-    this.#counters.add(batch.id, 0, 1);
+    batch.taskIssued();
     return {
       taskId, batchId: batch.id, seq: unit.seq, kind: batch.kind.name, kindVersion: batch.kind.version,
       codeHash: batch.codeHash ?? new Uint8Array(0), input: unit.input, leaseMs,
@@ -272,34 +278,43 @@ export class Scheduler {
   #overdue(lease: Lease, now: number): boolean {
     if (lease.due <= now) return true;
     if (lease.probationFrom === undefined || this.networks.proven(lease.network)) return false;
-    const taskMs = this.batches.get(lease.batchId)?.taskMs;
+    const taskMs = this.#batches.get(lease.batchId)?.taskMs;
     if (taskMs === undefined) return false;
     return now - lease.probationFrom >= Math.max(this.#opts.probationMs, 10 * taskMs + this.#opts.workBufferMs);
   }
 
-  #unit(batchOrId: BatchRuntime | undefined, wuId: number): { batch: BatchRuntime; unit: HotUnit } | undefined {
-    for (const batch of batchOrId ? [batchOrId] : this.batches.values()) {
+  #unit(batchOrId: BatchLedger | undefined, wuId: number): { batch: BatchLedger; unit: HotUnit } | undefined {
+    for (const batch of batchOrId ? [batchOrId] : this.#batches.values()) {
       const hot = batch.hot.get(wuId);
       if (hot) return { batch, unit: hot };
     }
-    // Not hot: a result or expiry for a unit the feeder has not reloaded since a restart.
-    if (this.#decidedUncommitted.has(wuId)) return undefined;
+    // Not hot: a result or expiry for a unit the feeder has not reloaded since a restart (or one
+    // decided in this tick, whose row still says pending).
     const row = this.store.getWorkUnit(wuId);
-    const batch = row && this.batches.get(row.batch_id);
-    if (!row || !batch || row.state !== 'pending') return undefined;
+    const batch = row && this.#batches.get(row.batch_id);
+    if (!row || !batch || row.state !== 'pending' || batch.isSettling(wuId)) return undefined;
     const unit = hydrateUnit(this.store, wuId, batch.policy.quorum, this.#storedNetworkOf);
     if (!unit) return undefined;
-    batch.hot.set(wuId, unit);
+    batch.hold(unit);
     return { batch, unit };
   }
 
   /**
    * Results from a worker. Each is committed with its consequences in this tick's transaction;
-   * returns once queued: the caller acknowledges in `store.afterCommit`.
+   * `committed` (the worker's acknowledgement) runs once they are, never before.
    */
-  results(worker: WorkerHandle, outcomes: TaskOutcome[]): void {
+  results(worker: WorkerHandle, outcomes: TaskOutcome[], committed?: () => void): void {
     for (const outcome of outcomes) this.#result(worker, outcome);
+    if (committed) this.store.afterCommit(committed);
     this.scheduleDispatch();
+  }
+
+  /**
+   * The input of a task leased to `worker` (blobs.ts), or undefined (not its task, expired, or
+   * unknown): from the hot unit when loaded, else from the store.
+   */
+  taskInput(worker: WorkerHandle, taskId: number): Uint8Array | undefined {
+    return taskInput(this.store, this.leases, (batchId, wuId) => this.#batches.get(batchId)?.hot.get(wuId), worker, taskId);
   }
 
   #result(worker: WorkerHandle, outcome: TaskOutcome): void {
@@ -397,11 +412,7 @@ export class Scheduler {
       }
       this.#release(lease.wuId, id);
       // Still a re-issue: to the front of the ready list, though it no longer counts as started.
-      if (found?.unit.queued) {
-        removeFromReady(found.batch, found.unit);
-        found.batch.ready.unshift(found.unit);
-        found.unit.queued = true;
-      }
+      if (found) found.batch.toFront(found.unit);
     }
     this.scheduleDispatch();
     // When the hold-off ends, the returning network may be the only one left to take them.
@@ -415,22 +426,37 @@ export class Scheduler {
     this.#verdicts.judge(found.batch, found.unit);
   }
 
-  /** Withdraws everything of a batch (cancel, or failed ingest). */
+  /** Cancels tasks at their workers and releases their leases. */
+  withdraw(taskIds: number[], reason: string): void {
+    const byWorker = new Map<string, number[]>();
+    for (const id of taskIds) {
+      const lease = this.leases.get(id);
+      if (!lease) continue;
+      this.leases.delete(id);
+      byWorker.set(lease.worker, [...(byWorker.get(lease.worker) ?? []), id]);
+      this.store.defer(() => this.store.setTaskState(id, 'cancelled'));
+    }
+    for (const [key, ids] of byWorker) {
+      for (const w of this.workers) if (w.key === key) this.store.afterCommit(() => w.sendCancel(ids, reason));
+    }
+  }
+
+  /** Withdraws everything of a batch and stops scheduling it (cancel, failed ingest, finished). */
   dropBatch(batchId: string, reason: string): void {
-    const batch = this.batches.get(batchId);
+    const batch = this.#batches.get(batchId);
     // From the store (also for a stalled batch, which has no runtime), not the hot set: leases recovered after a restart may belong to cold units.
     // Flushed first, so that tasks issued in this very tick are found (and cancelled) too.
     this.store.flush();
     const ids = (this.store.stmt(`SELECT t.id FROM tasks t JOIN work_units w ON w.id = t.wu_id
       WHERE w.batch_id = ? AND t.state = 'leased'`).all(batchId) as { id: number }[]).map((r) => r.id);
-    this.#verdicts.withdraw(ids, reason);
+    this.withdraw(ids, reason);
     if (!batch) return;
     for (const unit of batch.hot.values()) unit.done = true;
-    this.batches.delete(batchId);
+    this.#batches.delete(batchId);
   }
 
   /** See Verdicts.auditSingleCopies: before an adaptive batch closes. */
-  auditSingleCopies(batch: BatchRuntime): number {
+  auditSingleCopies(batch: BatchLedger): number {
     return this.#verdicts.auditSingleCopies(batch);
   }
 

@@ -7,7 +7,7 @@ import { type Frame, PROTOCOL_VERSION, Runtime, type swarmgrid } from '../proto/
 import { ProtoErrors } from '../proto/errors.js';
 import { assignFrames, BlobAssembly, blobFrames, DEFAULT_MAX_PAYLOAD_BYTES, fitsInline } from '../proto/payloads.js';
 import { DEFAULT_HEARTBEAT_MS } from '../proto/volunteer/core.js';
-import { sha256, taskInput } from './blobs.js';
+import { sha256 } from './blobs.js';
 import { CoordinatorErrors } from './errors.js';
 import type { IdentityClaims } from './identity-claims.js';
 import type { Scheduler } from './scheduler.js';
@@ -201,10 +201,9 @@ export class Session implements WorkerHandle {
           cpuMs: r.cpuMs ?? 0,
         }));
         this.tasksDone += outcomes.length;
-        this.#scheduler.results(this, outcomes);
         const ids = outcomes.map((o) => o.taskId);
         // The acknowledgement goes out only once the results are committed.
-        this.#scheduler.store.afterCommit(() => this.channel.send({ ack: { taskIds: ids } }));
+        this.#scheduler.results(this, outcomes, () => this.channel.send({ ack: { taskIds: ids } }));
         return;
       }
       case 'goodbye':
@@ -223,7 +222,7 @@ export class Session implements WorkerHandle {
       }
       case 'blobRequest': {
         const { taskId, hash, offset } = frame.blobRequest;
-        const input = taskInput(this.#scheduler, this, Number(taskId));
+        const input = this.#scheduler.taskInput(this, Number(taskId));
         // Not (or no longer) this worker's task: an empty answer, and the worker hands it back.
         if (!input || offset > input.byteLength) this.channel.send({ blobChunk: { taskId, hash, offset, totalSize: 0 } });
         else for (const f of blobFrames(Number(taskId), hash, input, this.#opts.maxFrameBytes, offset)) this.channel.send(f);

@@ -1,5 +1,5 @@
 /** Row shapes of the coordinator's SQLite tables (see schema.ts), as better-sqlite3 returns them. */
-import type { BatchState, TaskState, WorkUnitState } from './states.js';
+import type { StoredBatchState, TaskState, WorkUnitState } from './states.js';
 
 export interface BatchRow {
   id: string;
@@ -8,7 +8,7 @@ export interface BatchRow {
   code_hash: Buffer | null;
   params: string | null;
   policy: string;
-  state: BatchState;
+  state: StoredBatchState;
   priority: number;
   total: number;
   validated: number;

@@ -6,68 +6,64 @@
  * whose trust is reset, since a network must not vouch for itself — and before an adaptive batch
  * closes the single copies nobody has vouched for since are audited.
  */
-import { type BatchRuntime, enqueue, removeFromReady } from './batch-runtime.js';
-import type { BatchCounters } from './batch-counters.js';
+import type { BatchLedger } from './batch-ledger.js';
 import { type HotUnit, hydrateUnit, tallyOf } from './hot-unit.js';
-import type { Leases } from './leases.js';
 import type { Networks } from './networks.js';
 import type { Reputation } from './reputation.js';
 import type { Store } from './store.js';
 import { judge, type Verdict } from './validator.js';
-import { noteTaskMs } from './work-buffer.js';
-import type { WorkerHandle } from './worker-handle.js';
 
-/** What the scheduler shares with the verdicts it acts on. */
-export interface VerdictContext {
+/**
+ * What carrying out a verdict takes besides the unit's ledger: the store for the unit's and
+ * tasks' rows, who to credit or blame, and two of the scheduler's actions.
+ */
+export interface VerdictDeps {
   readonly store: Store;
   readonly reputation: Reputation;
-  readonly leases: Leases;
   readonly networks: Networks;
-  readonly batches: Map<string, BatchRuntime>;
-  readonly workers: Set<WorkerHandle>;
-  readonly counters: BatchCounters;
-  readonly stats: { validated: number; failed: number };
-  /** Units decided in this tick: the store still says 'pending' until the commit. */
-  readonly decidedUncommitted: Set<number>;
-  scheduleDispatch(): void;
-  onBatchDecided?: (batch: BatchRuntime) => void;
+  /** Cancels tasks at their workers and releases their leases (Scheduler.withdraw). */
+  withdraw(taskIds: number[], reason: string): void;
+  /** The ledger of a batch being scheduled, if it is. */
+  ledger(batchId: string): BatchLedger | undefined;
+  /** A unit wants more tasks: dispatch soon. */
+  wantsTasks(): void;
 }
 
 export class Verdicts {
-  #ctx: VerdictContext;
+  #deps: VerdictDeps;
   #reopening = new Set<number>();
   /** Networks whose identities were re-checked in this tick. */
   #suspectNetworks = new Set<string>();
 
-  constructor(context: VerdictContext) {
-    this.#ctx = context;
+  constructor(deps: VerdictDeps) {
+    this.#deps = deps;
   }
 
-  /** Judges a unit on the votes it has and acts on the verdict. */
-  judge(batch: BatchRuntime, unit: HotUnit): void {
+  /** Judges a unit of `batch` on the votes it has and acts on the verdict. */
+  judge(batch: BatchLedger, unit: HotUnit): void {
     const rules = { quorum: unit.quorum, maxTasks: batch.policy.maxTasks, maxErrors: batch.policy.maxErrors };
     this.#apply(batch, unit, judge(tallyOf(unit), rules, batch.agree));
   }
 
-  #apply(batch: BatchRuntime, unit: HotUnit, verdict: Verdict): void {
-    const { store } = this.#ctx;
+  #apply(batch: BatchLedger, unit: HotUnit, verdict: Verdict): void {
+    const { store } = this.#deps;
     switch (verdict.type) {
       case 'wait':
         return;
       case 'issue':
         unit.want += verdict.count;
-        enqueue(batch, unit);
-        this.#ctx.scheduleDispatch();
+        batch.enqueue(unit);
+        this.#deps.wantsTasks();
         return;
       case 'accept': {
-        this.#decide(batch, unit);
         // Accepted on one unchecked copy: counted apart until the batch closes, since catching
         // its worker later reopens the unit (the results stream holds back at such a unit).
         const single = verdict.agreeing.length === 1 && verdict.canonical.taskId === unit.provisionalTask;
-        noteTaskMs(batch, Math.min(...verdict.agreeing.map((v) => v.cpuMs)));
+        this.#decide(batch, unit, 'validated', single);
+        batch.noteTaskMs(Math.min(...verdict.agreeing.map((v) => v.cpuMs)));
         for (const v of verdict.agreeing) {
-          this.#ctx.reputation.record(v.worker, 'valid', v.cpuMs);
-          this.#ctx.networks.note(v.network, 'valid');
+          this.#deps.reputation.record(v.worker, 'valid', v.cpuMs);
+          this.#deps.networks.note(v.network, 'valid');
         }
         for (const v of verdict.disagreeing) this.#caught(v.worker, v.network);
         store.defer(() => {
@@ -76,54 +72,22 @@ export class Verdicts {
           // Agreement with another identity confirms a single copy that was being re-checked.
           if (verdict.agreeing.length > 1) for (const v of verdict.agreeing) store.setTaskProvisional(v.taskId, false);
           for (const v of verdict.disagreeing) store.setTaskState(v.taskId, 'invalid');
-          if (single) store.bumpProvisional(batch.id, 1);
         });
-        this.#ctx.counters.add(batch.id, 1, 0);
-        batch.validated++;
-        this.#ctx.stats.validated++;
-        break;
+        return;
       }
       case 'fail':
-        this.#decide(batch, unit);
-        store.defer(() => {
-          store.finishWorkUnit(unit.id, 'failed', null, 0, verdict.reason);
-          store.bumpBatchCounts(batch.id, 0, 1, 0);
-        });
-        batch.failed++;
-        this.#ctx.stats.failed++;
-        break;
+        this.#decide(batch, unit, 'failed');
+        store.defer(() => store.finishWorkUnit(unit.id, 'failed', null, 0, verdict.reason));
+        return;
     }
-    batch.rate.note(Date.now(), batch.validated + batch.failed);
-    if (batch.state === 'running' && batch.validated + batch.failed >= batch.total) this.#ctx.onBatchDecided?.(batch);
   }
 
-  /** Marks a unit decided, withdraws its outstanding tasks and forgets it. */
-  #decide(batch: BatchRuntime, unit: HotUnit): void {
-    unit.done = true;
-    // Until the decision is committed, the store would hand the unit back as pending to a
-    // refill or a late result in this same tick: keep it out of reach till then.
-    this.#ctx.decidedUncommitted.add(unit.id);
-    this.#ctx.store.afterCommit(() => this.#ctx.decidedUncommitted.delete(unit.id));
-    removeFromReady(batch, unit);
-    batch.hot.delete(unit.id);
-    this.withdraw([...unit.outstanding], 'work unit already decided');
+  /** Records the decision on the ledger (counted, out of memory) and withdraws the unit's outstanding tasks. */
+  #decide(batch: BatchLedger, unit: HotUnit, outcome: 'validated' | 'failed', single = false): void {
+    const outstanding = [...unit.outstanding];
     unit.outstanding.clear();
-  }
-
-  /** Cancels tasks at their workers and releases their leases. */
-  withdraw(taskIds: number[], reason: string): void {
-    const { store, leases } = this.#ctx;
-    const byWorker = new Map<string, number[]>();
-    for (const id of taskIds) {
-      const lease = leases.get(id);
-      if (!lease) continue;
-      leases.delete(id);
-      byWorker.set(lease.worker, [...(byWorker.get(lease.worker) ?? []), id]);
-      store.defer(() => store.setTaskState(id, 'cancelled'));
-    }
-    for (const [key, ids] of byWorker) {
-      for (const w of this.#ctx.workers) if (w.key === key) store.afterCommit(() => w.sendCancel(ids, reason));
-    }
+    batch.decide(unit, outcome, single);
+    this.#deps.withdraw(outstanding, 'work unit already decided');
   }
 
   /**
@@ -135,7 +99,7 @@ export class Verdicts {
    * identities are free, so its siblings may be the same liar.
    */
   #caught(workerKey: string, network: string): void {
-    const { store, reputation, networks } = this.#ctx;
+    const { store, reputation, networks } = this.#deps;
     reputation.record(workerKey, 'invalid');
     networks.note(network, 'invalid');
     // Many lies of one network are often caught in one tick: its siblings are re-checked once.
@@ -149,17 +113,13 @@ export class Verdicts {
     const rows = [...suspects].flatMap((key) => store.stmt(`SELECT t.id, t.wu_id, w.batch_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
       WHERE t.worker = ? AND t.provisional = 1 AND t.state = 'valid' AND w.state = 'validated'`).all(key) as { id: number; wu_id: number; batch_id: string }[]);
     for (const row of rows) {
-      const batch = this.#ctx.batches.get(row.batch_id);
+      const batch = this.#deps.ledger(row.batch_id);
       // Several verdicts against one worker can land in one tick, before the first reopening
       // is committed: reopen each unit once.
       if (!batch || batch.state !== 'running' || this.#reopening.has(row.wu_id)) continue;
       this.#reopening.add(row.wu_id);
-      store.defer(() => {
-        store.reopenWorkUnit(row.wu_id);
-        store.bumpBatchCounts(batch.id, -1, 0, 0);
-        store.bumpProvisional(batch.id, -1);
-      });
-      batch.validated--;
+      store.defer(() => store.reopenWorkUnit(row.wu_id));
+      batch.reopened();
       store.afterCommit(() => {
         this.#reopening.delete(row.wu_id);
         this.#recheck(batch, row.wu_id);
@@ -168,10 +128,10 @@ export class Verdicts {
   }
 
   /** Puts a reopened unit back in play with the batch's full quorum. */
-  #recheck(batch: BatchRuntime, wuId: number): void {
-    const unit = hydrateUnit(this.#ctx.store, wuId, batch.policy.quorum, (address, worker) => this.#ctx.networks.of(address, worker));
+  #recheck(batch: BatchLedger, wuId: number): void {
+    const unit = hydrateUnit(this.#deps.store, wuId, batch.policy.quorum, (address, worker) => this.#deps.networks.of(address, worker));
     if (!unit || batch.hot.has(unit.id)) return;
-    batch.hot.set(unit.id, unit);
+    batch.hold(unit);
     this.judge(batch, unit);
   }
 
@@ -180,19 +140,14 @@ export class Verdicts {
    * quorum-checked valid result since is sent out again under the batch's full quorum (its own
    * vote stays and counts). Returns how many work units were reopened.
    */
-  auditSingleCopies(batch: BatchRuntime): number {
-    const { store } = this.#ctx;
+  auditSingleCopies(batch: BatchLedger): number {
+    const { store } = this.#deps;
     const rows = store.stmt(`SELECT t.wu_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
       WHERE w.batch_id = ? AND w.state = 'validated' AND t.provisional = 1 AND t.state = 'valid'
       AND NOT EXISTS (SELECT 1 FROM tasks v WHERE v.worker = t.worker AND v.provisional = 0 AND v.state = 'valid' AND v.id > t.id)`)
       .all(batch.id) as { wu_id: number }[];
     if (rows.length === 0) return 0;
-    store.transaction(() => {
-      for (const row of rows) store.reopenWorkUnit(row.wu_id);
-      store.bumpBatchCounts(batch.id, -rows.length, 0, 0);
-      store.bumpProvisional(batch.id, -rows.length);
-    });
-    batch.validated -= rows.length;
+    batch.reopenNow(rows.map((row) => row.wu_id), (wuId) => store.reopenWorkUnit(wuId));
     for (const row of rows) this.#recheck(batch, row.wu_id);
     return rows.length;
   }

@@ -6,7 +6,7 @@ import { decodeOutput } from '../../jobs/codec.js';
 import type { JobKind } from '../../jobs/types.js';
 import { latestDecline, UNTRUSTED_CODE } from '../declines.js';
 import { CoordinatorErrors } from '../errors.js';
-import { BATCH_STATES } from '../states.js';
+import { STORED_BATCH_STATES } from '../states.js';
 import type { BatchRow, OutcomeRow } from '../store.js';
 import { resolveBatchId } from './batch-ids.js';
 import type { HttpContext } from './context.js';
@@ -36,8 +36,8 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
   const declineReason = (kind: string, custom: boolean) => latestDecline(ctx.store, kind)
     ?? (custom ? `${UNTRUSTED_CODE}: custom code runs only on workers started with --trust ${ctx.publicKey}` : undefined);
   const view = (row: BatchRow) => {
-    const runtime = ctx.scheduler.batches.get(row.id);
-    return batchView(row, runtime, waitingNote(runtime, ctx.sessions(), localGrid, declineReason));
+    const ledger = ctx.batches.ledger(row.id);
+    return batchView(row, ledger, waitingNote(ledger, ctx.sessions(), localGrid, declineReason));
   };
   // The id in the path may be a unique prefix (batch-ids.ts).
   const find = (id: string) => {
@@ -79,7 +79,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
         additionalProperties: false,
         properties: {
           limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-          state: { type: 'string', enum: BATCH_STATES },
+          state: { type: 'string', enum: STORED_BATCH_STATES },
         },
       },
       response: { 200: { type: 'object', properties: { batches: { type: 'array', items: batchViewSchema } } }, ...errorResponses(400, 401) },

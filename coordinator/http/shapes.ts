@@ -7,7 +7,7 @@
  * Imports nothing that needs Node or Fastify: `swarmgrid/client` loads this file, in Node and in
  * browsers alike.
  */
-import { BATCH_STATES, BATCH_VIEW_STATES } from '../states.js';
+import { BATCH_VIEW_STATES, STORED_BATCH_STATES } from '../states.js';
 import type { FromSchema } from './from-schema.js';
 
 export const errorSchema = {
@@ -103,7 +103,7 @@ export type BatchView = FromSchema<typeof batchViewSchema>;
 /** The answer to a submission: every work unit is stored. */
 export const submittedSchema = {
   type: 'object',
-  properties: { id: { type: 'string' }, total: { type: 'integer' }, state: { type: 'string', enum: BATCH_STATES } },
+  properties: { id: { type: 'string' }, total: { type: 'integer' }, state: { type: 'string', enum: STORED_BATCH_STATES } },
   required: ['id', 'total', 'state'],
 } as const;
 export type SubmittedView = FromSchema<typeof submittedSchema>;

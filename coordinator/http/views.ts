@@ -1,5 +1,6 @@
 /** JSON views of store rows for the API: one place decides what clients see, in the shapes of shapes.ts. */
-import type { BatchRuntime } from '../batch-runtime.js';
+import type { BatchLedger } from '../batch-ledger.js';
+import { batchViewState } from '../states.js';
 import type { BatchRow, WorkerRow } from '../store.js';
 import type { WorkerHandle } from '../worker-handle.js';
 import { groupVotes } from '../validator.js';
@@ -36,10 +37,10 @@ export interface WaitingNote {
  * Who can run a running batch and, when the volunteers connected cannot form its quorum, why not:
  * none is connected, none can run its kind (they declined it: `declineReason` says why, e.g.
  * untrusted code), or they are on fewer networks than the quorum needs (networks.ts).
- * undefined when the batch is not running.
+ * undefined when the batch is not running (a stalled one included: its note is in `error`).
  */
 export function waitingNote(
-  runtime: BatchRuntime | undefined,
+  runtime: BatchLedger | undefined,
   volunteers: Iterable<Volunteer>,
   localGrid: boolean,
   declineReason: (kind: string, custom: boolean) => string | undefined = () => undefined,
@@ -89,7 +90,11 @@ export function decisionsOpen(row: Pick<BatchRow, 'state'>): boolean {
   return row.state === 'loading' || row.state === 'running';
 }
 
-export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, note?: WaitingNote): BatchView {
+/**
+ * A batch's status: its counts from the row, its state from its ledger while it has one (a live
+ * batch: `finishing` and `stalled` are the ledger's; a stalled one shows as `running`).
+ */
+export function batchView(row: BatchRow, runtime: BatchLedger | undefined, note?: WaitingNote): BatchView {
   // Counters never go backwards: `validated` counts final decisions only; units accepted on a
   // single unchecked copy are `provisional` (a gauge, like pending) until their batch closes,
   // since catching their worker reopens them.
@@ -112,10 +117,10 @@ export function batchView(row: BatchRow, runtime: BatchRuntime | undefined, note
   const elapsed = ((row.finished_at ?? now) - row.created_at) / 1000;
   // Running: the rate over the last minute (proto/rate-meter.ts), once it spans two seconds; else, and
   // once finished, the average since submission.
-  // A running batch without a runtime is stalled (its kind is missing): no progress, no ETA.
-  const recent = row.state === 'running' ? (runtime ? runtime.rate.perSecond(now, decided) : 0) : undefined;
+  // A stalled batch (its kind is missing): no progress, no ETA.
+  const recent = row.state === 'running' ? (runtime && runtime.state !== 'stalled' ? runtime.rate.perSecond(now, decided) : 0) : undefined;
   const rate = recent ?? (elapsed > 0 ? decided / elapsed : 0);
-  const state = row.state === 'running' && runtime && runtime.state !== 'running' ? 'finishing' : row.state;
+  const state = runtime ? batchViewState(runtime.state) : row.state;
   return {
     id: row.id,
     kind: row.kind,

@@ -20,11 +20,14 @@ it('marks a running batch whose kind is missing as stalled, and clears it once t
   batches.recover();
   expect(sched.batches.has(id)).toBe(false);
   expect(store.getBatch(id)).toMatchObject({ state: 'running', error: expect.stringMatching(new RegExp(`^${STALLED}job kind gone is not available`)) });
-  expect(batchView(store.getBatch(id)!, undefined)).toMatchObject({ state: 'running', ratePerSecond: 0, etaSeconds: null });
+  // Stalled is the ledger's state; the API shows it running, with its note and no ETA.
+  expect(batches.ledger(id)!.state).toBe('stalled');
+  expect(batchView(store.getBatch(id)!, batches.ledger(id))).toMatchObject({ state: 'running', ratePerSecond: 0, etaSeconds: null });
   store.stmt(`UPDATE batches SET kind = 'echo' WHERE id = ?`).run(id);
   ({ store, sched, batches } = restart());
   batches.recover();
   expect(sched.batches.has(id)).toBe(true);
+  expect(batches.ledger(id)!.state).toBe('running');
   expect(store.getBatch(id)!.error).toBeNull();
 });
 

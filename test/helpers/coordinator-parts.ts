@@ -24,11 +24,10 @@ export interface CoordinatorParts {
 export function coordinatorParts(options: { dir?: string; scheduler?: SchedulerOptions } = {}): CoordinatorParts {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'swarmgrid-core-'));
   const store = new Store({ dataDir: dir });
-  let batches: BatchManager | undefined;
   // Identities count as independent unless a test says otherwise (a local grid): these tests
   // are about scheduling and validation; test/security/ covers networks.
-  const sched = new Scheduler(store, { networks: { independence: 'identity' }, ...options.scheduler }, { onBatchDecided: (b) => batches?.batchDecided(b) });
-  batches = new BatchManager(store, sched, new KindCatalog());
+  const sched = new Scheduler(store, { networks: { independence: 'identity' }, ...options.scheduler });
+  const batches = new BatchManager(store, sched, new KindCatalog());
   return {
     dir, store, sched, batches,
     close() {

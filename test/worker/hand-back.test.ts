@@ -41,10 +41,9 @@ let batches: BatchManager;
 
 function open() {
   store = new Store({ dataDir: dir });
-  let mgr: BatchManager | undefined;
   // A local grid (fake workers share an address), with a short hand-back hold-off.
-  sched = new Scheduler(store, { sweepMs: 20, probationMs: HOLD_OFF_MS, networks: { independence: 'identity' } }, { onBatchDecided: (b) => mgr?.batchDecided(b) });
-  batches = mgr = new BatchManager(store, sched, new KindCatalog());
+  sched = new Scheduler(store, { sweepMs: 20, probationMs: HOLD_OFF_MS, networks: { independence: 'identity' } });
+  batches = new BatchManager(store, sched, new KindCatalog());
 }
 
 beforeEach(() => {
