@@ -1,7 +1,7 @@
 /**
  * Tasks a worker hands back unrun (it paused because its owner got busy, or it said Goodbye) are
  * not votes and not failures: the work unit may go to the same worker again later (once other
- * networks have had their chance: the hold-off, here 50 ms), and handing back never uses up the
+ * networks have had their chance: the hold-off, here 400 ms), and handing back never uses up the
  * unit's maxTasks. Otherwise a lone --idle-only volunteer would strand
  * every unit it ever handed back, and one that pauses often would make units fail unrun.
  * Driven in-process: the real scheduler and store, a fake worker handle.
@@ -32,8 +32,9 @@ class FakeWorker implements WorkerHandle {
 }
 
 const settle = () => settleImmediates();
-const HOLD_OFF_MS = 50;
-const holdOff = () => new Promise((r) => setTimeout(r, HOLD_OFF_MS + 10));
+// Long enough that two settles on a loaded machine (load 16 took > 50 ms) stay inside it.
+const HOLD_OFF_MS = 400;
+const holdOff = () => new Promise((r) => setTimeout(r, HOLD_OFF_MS + 20));
 let dir: string;
 let store: Store;
 let sched: Scheduler;
