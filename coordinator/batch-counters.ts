@@ -1,11 +1,11 @@
 /** A batch's validated / issued counters, summed per tick and written once per commit (tick-sums.ts). */
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 import { TickSums } from './tick-sums.js';
 
 export class BatchCounters {
   #sums: TickSums<[number, number]>;
 
-  constructor(store: Store) {
+  constructor(store: GridStore) {
     this.#sums = new TickSums(store, () => [0, 0], (id, [validated, issued]) => store.bumpBatchCounts(id, validated, 0, issued));
   }
 

@@ -16,7 +16,7 @@ import { digestOf, type HotUnit, hydrateUnit } from './hot-unit.js';
 import { type Lease, Leases, monotonicNow } from './leases.js';
 import { type NetworkOptions, Networks } from './networks.js';
 import { Reputation } from './reputation.js';
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 import { taskIdBase } from './task-ids.js';
 import { Verdicts } from './verdicts.js';
 import { bufferSize } from './work-buffer.js';
@@ -68,7 +68,7 @@ export interface TaskOutcome {
 }
 
 export class Scheduler {
-  readonly store: Store;
+  readonly store: GridStore;
   readonly reputation: Reputation;
   readonly batches = new Map<string, BatchRuntime>();
   readonly workers = new Set<WorkerHandle>();
@@ -88,7 +88,7 @@ export class Scheduler {
   #counters: BatchCounters;
   #verdicts: Verdicts;
 
-  constructor(store: Store, options: SchedulerOptions = {}, events: SchedulerEvents = {}) {
+  constructor(store: GridStore, options: SchedulerOptions = {}, events: SchedulerEvents = {}) {
     this.store = store;
     this.reputation = new Reputation(store);
     const { networks, random: _random, ...rest } = options;
@@ -421,8 +421,7 @@ export class Scheduler {
     // From the store (also for a stalled batch, which has no runtime), not the hot set: leases recovered after a restart may belong to cold units.
     // Flushed first, so that tasks issued in this very tick are found (and cancelled) too.
     this.store.flush();
-    const ids = (this.store.stmt(`SELECT t.id FROM tasks t JOIN work_units w ON w.id = t.wu_id
-      WHERE w.batch_id = ? AND t.state = 'leased'`).all(batchId) as { id: number }[]).map((r) => r.id);
+    const ids = this.store.leasedTaskIdsOf(batchId);
     this.#verdicts.withdraw(ids, reason);
     if (!batch) return;
     for (const unit of batch.hot.values()) unit.done = true;

@@ -12,14 +12,14 @@ import { type HotUnit, hydrateUnit, tallyOf } from './hot-unit.js';
 import type { Leases } from './leases.js';
 import type { Networks } from './networks.js';
 import type { Reputation } from './reputation.js';
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 import { judge, type Verdict } from './validator.js';
 import { noteTaskMs } from './work-buffer.js';
 import type { WorkerHandle } from './worker-handle.js';
 
 /** What the scheduler shares with the verdicts it acts on. */
 export interface VerdictContext {
-  readonly store: Store;
+  readonly store: GridStore;
   readonly reputation: Reputation;
   readonly leases: Leases;
   readonly networks: Networks;
@@ -146,8 +146,7 @@ export class Verdicts {
       for (const key of networks.identities(network)) suspects.add(key);
     }
     for (const key of suspects) if (key !== workerKey) reputation.record(key, 'distrust');
-    const rows = [...suspects].flatMap((key) => store.stmt(`SELECT t.id, t.wu_id, w.batch_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
-      WHERE t.worker = ? AND t.provisional = 1 AND t.state = 'valid' AND w.state = 'validated'`).all(key) as { id: number; wu_id: number; batch_id: string }[]);
+    const rows = [...suspects].flatMap((key) => store.singleCopiesOf(key));
     for (const row of rows) {
       const batch = this.#ctx.batches.get(row.batch_id);
       // Several verdicts against one worker can land in one tick, before the first reopening
@@ -182,10 +181,7 @@ export class Verdicts {
    */
   auditSingleCopies(batch: BatchRuntime): number {
     const { store } = this.#ctx;
-    const rows = store.stmt(`SELECT t.wu_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
-      WHERE w.batch_id = ? AND w.state = 'validated' AND t.provisional = 1 AND t.state = 'valid'
-      AND NOT EXISTS (SELECT 1 FROM tasks v WHERE v.worker = t.worker AND v.provisional = 0 AND v.state = 'valid' AND v.id > t.id)`)
-      .all(batch.id) as { wu_id: number }[];
+    const rows = store.unvouchedSingleCopies(batch.id).map((wu_id) => ({ wu_id }));
     if (rows.length === 0) return 0;
     store.transaction(() => {
       for (const row of rows) store.reopenWorkUnit(row.wu_id);

@@ -1,6 +1,6 @@
 /** JSON views of store rows for the API: one place decides what clients see, in the shapes of shapes.ts. */
 import type { BatchRuntime } from '../batch-runtime.js';
-import type { BatchRow, WorkerRow } from '../store.js';
+import type { BatchRow, WorkerRow } from '../store/index.js';
 import type { WorkerHandle } from '../worker-handle.js';
 import { groupVotes } from '../validator.js';
 import { storedPolicy } from '../policy.js';
