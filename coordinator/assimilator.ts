@@ -7,11 +7,11 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { decodeInput, decodeOutput } from '../jobs/codec.js';
 import type { Artifact, Json } from '../jobs/types.js';
 import type { BatchLedger } from './batch-ledger.js';
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 
 const CHUNK = 2000;
 
-export async function reduceBatch(store: Store, batch: BatchLedger, params: Json | undefined): Promise<Artifact | undefined> {
+export async function reduceBatch(store: GridStore, batch: BatchLedger, params: Json | undefined): Promise<Artifact | undefined> {
   const reducer = batch.kind.reducer;
   if (!reducer) return undefined;
   let acc = reducer.init(params, batch.total);

@@ -4,7 +4,7 @@
  * (batch-ledger.ts), which keep the same counts in memory; one instance serves every batch of a
  * store, so a tick's counts cost one deferred write whatever the number of batches.
  */
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 import { TickSums } from './tick-sums.js';
 
 /** Changes to a batch's counters: [validated, failed, issued, provisional]. */
@@ -13,7 +13,7 @@ type Deltas = [number, number, number, number];
 export class BatchCounters {
   #sums: TickSums<Deltas>;
 
-  constructor(store: Store) {
+  constructor(store: GridStore) {
     this.#sums = new TickSums(store, () => [0, 0, 0, 0], (id, [validated, failed, issued, provisional]) => {
       if (validated !== 0 || failed !== 0 || issued !== 0) store.bumpBatchCounts(id, validated, failed, issued);
       if (provisional !== 0) store.bumpProvisional(id, provisional);

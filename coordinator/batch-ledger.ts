@@ -19,7 +19,7 @@ import { HotUnits } from './hot-units.js';
 import type { ResolvedPolicy } from './policy.js';
 import { RateMeter } from '../proto/rate-meter.js';
 import { assertBatchTransition, type BatchState, type FinalBatchState, isFinalBatchState, storedBatchState } from './states.js';
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 import type { Agree } from './validator.js';
 import { taskMsAfter } from './work-buffer.js';
 
@@ -58,7 +58,7 @@ export class BatchLedger extends HotUnits {
   cursor = 0;
   /** The feeder's: no pending unit past the cursor (until more are ingested). */
   exhausted = false;
-  #store: Store;
+  #store: GridStore;
   #counters: BatchCounters;
   #job: LedgerJob | null;
   #state: BatchState;
@@ -67,7 +67,7 @@ export class BatchLedger extends HotUnits {
   #failed = 0;
   #taskMs: number | undefined;
 
-  constructor(store: Store, counters: BatchCounters, init: LedgerInit) {
+  constructor(store: GridStore, counters: BatchCounters, init: LedgerInit) {
     super(store);
     this.#store = store;
     this.#counters = counters;

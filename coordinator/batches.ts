@@ -19,7 +19,7 @@ import { checkedInput, checkSubmission, INGEST_CHUNK } from './submission-check.
 import type { Scheduler } from './scheduler.js';
 import { isFinalBatchState } from './states.js';
 import { isStorageFault } from './storage-errors.js';
-import type { BatchRow, Store } from './store.js';
+import type { BatchRow, GridStore } from './store/index.js';
 import { agreeFor } from './validator.js';
 import { IdempotencyKeys, type IdempotentRequest } from './idempotency.js';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from '../proto/payloads.js';
@@ -57,7 +57,7 @@ export type BatchListener = (batch: BatchRow) => void;
 
 
 export class BatchManager {
-  #store: Store;
+  #store: GridStore;
   #scheduler: Scheduler;
   #catalog: KindCatalog;
   readonly stats = { ingested: 0 };
@@ -71,7 +71,7 @@ export class BatchManager {
   #maxPayloadBytes: number;
 
   /** `limits.maxPayloadBytes`: largest encoded input of one work unit (proto/payloads.ts). @defaultValue 16 MiB */
-  constructor(store: Store, scheduler: Scheduler, catalog: KindCatalog, log: (event: string, fields: Record<string, unknown>) => void = () => {},
+  constructor(store: GridStore, scheduler: Scheduler, catalog: KindCatalog, log: (event: string, fields: Record<string, unknown>) => void = () => {},
     limits: { maxPayloadBytes?: number } = {}) {
     this.#maxPayloadBytes = limits.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.#store = store;
@@ -179,7 +179,7 @@ export class BatchManager {
       if (this.#closed) throw CoordinatorErrors.STOPPING();
       if (runtime.state === 'cancelled') {
         // cancel() already withdrew the tasks and marked the batch; units stored since join it.
-        this.#store.stmt(`UPDATE work_units SET state = 'cancelled' WHERE batch_id = ? AND state = 'pending'`).run(id);
+        this.#store.cancelPendingWorkUnits(id);
         throw CoordinatorErrors.BATCH_FINISHED(id, 'cancelled');
       }
       // Nothing of a rejected batch stays: withdraw what was dispatched, delete what was stored.
@@ -315,7 +315,7 @@ export class BatchManager {
     this.#scheduler.dropBatch(id, 'batch cancelled');
     this.#store.flush();
     // A batch still streaming in sees the state and stops taking inputs (see create()).
-    ledger.cancel(() => this.#store.stmt(`UPDATE work_units SET state = 'cancelled' WHERE batch_id = ? AND state = 'pending'`).run(id));
+    ledger.cancel(() => this.#store.cancelPendingWorkUnits(id));
     const final = this.#store.getBatch(id)!;
     this.#log('batch-cancelled', { batch: id });
     return final;
@@ -327,9 +327,7 @@ export class BatchManager {
       this.#log('batch-discarded', { batch: row.id, reason: 'submission interrupted before it was acknowledged' });
       // Its leases were loaded with the others: forget them, or they would expire into timeouts
       // charged to the workers that held them.
-      const leased = this.#store.stmt(`SELECT t.id FROM tasks t JOIN work_units w ON w.id = t.wu_id
-        WHERE w.batch_id = ? AND t.state = 'leased'`).all(row.id) as { id: number }[];
-      for (const { id } of leased) this.#scheduler.leases.delete(id);
+      for (const id of this.#store.leasedTaskIdsOf(row.id)) this.#scheduler.leases.delete(id);
       this.#store.deleteBatch(row.id);
     }
     for (const row of this.#store.batchesInState('running')) {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Leases } from './leases.js';
 import type { HotUnit } from './hot-unit.js';
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 import type { WorkerHandle } from './worker-handle.js';
 
 /** Hashes of inputs already hashed: a hot unit's input is one object for all its replicas. */
@@ -27,7 +27,7 @@ export function sha256(bytes: Uint8Array): Uint8Array {
  * the hot unit when loaded, else from the store (after a restart the worker may still fetch).
  * Called through Scheduler.taskInput.
  */
-export function taskInput(store: Store, leases: Leases, hotUnit: (batchId: string, wuId: number) => HotUnit | undefined,
+export function taskInput(store: GridStore, leases: Leases, hotUnit: (batchId: string, wuId: number) => HotUnit | undefined,
   worker: WorkerHandle, taskId: number): Uint8Array | undefined {
   const lease = leases.get(taskId);
   if (lease) {

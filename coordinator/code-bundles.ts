@@ -17,20 +17,14 @@ import type { swarmgrid } from '../proto/codec.js';
 import { codeHash, signCodeHash } from '../proto/code-signature.js';
 import { forgetDeclines } from './declines.js';
 import { CoordinatorErrors } from './errors.js';
-import type { Store } from './store.js';
+import type { GridStore, KindRow } from './store/index.js';
 import { isWasmBundle, wasmJobKind } from './wasm-kinds.js';
 
 /** Bundles travel in one frame (8 MiB by default): stay well below. */
 export const MAX_BUNDLE_BYTES = 4 * 1024 * 1024;
 
-export interface StoredKind {
-  name: string;
-  version: string;
-  code_hash: Buffer;
-  code: Buffer;
-  signature: Buffer;
-  added_at: number;
-}
+/** A stored kind's row (store/rows.ts). */
+export type StoredKind = KindRow;
 
 const invalidKind = CoordinatorErrors.INVALID_KIND;
 
@@ -103,7 +97,7 @@ export async function loadBundle(dataDir: string, hash: Uint8Array, code: Uint8A
  * versions are never compared).
  */
 export async function registerKind(opts: {
-  store: Store;
+  store: GridStore;
   dataDir: string;
   keyPair: { publicKey: Uint8Array; secretKey: Uint8Array };
   code: Uint8Array;
@@ -114,24 +108,22 @@ export async function registerKind(opts: {
   const kind = await loadBundle(opts.dataDir, hash, opts.code);
   const signature = signCodeHash(hash, opts.keyPair);
   const replaced = storedKind(opts.store, kind.name);
-  opts.store.stmt(`INSERT INTO kinds (name, version, code_hash, code, signature, added_at) VALUES (?, ?, ?, ?, ?, ?)
-    ON CONFLICT (name) DO UPDATE SET version = excluded.version, code_hash = excluded.code_hash, code = excluded.code,
-    signature = excluded.signature, added_at = excluded.added_at`)
-    .run(kind.name, kind.version, hash, Buffer.from(opts.code), signature, Date.now());
+  opts.store.putKind({ name: kind.name, version: kind.version, code_hash: hash, code: Buffer.from(opts.code), signature, added_at: Date.now() });
   forgetDeclines(opts.store, kind.name);
   return { kind, hash, replaced };
 }
 
-export function storedKind(store: Store, name: string): StoredKind | undefined {
-  return store.stmt('SELECT * FROM kinds WHERE name = ?').get(name) as StoredKind | undefined;
+export function storedKind(store: GridStore, name: string): StoredKind | undefined {
+  return store.getKind(name);
 }
 
-export function storedKindHash(store: Store, name: string): Buffer | undefined {
-  return (store.stmt('SELECT code_hash FROM kinds WHERE name = ?').get(name) as { code_hash: Buffer } | undefined)?.code_hash;
+export function storedKindHash(store: GridStore, name: string): Buffer | undefined {
+  return store.getKindHash(name);
 }
 
-export function storedKinds(store: Store): StoredKind[] {
-  return store.stmt('SELECT * FROM kinds ORDER BY name').all() as StoredKind[];
+/** Every stored kind in name order, read a few at a time as the caller iterates. */
+export function storedKinds(store: GridStore): Iterable<StoredKind> {
+  return store.kinds();
 }
 
 /** The frame a worker gets for a CodeRequest. */

@@ -19,7 +19,7 @@ import { KindCatalog } from './kind-catalog.js';
 import type { NetworkOptions } from './networks.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { Session } from './session.js';
-import { Store } from './store.js';
+import { type GridStore, SqliteStore } from './store/index.js';
 import type { FastifyInstance } from 'fastify';
 
 export const COORDINATOR_VERSION = '0.1.0';
@@ -103,7 +103,7 @@ export interface CoordinatorOptions {
 }
 
 export class Coordinator {
-  readonly store: Store;
+  readonly store: GridStore;
   readonly scheduler: Scheduler;
   readonly batches: BatchManager;
   readonly catalog: KindCatalog;
@@ -130,7 +130,7 @@ export class Coordinator {
     this.grid = opts.grid ?? DEFAULT_GRID;
     this.#keyPair = loadOrCreateKeyPair(opts.dataDir);
     this.publicKey = toHex(this.#keyPair.publicKey);
-    this.store = new Store({ dataDir: opts.dataDir, lock: true, ...(opts.durability && { durability: opts.durability }) });
+    this.store = new SqliteStore({ dataDir: opts.dataDir, lock: true, ...(opts.durability && { durability: opts.durability }) });
     // Fail-stop (except on disk faults, below): once a grouped transaction fails, memory is ahead of the store (votes counted,
     // leases released) and no partial rollback is trustworthy. Nothing of that group was
     // acknowledged; a restart rebuilds everything from the store and workers resend.
@@ -141,7 +141,7 @@ export class Coordinator {
     };
     // A full or failing disk is not fail-stop: the store holds the writes (and every
     // acknowledgement and assignment waiting on them) and commits them once the disk takes
-    // writes again; meanwhile reads serve and submissions get 507 (store.ts).
+    // writes again; meanwhile reads serve and submissions get 507 (store/grid-store.ts).
     this.store.onStorage = (fault, waiting) => {
       if (fault) this.#log('storage-fault', { code: (fault as { code?: string }).code, error: fault.message, held: waiting });
       else this.#log('storage-resumed', { committed: waiting });

@@ -3,7 +3,7 @@
  * declined a custom kind is not offered it again when it reconnects, and the operator can read
  * why (`GRID_ERR_UNTRUSTED_CODE …`, `GRID_ERR_CODE_HASH_MISMATCH …`).
  */
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 
 /** The reason prefix a worker uses when it does not trust this coordinator's code. */
 export const UNTRUSTED_CODE = 'GRID_ERR_UNTRUSTED_CODE';
@@ -16,30 +16,27 @@ const WASM_REFUSED = 'GRID_ERR_WASM_REFUSED';
  * needs no trust, or a kind this coordinator does not have) holds for the session only: a buggy
  * or hostile client must not leave rows behind that bar a volunteer from work for good.
  */
-export function recordDecline(store: Store, worker: string, kind: string, reason: string): void {
-  store.defer(() => store.stmt(`INSERT INTO declines (worker, kind, reason, at)
-    SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM kinds WHERE name = ?)
-    ON CONFLICT (worker, kind) DO UPDATE SET reason = excluded.reason, at = excluded.at`).run(worker, kind, reason.slice(0, 1000), Date.now(), kind));
+export function recordDecline(store: GridStore, worker: string, kind: string, reason: string): void {
+  store.defer(() => store.recordDecline(worker, kind, reason, Date.now()));
 }
 
 /**
  * The kinds a worker has declined, as it says hello. A worker that now trusts this coordinator
  * (it was restarted with --trust) gets its "untrusted" declines forgotten.
  */
-export function declinedKinds(store: Store, worker: string, trusts: boolean): string[] {
-  if (trusts) store.stmt(`DELETE FROM declines WHERE worker = ? AND reason LIKE '${UNTRUSTED}%'`).run(worker);
+export function declinedKinds(store: GridStore, worker: string, trusts: boolean): string[] {
+  if (trusts) store.forgetDeclinesOf(worker, UNTRUSTED);
   // Hello does not say whether it runs WASM kinds: offered them again each session, it declines again.
-  store.stmt(`DELETE FROM declines WHERE worker = ? AND reason LIKE '${WASM_REFUSED}%'`).run(worker);
-  return (store.stmt('SELECT kind FROM declines WHERE worker = ?').all(worker) as { kind: string }[]).map((r) => r.kind);
+  store.forgetDeclinesOf(worker, WASM_REFUSED);
+  return store.declinedKinds(worker);
 }
 
 /** New code for a kind: every worker gets another chance at it. */
-export function forgetDeclines(store: Store, kind: string): void {
-  store.stmt('DELETE FROM declines WHERE kind = ?').run(kind);
+export function forgetDeclines(store: GridStore, kind: string): void {
+  store.forgetDeclinesOfKind(kind);
 }
 
 /** The reason of the latest decline of a kind, for a batch's `waiting` note. */
-export function latestDecline(store: Store, kind: string): string | undefined {
-  const row = store.stmt('SELECT reason FROM declines WHERE kind = ? ORDER BY at DESC LIMIT 1').get(kind) as { reason: string } | undefined;
-  return row?.reason;
+export function latestDecline(store: GridStore, kind: string): string | undefined {
+  return store.latestDecline(kind);
 }

@@ -6,16 +6,14 @@
  */
 import type { BatchLedger } from './batch-ledger.js';
 import { type HotUnit, hydrateUnit, type NetworkOf, newUnit } from './hot-unit.js';
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 
 /**
  * Units past the batch's cursor, which it advances; sets `exhausted` when the store has no more.
  * Units already hot, or for which `skip` says so, are left out.
  */
-export function nextChunk(store: Store, batch: BatchLedger, limit: number, skip: (wuId: number) => boolean, networkOf: NetworkOf): HotUnit[] {
-  const rows = store.stmt(`SELECT w.id, w.seq, w.input, EXISTS (SELECT 1 FROM tasks t WHERE t.wu_id = w.id) AS started
-    FROM work_units w WHERE w.batch_id = ? AND w.state = 'pending' AND w.id > ? ORDER BY w.id LIMIT ?`)
-    .all(batch.id, batch.cursor, limit) as { id: number; seq: number; input: Buffer; started: number }[];
+export function nextChunk(store: GridStore, batch: BatchLedger, limit: number, skip: (wuId: number) => boolean, networkOf: NetworkOf): HotUnit[] {
+  const rows = store.pendingWorkUnits(batch.id, batch.cursor, limit);
   if (rows.length < limit) batch.exhausted = true;
   const units: HotUnit[] = [];
   for (const row of rows) {

@@ -4,7 +4,7 @@
  * how a restarted coordinator picks up where it was killed.
  */
 import { createHash } from 'node:crypto';
-import type { Store, TaskRow } from './store.js';
+import type { GridStore, TaskRow } from './store/index.js';
 import type { Tally, Vote } from './validator.js';
 
 export interface HotUnit {
@@ -61,7 +61,7 @@ export function digestOf(bytes: Uint8Array): string {
 export type NetworkOf = (address: string, worker: string) => string;
 
 /** Rebuilds a pending unit and its tasks from the store. `want` is left 0: the validator decides. */
-export function hydrateUnit(store: Store, id: number, quorum: number, networkOf: NetworkOf): HotUnit | undefined {
+export function hydrateUnit(store: GridStore, id: number, quorum: number, networkOf: NetworkOf): HotUnit | undefined {
   const row = store.getWorkUnit(id);
   if (!row || row.state !== 'pending') return undefined;
   const unit = newUnit(row.id, row.batch_id, row.seq, row.input, 0, quorum);

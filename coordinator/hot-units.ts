@@ -4,17 +4,17 @@
  */
 import type { HotUnit } from './hot-unit.js';
 import { LedgerEmitter } from './ledger-events.js';
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 
 export class HotUnits extends LedgerEmitter {
-  #store: Store;
+  #store: GridStore;
   #hot = new Map<number, HotUnit>();
   /** Units with want > 0, re-issues first. */
   #ready: HotUnit[] = [];
   /** Units decided in this tick: the store still says 'pending' until the commit. */
   #settling = new Set<number>();
 
-  constructor(store: Store) {
+  constructor(store: GridStore) {
     super();
     this.#store = store;
   }

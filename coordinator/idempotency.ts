@@ -7,7 +7,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { CoordinatorErrors } from './errors.js';
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 
 /** Longest key accepted; keys are opaque (the CLI sends a UUID). */
 export const MAX_IDEMPOTENCY_KEY = 200;
@@ -31,11 +31,11 @@ export function idempotencyKeyOf(header: string | string[] | undefined): string 
 }
 
 export class IdempotencyKeys {
-  #store: Store;
+  #store: GridStore;
   /** Keys reserved by a submission that has not inserted its batch row yet ("owner\0key"). */
   #reserving = new Set<string>();
 
-  constructor(store: Store) {
+  constructor(store: GridStore) {
     this.#store = store;
   }
 
@@ -48,13 +48,12 @@ export class IdempotencyKeys {
   reserve(req: IdempotentRequest, batchId: string): KeyLookup {
     const tag = `${req.owner}\0${req.key}`;
     if (this.#reserving.has(tag)) throw CoordinatorErrors.SUBMISSION_IN_PROGRESS();
-    const row = this.#store.stmt(`SELECT s.batch_id, s.body_hash, b.state FROM submissions s LEFT JOIN batches b ON b.id = s.batch_id
-      WHERE s.owner = ? AND s.idem_key = ?`).get(req.owner, req.key) as { batch_id: string; body_hash: string | null; state: string | null } | undefined;
+    const row = this.#store.findSubmission(req.owner, req.key);
     if (row && row.state === 'loading') throw CoordinatorErrors.SUBMISSION_IN_PROGRESS();
     if (row && row.state !== null) return { state: 'replay', batchId: row.batch_id, bodyHash: row.body_hash };
-    if (row) this.#store.stmt('DELETE FROM submissions WHERE batch_id = ?').run(row.batch_id);
+    if (row) this.#store.deleteSubmission(row.batch_id);
     this.#reserving.add(tag);
-    this.#store.stmt('INSERT INTO submissions (batch_id, owner, idem_key) VALUES (?, ?, ?)').run(batchId, req.owner, req.key);
+    this.#store.insertSubmission(batchId, req.owner, req.key);
     return { state: 'new' };
   }
 
@@ -65,13 +64,13 @@ export class IdempotencyKeys {
 
   /** The whole body was read: its hash is what later tries are compared with. */
   setBodyHash(batchId: string, bodyHash: string): void {
-    this.#store.stmt('UPDATE submissions SET body_hash = ? WHERE batch_id = ?').run(bodyHash, batchId);
+    this.#store.setSubmissionBodyHash(batchId, bodyHash);
   }
 
   /** The submission failed before its batch was stored: the key is free again. */
   release(req: IdempotentRequest, batchId: string): void {
     this.settled(req);
-    this.#store.stmt('DELETE FROM submissions WHERE batch_id = ?').run(batchId);
+    this.#store.deleteSubmission(batchId);
   }
 }
 

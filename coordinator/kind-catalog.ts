@@ -12,7 +12,7 @@ import type { JobKind } from '../jobs/types.js';
 import type { swarmgrid } from '../proto/codec.js';
 import { codeHash } from '../proto/code-signature.js';
 import { bundleFrame, loadBundle, storedKind, storedKindHash, storedKinds, type StoredKind } from './code-bundles.js';
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 
 export interface CatalogEntry {
   kind: JobKind;
@@ -22,7 +22,7 @@ export interface CatalogEntry {
 
 export interface KindCatalogOptions {
   /** Without a store only the built-in kinds exist. */
-  store?: Store;
+  store?: GridStore;
   /** Where bundles are written to be imported (DATA/kinds/). */
   dataDir?: string;
   log?: (event: string, fields: Record<string, unknown>) => void;

@@ -3,7 +3,7 @@
  * adaptive replication: a worker is trusted with single copies after `trustAfter` consecutive
  * valid results; one invalid result resets it.
  */
-import type { Store, WorkerRow } from './store.js';
+import type { GridStore, WorkerRow, WorkerTallyRow } from './store/index.js';
 import { TickSums } from './tick-sums.js';
 
 /**
@@ -14,11 +14,11 @@ import { TickSums } from './tick-sums.js';
 export type ReputationEvent = 'valid' | 'invalid' | 'error' | 'timeout' | 'distrust';
 
 export class Reputation {
-  #store: Store;
+  #store: GridStore;
   #cache = new Map<string, WorkerRow>();
   #tally: TickSums<WorkerTally>;
 
-  constructor(store: Store) {
+  constructor(store: GridStore) {
     this.#store = store;
     this.#tally = new TickSums(store, () => new WorkerTally(), (key, t) => store.bumpWorker(key, t));
   }
@@ -56,13 +56,13 @@ export class Reputation {
       if (event === 'timeout') row.timeouts++;
       if (event === 'distrust') row.consecutive_valid = 0;
     }
-    // The store gets this tick's events as one UPDATE per worker (tick-sums.ts).
+    // The store gets this tick's events as one write per worker (tick-sums.ts).
     this.#tally.of(key).add(event, cpuMs);
   }
 }
 
 /** Reputation events of one worker in one tick, in order where order matters. */
-export class WorkerTally {
+export class WorkerTally implements WorkerTallyRow {
   valid = 0;
   invalid = 0;
   errors = 0;

@@ -18,7 +18,7 @@ import { digestOf, type HotUnit, hydrateUnit } from './hot-unit.js';
 import { type Lease, Leases, monotonicNow } from './leases.js';
 import { type NetworkOptions, Networks } from './networks.js';
 import { Reputation } from './reputation.js';
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 import { taskIdBase } from './task-ids.js';
 import { Verdicts } from './verdicts.js';
 import { bufferSize } from './work-buffer.js';
@@ -65,7 +65,7 @@ export interface TaskOutcome {
 }
 
 export class Scheduler {
-  readonly store: Store;
+  readonly store: GridStore;
   readonly reputation: Reputation;
   /** Ledgers of the batches being scheduled (loading, running, finishing), by id. */
   readonly #batches = new Map<string, BatchLedger>();
@@ -87,7 +87,7 @@ export class Scheduler {
     this.stats[outcome]++;
   };
 
-  constructor(store: Store, options: SchedulerOptions = {}) {
+  constructor(store: GridStore, options: SchedulerOptions = {}) {
     this.store = store;
     this.reputation = new Reputation(store);
     const { networks, random: _random, ...rest } = options;
@@ -447,8 +447,7 @@ export class Scheduler {
     // From the store (also for a stalled batch, which has no runtime), not the hot set: leases recovered after a restart may belong to cold units.
     // Flushed first, so that tasks issued in this very tick are found (and cancelled) too.
     this.store.flush();
-    const ids = (this.store.stmt(`SELECT t.id FROM tasks t JOIN work_units w ON w.id = t.wu_id
-      WHERE w.batch_id = ? AND t.state = 'leased'`).all(batchId) as { id: number }[]).map((r) => r.id);
+    const ids = this.store.leasedTaskIdsOf(batchId);
     this.withdraw(ids, reason);
     if (!batch) return;
     for (const unit of batch.hot.values()) unit.done = true;

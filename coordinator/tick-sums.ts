@@ -1,18 +1,21 @@
 /**
  * Sums per key over one event-loop tick, written once per key in that tick's transaction
- * (`Store.defer`) instead of once per event: batch counters (batch-counters.ts) and reputation
- * (reputation.ts) change on every task, and one UPDATE each per task was 6 % and 2 % of the
+ * (`GridStore.defer`) instead of once per event: batch counters (batch-counters.ts) and reputation
+ * (reputation.ts) change on every task, and one row update each per task was 6 % and 2 % of the
  * coordinator's time on the echo benchmark (BENCHMARKS.md).
  */
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
+
+/** All a TickSums needs of the store: its grouped writes. */
+type Deferring = Pick<GridStore, 'defer'>;
 
 export class TickSums<V> {
-  #store: Store;
+  #store: Deferring;
   #make: () => V;
   #write: (key: string, sum: V) => void;
   #tick: Map<string, V> | undefined;
 
-  constructor(store: Store, make: () => V, write: (key: string, sum: V) => void) {
+  constructor(store: Deferring, make: () => V, write: (key: string, sum: V) => void) {
     this.#store = store;
     this.#make = make;
     this.#write = write;

@@ -10,7 +10,7 @@ import type { BatchLedger } from './batch-ledger.js';
 import { type HotUnit, hydrateUnit, tallyOf } from './hot-unit.js';
 import type { Networks } from './networks.js';
 import type { Reputation } from './reputation.js';
-import type { Store } from './store.js';
+import type { GridStore } from './store/index.js';
 import { judge, type Verdict } from './validator.js';
 
 /**
@@ -18,7 +18,7 @@ import { judge, type Verdict } from './validator.js';
  * tasks' rows, who to credit or blame, and two of the scheduler's actions.
  */
 export interface VerdictDeps {
-  readonly store: Store;
+  readonly store: GridStore;
   readonly reputation: Reputation;
   readonly networks: Networks;
   /** Cancels tasks at their workers and releases their leases (Scheduler.withdraw). */
@@ -110,8 +110,7 @@ export class Verdicts {
       for (const key of networks.identities(network)) suspects.add(key);
     }
     for (const key of suspects) if (key !== workerKey) reputation.record(key, 'distrust');
-    const rows = [...suspects].flatMap((key) => store.stmt(`SELECT t.id, t.wu_id, w.batch_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
-      WHERE t.worker = ? AND t.provisional = 1 AND t.state = 'valid' AND w.state = 'validated'`).all(key) as { id: number; wu_id: number; batch_id: string }[]);
+    const rows = [...suspects].flatMap((key) => store.singleCopiesOf(key));
     for (const row of rows) {
       const batch = this.#deps.ledger(row.batch_id);
       // Several verdicts against one worker can land in one tick, before the first reopening
@@ -142,10 +141,7 @@ export class Verdicts {
    */
   auditSingleCopies(batch: BatchLedger): number {
     const { store } = this.#deps;
-    const rows = store.stmt(`SELECT t.wu_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
-      WHERE w.batch_id = ? AND w.state = 'validated' AND t.provisional = 1 AND t.state = 'valid'
-      AND NOT EXISTS (SELECT 1 FROM tasks v WHERE v.worker = t.worker AND v.provisional = 0 AND v.state = 'valid' AND v.id > t.id)`)
-      .all(batch.id) as { wu_id: number }[];
+    const rows = store.unvouchedSingleCopies(batch.id).map((wu_id) => ({ wu_id }));
     if (rows.length === 0) return 0;
     batch.reopenNow(rows.map((row) => row.wu_id), (wuId) => store.reopenWorkUnit(wuId));
     for (const row of rows) this.#recheck(batch, row.wu_id);

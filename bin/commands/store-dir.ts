@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CoordinatorErrors } from '../../coordinator/errors.js';
-import { Store } from '../../coordinator/store.js';
+import { type GridStore, SqliteStore } from '../../coordinator/store/index.js';
 import type { OptionSpec } from '../cli.js';
 
 export const initOption: Record<string, OptionSpec> = {
@@ -14,9 +14,9 @@ export const initOption: Record<string, OptionSpec> = {
  * ./cord` used to get a new empty store (tokens no coordinator would know), and `list` a new
  * directory, with exit status 0. Throws GRID_ERR_NO_STORE (400).
  */
-export function openStoreDir(dir: string, init: boolean): Store {
+export function openStoreDir(dir: string, init: boolean): GridStore {
   if (!init && !existsSync(join(dir, 'coordinator.sqlite'))) {
     throw CoordinatorErrors.NO_STORE(dir, existsSync(dir) ? 'holds no coordinator store' : 'does not exist', dir);
   }
-  return new Store({ dataDir: dir });
+  return new SqliteStore({ dataDir: dir });
 }

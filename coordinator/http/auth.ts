@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CoordinatorErrors } from '../errors.js';
-import type { Store } from '../store.js';
+import type { GridStore, TokenRow } from '../store/index.js';
 
 /**
  * What a token may do. `submitter`: submit batches, cancel its own, read. `operator`: also cancel
@@ -26,10 +26,10 @@ export function hashToken(token: string): string {
 const idOf = (hash: string) => hash.slice(0, 12);
 
 /** Creates a token and stores its hash; the token itself is shown once and never stored. */
-export function createToken(store: Store, name: string, role: TokenRole = 'submitter'): string {
+export function createToken(store: GridStore, name: string, role: TokenRole = 'submitter'): string {
   if (!isTokenRole(role)) throw new TypeError(`role must be one of ${TOKEN_ROLES.join(', ')}, got ${String(role)}`);
   const token = `sg_${randomBytes(24).toString('base64url')}`;
-  store.stmt('INSERT INTO tokens (hash, name, role, created_at) VALUES (?, ?, ?, ?)').run(hashToken(token), name, role, Date.now());
+  store.insertToken({ hash: hashToken(token), name, role, created_at: Date.now() });
   return token;
 }
 
@@ -49,42 +49,37 @@ export interface Principal {
   role: TokenRole;
 }
 
-interface TokenRow {
-  hash: string;
-  name: string;
-  role: TokenRole;
-  created_at: number;
-}
-
 const info = (r: TokenRow): TokenInfo => ({ id: idOf(r.hash), name: r.name, role: r.role, createdAt: new Date(r.created_at).toISOString() });
 
-export function listTokens(store: Store): TokenInfo[] {
-  const rows = store.stmt('SELECT hash, name, role, created_at FROM tokens ORDER BY created_at, hash').all() as TokenRow[];
-  return rows.map(info);
+export function listTokens(store: GridStore): TokenInfo[] {
+  return Array.from(store.tokens(), info);
 }
+
+/** Most tokens one revoke looks at: two already make an id ambiguous; the count in the error is capped here. */
+const MATCHES_SHOWN = 1000;
 
 /**
  * Revokes a token named by its id (a prefix of its hash, 8 hex digits or more, as `listTokens`
  * shows) or given whole. It stops working at once, also on a running coordinator (every request
  * is checked against the store). Throws when nothing or more than one token matches.
  */
-export function revokeToken(store: Store, idOrToken: string): TokenInfo {
+export function revokeToken(store: GridStore, idOrToken: string): TokenInfo {
   const given = idOrToken.trim();
   const lower = given.toLowerCase();
   if (/^[0-9a-f]{1,7}$/.test(lower)) throw CoordinatorErrors.TOKEN_NOT_FOUND(`with id ${given}: give at least 8 hex digits of the id`);
   const hash = /^[0-9a-f]{8,64}$/.test(lower) ? lower : hashToken(given);
-  const rows = store.stmt("SELECT hash, name, role, created_at FROM tokens WHERE substr(hash, 1, length(?)) = ?").all(hash, hash) as TokenRow[];
+  const rows = store.tokensWithHashPrefix(hash, MATCHES_SHOWN);
   if (rows.length === 0) throw CoordinatorErrors.TOKEN_NOT_FOUND(hash === lower ? `with id ${given}` : 'like that');
   if (rows.length > 1) throw CoordinatorErrors.TOKEN_AMBIGUOUS(rows.length, given);
   const row = rows[0]!;
-  store.stmt('DELETE FROM tokens WHERE hash = ?').run(row.hash);
+  store.deleteToken(row.hash);
   return info(row);
 }
 
 /** Who the token is, when it is valid. */
-export function verifyToken(store: Store, token: string): Principal | undefined {
+export function verifyToken(store: GridStore, token: string): Principal | undefined {
   const hash = hashToken(token);
-  const row = store.stmt('SELECT hash, name, role FROM tokens WHERE hash = ?').get(hash) as Omit<TokenRow, 'created_at'> | undefined;
+  const row = store.getToken(hash);
   if (!row) return undefined;
   // The lookup is by hash already; the constant-time compare guards against any future change.
   if (!timingSafeEqual(Buffer.from(row.hash), Buffer.from(hash))) return undefined;

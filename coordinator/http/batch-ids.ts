@@ -3,7 +3,7 @@
  * MIN_BATCH_ID_PREFIX of them, as the volunteer page and other short displays show them.
  */
 import { CoordinatorErrors } from '../errors.js';
-import type { Store } from '../store.js';
+import type { GridStore } from '../store/index.js';
 
 /** Shortest prefix accepted: 6 hex digits (16.7 million values) make a clash rare on any grid's batch list. */
 export const MIN_BATCH_ID_PREFIX = 6;
@@ -15,7 +15,7 @@ const SHOWN = 5;
  * undefined when none does (the route's 404). Throws GRID_ERR_BATCH_ID_AMBIGUOUS (400) when
  * several do, naming them, and GRID_ERR_BATCH_ID_TOO_SHORT (400) for a prefix under the minimum.
  */
-export function resolveBatchId(store: Store, id: string): string | undefined {
+export function resolveBatchId(store: GridStore, id: string): string | undefined {
   if (store.getBatch(id)) return id;
   const prefix = id.toLowerCase();
   if (!/^[0-9a-f]+$/.test(prefix) || prefix.length >= 16) return undefined;

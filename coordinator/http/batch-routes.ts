@@ -6,8 +6,8 @@ import { decodeOutput } from '../../jobs/codec.js';
 import type { JobKind } from '../../jobs/types.js';
 import { latestDecline, UNTRUSTED_CODE } from '../declines.js';
 import { CoordinatorErrors } from '../errors.js';
-import { STORED_BATCH_STATES } from '../states.js';
-import type { BatchRow, OutcomeRow } from '../store.js';
+import { STORED_BATCH_STATES, type StoredBatchState } from '../states.js';
+import type { BatchRow, OutcomeRow } from '../store/index.js';
 import { resolveBatchId } from './batch-ids.js';
 import type { HttpContext } from './context.js';
 import { batchViewSchema, errorResponses, type Guards } from './schemas.js';
@@ -85,7 +85,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: HttpContext, guar
       response: { 200: { type: 'object', properties: { batches: { type: 'array', items: batchViewSchema } } }, ...errorResponses(400, 401) },
     },
   }, async (req) => {
-    const rows = req.query.state ? ctx.store.batchesInState(req.query.state as never).slice(0, req.query.limit) : ctx.store.listBatches(req.query.limit);
+    const rows = req.query.state ? ctx.store.listBatches(req.query.limit, [req.query.state as StoredBatchState]) : ctx.store.listBatches(req.query.limit);
     return { batches: rows.map(view) };
   });
 

@@ -3,11 +3,11 @@ import type { BatchManager } from '../batches.js';
 import type { KindCatalog } from '../kind-catalog.js';
 import type { Scheduler } from '../scheduler.js';
 import type { Session } from '../session.js';
-import type { Store } from '../store.js';
+import type { GridStore } from '../store/index.js';
 
 /** What the HTTP routes reach into. */
 export interface HttpContext {
-  store: Store;
+  store: GridStore;
   scheduler: Scheduler;
   batches: BatchManager;
   catalog: KindCatalog;

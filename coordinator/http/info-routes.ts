@@ -70,7 +70,7 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: HttpContext, guard
   }, async (_req, reply) => {
     const s = ctx.scheduler.stats;
     const sessions = [...ctx.sessions()].filter((x) => x.welcomed);
-    const byState = ctx.store.stmt('SELECT state, count(*) AS n FROM batches GROUP BY state').all() as { state: string; n: number }[];
+    const byState = ctx.store.batchCountsByState();
     const mem = process.memoryUsage();
     const lines = [
       metric('swarmgrid_tasks_issued_total', 'counter', 'Tasks issued to workers', s.issued),

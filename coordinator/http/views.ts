@@ -1,7 +1,7 @@
 /** JSON views of store rows for the API: one place decides what clients see, in the shapes of shapes.ts. */
 import type { BatchLedger } from '../batch-ledger.js';
 import { batchViewState } from '../states.js';
-import type { BatchRow, WorkerRow } from '../store.js';
+import type { BatchRow, WorkerRow } from '../store/index.js';
 import type { WorkerHandle } from '../worker-handle.js';
 import { groupVotes } from '../validator.js';
 import { storedPolicy } from '../policy.js';

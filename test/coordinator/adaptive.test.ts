@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BatchManager } from '../../coordinator/batches.js';
 import type { Scheduler } from '../../coordinator/scheduler.js';
-import type { Store } from '../../coordinator/store.js';
+import type { GridStore } from '../../coordinator/store/index.js';
 import type { WorkerHandle } from '../../coordinator/worker-handle.js';
 import { decodeInput, decodeJson, encodeOutput } from '../../jobs/codec.js';
 import { pi } from '../../jobs/pi.js';
@@ -28,7 +28,7 @@ class FakeWorker implements WorkerHandle {
 
 const settle = () => new Promise((r) => setImmediate(r));
 let parts: CoordinatorParts;
-let store: Store;
+let store: GridStore;
 let sched: Scheduler;
 let batches: BatchManager;
 

@@ -14,7 +14,7 @@ import { batchView } from '../../coordinator/http/views.js';
 import { KindCatalog } from '../../coordinator/kind-catalog.js';
 import { resolvePolicy } from '../../coordinator/policy.js';
 import { assertBatchTransition, BATCH_STATES, BATCH_TRANSITIONS } from '../../coordinator/states.js';
-import { Store } from '../../coordinator/store.js';
+import { type GridStore, SqliteStore } from '../../coordinator/store/index.js';
 import { agreeFor } from '../../coordinator/validator.js';
 import { restartingParts } from '../helpers/coordinator-parts.js';
 
@@ -41,7 +41,7 @@ describe('batch transitions (states.ts)', () => {
 
 describe('BatchLedger', () => {
   let dir: string;
-  let store: Store;
+  let store: GridStore;
   let counters: BatchCounters;
   const echo = new KindCatalog().get('echo')!;
   const job: LedgerJob = { kind: echo.kind, codeHash: null, agree: agreeFor(echo.kind) };
@@ -49,7 +49,7 @@ describe('BatchLedger', () => {
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'swarmgrid-ledger-'));
-    store = new Store({ dataDir: dir });
+    store = new SqliteStore({ dataDir: dir });
     counters = new BatchCounters(store);
   });
   afterEach(() => {
@@ -101,7 +101,7 @@ describe('BatchLedger', () => {
     expect(() => other.start(5)).toThrow();
     expect(other.state).toBe('loading');
     expect(other.total).toBe(0);
-    store = new Store({ dataDir: dir });
+    store = new SqliteStore({ dataDir: dir });
   });
 
   it('counts decisions, issues and reopenings in memory and in the row alike, provisional included', () => {

@@ -7,6 +7,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { monotonicNow } from '../../coordinator/leases.js';
 import { type CoordinatorParts, batchWithLeases, restartingParts } from '../helpers/coordinator-parts.js';
+import { tamperStore } from '../helpers/sqlite.js';
 
 // No sweep of its own: the tests sweep at chosen times.
 const { start, restart, cleanup } = restartingParts({ scheduler: { sweepMs: 3_600_000 } });
@@ -17,7 +18,7 @@ async function restartWithLeases(times: (now: number) => { issued: number; deadl
   const parts = start();
   const id = await batchWithLeases(parts, { lease: 60 });
   const { issued, deadline } = times(Date.now());
-  parts.store.stmt(`UPDATE tasks SET issued_at = ?, deadline = ? WHERE wu_id IN (SELECT id FROM work_units WHERE batch_id = ?)`).run(issued, deadline, id);
+  tamperStore(parts.dir, `UPDATE tasks SET issued_at = ?, deadline = ? WHERE wu_id IN (SELECT id FROM work_units WHERE batch_id = ?)`, issued, deadline, id);
   const restarted = restart();
   restarted.batches.recover();
   expect(restarted.sched.leases.size).toBe(2);

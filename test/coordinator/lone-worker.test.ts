@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/grid.js';
+import { readStore } from '../helpers/sqlite.js';
 import { arenaPerTest } from '../security/arena.js';
 
 const newArena = arenaPerTest();
@@ -19,7 +20,7 @@ describe('a lone worker on a replication-2 batch', () => {
     const loneKey = (await lone!.waitFor('worker-started')).key as string;
     const units = 1500;
     const { id } = await arena.client.submit({ kind: 'pi', params: { workUnits: units, samplesPerUnit: 1000, seed: 4 } });
-    const firstCopies = () => (store.stmt(`SELECT count(*) AS n FROM tasks t JOIN work_units w ON w.id = t.wu_id
+    const firstCopies = () => readStore(arena.dataDir, (db) => db.prepare(`SELECT count(*) AS n FROM tasks t JOIN work_units w ON w.id = t.wu_id
       WHERE w.batch_id = ? AND t.worker = ? AND t.state = 'returned'`).get(id, loneKey) as { n: number }).n;
     // Far more than one scan window (256) of the ready list.
     await eventually(() => firstCopies() >= 1000, 90_000, 100);
@@ -34,8 +35,8 @@ describe('a lone worker on a replication-2 batch', () => {
     expect(final.state).toBe('completed');
     expect(arena.wrongAccepted(id)).toEqual({ wrong: 0, validated: units, failed: 0 });
     // One network never holds two tasks of one unit, and every unit was agreed by both networks.
-    const twice = store.stmt(`SELECT count(*) AS n FROM (SELECT t.wu_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
-      WHERE w.batch_id = ? GROUP BY t.wu_id, t.address HAVING count(*) > 1)`).get(id) as { n: number };
+    const twice = readStore(arena.dataDir, (db) => db.prepare(`SELECT count(*) AS n FROM (SELECT t.wu_id FROM tasks t JOIN work_units w ON w.id = t.wu_id
+      WHERE w.batch_id = ? GROUP BY t.wu_id, t.address HAVING count(*) > 1)`).get(id) as { n: number });
     expect(twice.n).toBe(0);
     const lines = [];
     for await (const line of arena.client.results(id)) lines.push(line);

@@ -8,15 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Reputation } from '../../coordinator/reputation.js';
-import { Store } from '../../coordinator/store.js';
+import { type GridStore, SqliteStore } from '../../coordinator/store/index.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 let dir: string;
-let store: Store;
+let store: GridStore;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'swarmgrid-rep-'));
-  store = new Store({ dataDir: dir });
+  store = new SqliteStore({ dataDir: dir });
 });
 afterEach(() => {
   store.close();

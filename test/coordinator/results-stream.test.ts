@@ -11,12 +11,13 @@ import type { BatchManager } from '../../coordinator/batches.js';
 import { buildHttp } from '../../coordinator/http/server.js';
 import { KindCatalog } from '../../coordinator/kind-catalog.js';
 import type { Scheduler } from '../../coordinator/scheduler.js';
-import type { Store } from '../../coordinator/store.js';
+import type { GridStore } from '../../coordinator/store/index.js';
 import type { WorkerHandle } from '../../coordinator/worker-handle.js';
 import { decodeInput, encodeOutput } from '../../jobs/codec.js';
 import { pi } from '../../jobs/pi.js';
 import type { swarmgrid } from '../../proto/codec.js';
 import { type CoordinatorParts, coordinatorParts } from '../helpers/coordinator-parts.js';
+import { readStore } from '../helpers/sqlite.js';
 
 class ScriptedWorker implements WorkerHandle {
   credit = 0;
@@ -35,7 +36,7 @@ interface Line { seq: number; state: string; output?: { inside: number; samples:
 
 const settle = () => new Promise((r) => setImmediate(r));
 let parts: CoordinatorParts;
-let store: Store;
+let store: GridStore;
 let sched: Scheduler;
 let batches: BatchManager;
 let app: FastifyInstance;
@@ -125,7 +126,7 @@ async function follow(id: string, workers: ScriptedWorker[]): Promise<{ changed:
     const line = seen.get(t.seq);
     expect(line).toBeDefined();
     if (JSON.stringify(line) !== JSON.stringify(t)) changed++;
-    const row = store.stmt('SELECT input FROM work_units WHERE batch_id = ? AND seq = ?').get(id, t.seq) as { input: Buffer };
+    const row = readStore(parts.dir, (db) => db.prepare('SELECT input FROM work_units WHERE batch_id = ? AND seq = ?').get(id, t.seq) as { input: Buffer });
     if (t.output?.inside !== pi.run(pi.validateInput(decodeInput(row.input))).inside) wrong++;
   }
   expect(final.counts.provisional ?? 0).toBe(0);

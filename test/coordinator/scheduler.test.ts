@@ -5,12 +5,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BatchManager } from '../../coordinator/batches.js';
 import type { Scheduler } from '../../coordinator/scheduler.js';
-import type { Store } from '../../coordinator/store.js';
+import type { GridStore } from '../../coordinator/store/index.js';
 import type { WorkerHandle } from '../../coordinator/worker-handle.js';
 import { decodeInput, encodeOutput } from '../../jobs/codec.js';
 import { pi } from '../../jobs/pi.js';
 import type { swarmgrid } from '../../proto/codec.js';
 import { type CoordinatorParts, coordinatorParts, settle as settleImmediates } from '../helpers/coordinator-parts.js';
+import { readStore, tamperStore } from '../helpers/sqlite.js';
 
 class FakeWorker implements WorkerHandle {
   credit = 0;
@@ -26,7 +27,7 @@ class FakeWorker implements WorkerHandle {
 
 const settle = () => settleImmediates();
 let parts: CoordinatorParts;
-let store: Store;
+let store: GridStore;
 let sched: Scheduler;
 let batches: BatchManager;
 
@@ -123,8 +124,8 @@ describe('scheduler', () => {
     await settle();
     await settle();
     // Every undecided unit has a task out.
-    const waiting = store.stmt(`SELECT count(*) AS n FROM work_units w WHERE w.state = 'pending'
-      AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.wu_id = w.id AND t.state = 'leased')`).get() as { n: number };
+    const waiting = readStore(parts.dir, (db) => db.prepare(`SELECT count(*) AS n FROM work_units w WHERE w.state = 'pending'
+      AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.wu_id = w.id AND t.state = 'leased')`).get() as { n: number });
     expect(waiting.n).toBe(0);
   });
 
@@ -246,7 +247,7 @@ describe('scheduler', () => {
       const x = new FakeWorker('x');
       store2.touchWorker('w', 'node', '10.0.0.1');
       store2.touchWorker('x', 'node', '10.0.0.2');
-      store2.db.prepare('UPDATE workers SET consecutive_valid = 5').run();
+      tamperStore(own.dir, 'UPDATE workers SET consecutive_valid = 5');
       for (const k of [w, x]) sched2.workers.add(k);
       w.credit = 1;
       sched2.dispatch(w);

@@ -7,10 +7,11 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { BatchManager } from '../../coordinator/batches.js';
 import type { Scheduler } from '../../coordinator/scheduler.js';
 import { Session } from '../../coordinator/session.js';
-import type { Store } from '../../coordinator/store.js';
+import type { GridStore } from '../../coordinator/store/index.js';
 import { BaseChannel } from '../../proto/channel.js';
 import { decodeFrame, encodeFrame, type Frame, type FrameInit, PROTOCOL_VERSION, Runtime } from '../../proto/codec.js';
 import { type CoordinatorParts, coordinatorParts, settle as settleImmediates } from '../helpers/coordinator-parts.js';
+import { readStore } from '../helpers/sqlite.js';
 
 class MemoryChannel extends BaseChannel {
   readonly remoteKey = 'cd'.repeat(32); // every channel here: tabs of one browser share an id
@@ -24,7 +25,7 @@ class MemoryChannel extends BaseChannel {
 
 const settle = () => settleImmediates(10);
 let parts: CoordinatorParts;
-let store: Store;
+let store: GridStore;
 let sched: Scheduler;
 let batches: BatchManager;
 
@@ -47,7 +48,7 @@ it('a Goodbye also hands back the tasks assigned to the worker that it never rec
   // The worker received only the first before it left.
   channel.deliver({ goodbye: { returnedTaskIds: [assigned[0]!], reason: 'tab closed' } });
   await settle();
-  const states = store.stmt(`SELECT t.id, t.state FROM tasks t JOIN work_units w ON w.id = t.wu_id WHERE w.batch_id = ? ORDER BY t.id`).all(id);
+  const states = readStore(parts.dir, (db) => db.prepare(`SELECT t.id, t.state FROM tasks t JOIN work_units w ON w.id = t.wu_id WHERE w.batch_id = ? ORDER BY t.id`).all(id));
   expect(states).toEqual(assigned.map((taskId) => ({ id: taskId, state: 'abandoned' })));
   expect(sched.leases.size).toBe(0);
   expect(events.find((e) => e.event === 'worker-goodbye')?.fields).toMatchObject({ returned: 1, unreceived: 1 });
@@ -66,7 +67,7 @@ it("a tab's Goodbye leaves alone the tasks of another tab with the same voluntee
   expect([a!.length, b!.length]).toEqual([2, 2]);
   tabs[0]!.deliver({ goodbye: { returnedTaskIds: a!, reason: 'tab closed' } });
   await settle();
-  const state = (taskId: number) => (store.stmt('SELECT state FROM tasks WHERE id = ?').get(taskId) as { state: string }).state;
+  const state = (taskId: number) => store.getTask(taskId)!.state;
   expect(a!.map(state)).toEqual(['abandoned', 'abandoned']);
   expect(b!.map(state)).toEqual(['leased', 'leased']);
   expect(store.getBatch(id)!.state).toBe('running');

@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { BatchManager } from '../../coordinator/batches.js';
 import { KindCatalog } from '../../coordinator/kind-catalog.js';
 import { Scheduler, type SchedulerOptions } from '../../coordinator/scheduler.js';
-import { Store } from '../../coordinator/store.js';
+import { type GridStore, SqliteStore } from '../../coordinator/store/index.js';
 
 export interface CoordinatorParts {
   dir: string;
-  store: Store;
+  store: GridStore;
   sched: Scheduler;
   batches: BatchManager;
   /** Stops the scheduler and closes the store; removes the dir when it was made here. */
@@ -23,7 +23,7 @@ export interface CoordinatorParts {
 
 export function coordinatorParts(options: { dir?: string; scheduler?: SchedulerOptions } = {}): CoordinatorParts {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'swarmgrid-core-'));
-  const store = new Store({ dataDir: dir });
+  const store = new SqliteStore({ dataDir: dir });
   // Identities count as independent unless a test says otherwise (a local grid): these tests
   // are about scheduling and validation; test/security/ covers networks.
   const sched = new Scheduler(store, { networks: { independence: 'identity' }, ...options.scheduler });

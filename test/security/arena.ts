@@ -20,6 +20,8 @@ export const ATTACKER_NET = '127.66.0';
 export class Arena {
   readonly grid = new TestGrid();
   coordinator!: Coordinator;
+  /** The coordinator's data directory (test/helpers/sqlite.ts reads its store). */
+  dataDir!: string;
   client!: GridClient;
   readonly honest: GridProcess[] = [];
   readonly raw: RawVolunteer[] = [];
@@ -28,7 +30,7 @@ export class Arena {
   async start(opts: Partial<CoordinatorOptions> = {}): Promise<this> {
     await this.grid.start();
     this.coordinator = await Coordinator.start({
-      dataDir: this.grid.tempDir('swarmgrid-sec-'), grid: this.grid.grid,
+      dataDir: (this.dataDir = this.grid.tempDir('swarmgrid-sec-')), grid: this.grid.grid,
       bootstrap: [{ host: '127.0.0.1', port: this.grid.dht!.port }],
       // All interfaces, IPv6 too: volunteers connect from many loopback addresses.
       httpPort: 0, httpHost: '::',

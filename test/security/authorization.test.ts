@@ -12,9 +12,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken, listTokens, verifyToken } from '../../coordinator/http/auth.js';
-import { SCHEMA, SCHEMA_VERSION } from '../../coordinator/schema.js';
-import { Store } from '../../coordinator/store.js';
+import { SCHEMA, SCHEMA_VERSION } from '../../coordinator/store/schema.js';
+import { SqliteStore } from '../../coordinator/store/index.js';
 import { CLI } from '../helpers/grid.js';
+import { readStore } from '../helpers/sqlite.js';
 import { type LocalCoordinator, request, startCoordinator, tokenId } from './helpers.js';
 
 const batch = { kind: 'echo', inputs: [{ a: 1 }, { a: 2 }], policy: { replication: 1, quorum: 1 } };
@@ -126,9 +127,9 @@ describe('token roles in the store and the CLI', () => {
     db.pragma('user_version = 1');
     db.close();
 
-    const store = new Store({ dataDir: dir });
+    const store = new SqliteStore({ dataDir: dir });
     try {
-      expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      expect(readStore(dir, (db) => db.pragma('user_version', { simple: true }))).toBe(SCHEMA_VERSION);
       expect(verifyToken(store, old)).toEqual({ id: tokenId(old), name: 'ops', role: 'operator' });
       expect(listTokens(store)).toEqual([{ id: tokenId(old), name: 'ops', role: 'operator', createdAt: new Date(1).toISOString() }]);
       expect(store.getBatch('b1')!.owner).toBe(tokenId(old));
@@ -136,7 +137,7 @@ describe('token roles in the store and the CLI', () => {
       store.close();
     }
     // Opening it again changes nothing.
-    const again = new Store({ dataDir: dir });
+    const again = new SqliteStore({ dataDir: dir });
     expect(listTokens(again).map((t) => t.role)).toEqual(['operator']);
     again.close();
   });

@@ -4,6 +4,7 @@
  * no unit fails on them; CPU time is credited for validated results only, at most the lease.
  */
 import { describe, expect, it } from 'vitest';
+import { readStore } from '../helpers/sqlite.js';
 import { arenaPerTest, ATTACKER_NET } from './arena.js';
 import { RawVolunteer } from './raw-volunteer.js';
 
@@ -43,12 +44,12 @@ describe('sabotage', () => {
     const honest = workers.filter((w) => w.runtime === 'node');
     expect(honest).toHaveLength(2);
     for (const w of honest) {
-      const { ms } = store.stmt("SELECT COALESCE(SUM(cpu_ms), 0) AS ms FROM tasks WHERE worker = ? AND state = 'valid'").get(w.key) as { ms: number };
+      const { ms } = readStore(arena.dataDir, (db) => db.prepare("SELECT COALESCE(SUM(cpu_ms), 0) AS ms FROM tasks WHERE worker = ? AND state = 'valid'").get(w.key) as { ms: number });
       expect(ms).toBeGreaterThan(0);
       expect(w.cpu_ms).toBe(ms);
     }
     // And a task's claim never exceeds its lease (60 s) in the store either.
-    const { top } = store.stmt('SELECT MAX(cpu_ms) AS top FROM tasks').get() as { top: number };
+    const { top } = readStore(arena.dataDir, (db) => db.prepare('SELECT MAX(cpu_ms) AS top FROM tasks').get() as { top: number });
     expect(top).toBeLessThanOrEqual(60_000);
   });
 });

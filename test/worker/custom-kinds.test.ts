@@ -7,13 +7,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { registerKind } from '../../coordinator/code-bundles.js';
 import { declinedKinds, recordDecline } from '../../coordinator/declines.js';
 import { KindCatalog } from '../../coordinator/kind-catalog.js';
-import { Store } from '../../coordinator/store.js';
+import { SqliteStore } from '../../coordinator/store/index.js';
 import { codeHash, verifyCodeHash } from '../../proto/code-signature.js';
+import { tamperStore } from '../helpers/sqlite.js';
 import { COLLATZ } from './helpers.js';
 
 describe('custom kinds in the coordinator', () => {
   const dir = mkdtempSync(join(tmpdir(), 'swarmgrid-kinds-'));
-  const store = new Store({ dataDir: dir });
+  const store = new SqliteStore({ dataDir: dir });
   const keyPair = DHT.keyPair();
   afterAll(() => {
     store.close();
@@ -45,7 +46,7 @@ describe('custom kinds in the coordinator', () => {
 
   it('skips a stored kind whose code no longer matches its hash', async () => {
     const events: string[] = [];
-    store.db.prepare(`UPDATE kinds SET code = ? WHERE name = 'collatz'`).run(Buffer.from('export default {};'));
+    tamperStore(dir, `UPDATE kinds SET code = ? WHERE name = 'collatz'`, Buffer.from('export default {};'));
     const catalog = new KindCatalog({ store, dataDir: dir, log: (e) => events.push(e) });
     await catalog.load();
     expect(catalog.get('collatz')).toBeUndefined();
@@ -60,7 +61,7 @@ describe('custom kinds in the coordinator', () => {
     store.flush();
     expect(declinedKinds(store, 'w1', false)).toEqual([]);
     for (const name of ['collatz', 'other']) {
-      store.stmt(`INSERT OR IGNORE INTO kinds (name, version, code_hash, code, signature, added_at) VALUES (?, '1.0.0', x'00', x'00', x'00', 0)`).run(name);
+      tamperStore(dir, `INSERT OR IGNORE INTO kinds (name, version, code_hash, code, signature, added_at) VALUES (?, '1.0.0', x'00', x'00', x'00', 0)`, name);
     }
     recordDecline(store, 'w1', 'collatz', 'GRID_ERR_UNTRUSTED_CODE: custom job kind collatz@1.0.0 …');
     recordDecline(store, 'w1', 'other', 'GRID_ERR_CODE_HASH_MISMATCH: …');

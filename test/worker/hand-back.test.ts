@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchManager } from '../../coordinator/batches.js';
 import { KindCatalog } from '../../coordinator/kind-catalog.js';
 import { Scheduler } from '../../coordinator/scheduler.js';
-import { Store } from '../../coordinator/store.js';
+import { type GridStore, SqliteStore } from '../../coordinator/store/index.js';
 import type { WorkerHandle } from '../../coordinator/worker-handle.js';
 import { decodeInput, encodeOutput } from '../../jobs/codec.js';
 import { pi } from '../../jobs/pi.js';
@@ -36,12 +36,12 @@ const settle = () => settleImmediates();
 const HOLD_OFF_MS = 400;
 const holdOff = () => new Promise((r) => setTimeout(r, HOLD_OFF_MS + 20));
 let dir: string;
-let store: Store;
+let store: GridStore;
 let sched: Scheduler;
 let batches: BatchManager;
 
 function open() {
-  store = new Store({ dataDir: dir });
+  store = new SqliteStore({ dataDir: dir });
   // A local grid (fake workers share an address), with a short hand-back hold-off.
   sched = new Scheduler(store, { sweepMs: 20, probationMs: HOLD_OFF_MS, networks: { independence: 'identity' } });
   batches = new BatchManager(store, sched, new KindCatalog());

@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CoordinatorErrors } from './errors.js';
+import { CoordinatorErrors } from '../errors.js';
 
 export class DataDirLock {
   readonly path: string;

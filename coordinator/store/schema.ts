@@ -1,6 +1,6 @@
 /**
  * The coordinator's SQLite schema. Versioned with PRAGMA user_version; a store of an older
- * version is brought up to date by `MIGRATIONS` (store.ts runs them).
+ * version is brought up to date by `MIGRATIONS` (sqlite-store.ts runs them).
  */
 export const SCHEMA_VERSION = 3;
 
@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS batches (
   summary       TEXT,
   error         TEXT
 );
+-- Bounded reads of batches by state, newest first (recovery on start, GET /v1/batches?state=).
+CREATE INDEX IF NOT EXISTS batches_state ON batches (state, created_at);
 
 CREATE TABLE IF NOT EXISTS work_units (
   id             INTEGER PRIMARY KEY,
