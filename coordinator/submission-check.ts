@@ -17,8 +17,8 @@ import { resolvePolicy, type ResolvedPolicy } from './policy.js';
 
 /** Inputs are taken in and stored this many at a time. */
 export const INGEST_CHUNK = 5000;
-/** A generated chunk is also cut at about this many bytes of inputs (JSON text), so that big inputs are few per chunk. */
-export const GENERATED_CHUNK_BYTES = 8 * 1024 * 1024;
+/** A chunk is also cut at about this many bytes of inputs (generated: JSON text; stored: encoded), so that big inputs are few per chunk in memory. */
+export const INGEST_CHUNK_BYTES = 8 * 1024 * 1024;
 /**
  * Most a generator may take to make its next chunk of work units, in ms. A generator runs on the
  * coordinator's one thread: params that make it loop (a step of 0, a range it never leaves) would
@@ -119,7 +119,7 @@ async function* generated(kind: JobKind, params: Json, budget: GeneratorBudget):
     it ??= kind.generate!(params)[Symbol.iterator]();
     const values: unknown[] = [];
     let chunkBytes = 0;
-    while (values.length < INGEST_CHUNK && chunkBytes < GENERATED_CHUNK_BYTES) {
+    while (values.length < INGEST_CHUNK && chunkBytes < INGEST_CHUNK_BYTES) {
       const next = it.next();
       if (next.done) return { values, done: true };
       const size = sizeOf(next.value);
