@@ -130,6 +130,11 @@ export function storedKindHash(store: Store, name: string): Buffer | undefined {
   return (store.stmt('SELECT code_hash FROM kinds WHERE name = ?').get(name) as { code_hash: Buffer } | undefined)?.code_hash;
 }
 
+/** The names of the stored custom kinds (no code read). */
+export function storedKindNames(store: Store): string[] {
+  return (store.stmt('SELECT name FROM kinds ORDER BY name').all() as { name: string }[]).map((r) => r.name);
+}
+
 export function storedKinds(store: Store): StoredKind[] {
   return store.stmt('SELECT * FROM kinds ORDER BY name').all() as StoredKind[];
 }

@@ -42,20 +42,26 @@ export function axisLength(spec: ParamSpec, v: unknown): number {
   return 1;
 }
 
-/** An axis's values: `{from,to,steps}` (both ends included, 12 significant digits), an array, or one value. */
-export function axisValues(spec: ParamSpec, v: unknown): Json[] {
-  const n = axisLength(spec, v);
-  if (Array.isArray(v)) return v.map((x) => checkValue(spec, x));
+/** One sweep axis: its length, and its i-th value, made (and type-checked) when first reached. */
+export interface Axis {
+  length: number;
+  at(i: number): Json;
+}
+
+/**
+ * An axis's values: `{from,to,steps}` (both ends included, 12 significant digits), an array, or
+ * one value. Lazy: a 10-million-step axis is not 10 million numbers made before the first unit
+ * (that took the coordinator's thread seconds, past the generator's watchdog on a loaded machine).
+ */
+export function axisOf(spec: ParamSpec, v: unknown): Axis {
+  const length = axisLength(spec, v);
+  if (Array.isArray(v)) return { length, at: (i) => checkValue(spec, v[i]) };
   if (isObject(v)) {
     const { from, to } = v as { from: number; to: number };
-    const out: Json[] = [];
-    for (let i = 0; i < n; i++) {
-      const x = n === 1 ? from : from + ((to - from) * i) / (n - 1);
-      out.push(checkValue(spec, Number(x.toPrecision(12))));
-    }
-    return out;
+    return { length, at: (i) => checkValue(spec, Number((length === 1 ? from : from + ((to - from) * i) / (length - 1)).toPrecision(12))) };
   }
-  return [checkValue(spec, v)];
+  const one = checkValue(spec, v);
+  return { length, at: () => one };
 }
 
 /**
@@ -80,7 +86,7 @@ export function* sweepUnits(manifest: WasmManifest, params: Json): Iterable<Json
   // Counted before any axis is made: { steps: 1e12 } must not be 10^12 numbers in memory first.
   const total = sweep.reduce((n, name) => n * axisLength(specs.get(name)!, value(name)), count);
   if (total > MAX_SWEEP_UNITS) throw new Error(`the sweep makes ${total} work units, more than ${MAX_SWEEP_UNITS}`);
-  const axes = sweep.map((name) => ({ name, values: axisValues(specs.get(name)!, value(name)) }));
+  const axes = sweep.map((name) => ({ name, axis: axisOf(specs.get(name)!, value(name)) }));
   const fixed: Record<string, Json> = {};
   for (const spec of manifest.params) {
     if (sweep.includes(spec.name) || spec.name === seeds?.count) continue;
@@ -90,12 +96,12 @@ export function* sweepUnits(manifest: WasmManifest, params: Json): Iterable<Json
   const index = axes.map(() => 0);
   for (let made = 0; made < total; made += count) {
     const point: Record<string, Json> = { ...fixed };
-    axes.forEach((a, i) => { point[a.name] = a.values[index[i]!]!; });
+    axes.forEach((a, i) => { point[a.name] = a.axis.at(index[i]!); });
     for (let s = 0; s < count; s++) yield seeds ? { ...point, [seeds.field]: s } : { ...point };
     // Odometer: the last axis turns fastest.
     for (let i = axes.length - 1; i >= 0; i--) {
       index[i]!++;
-      if (index[i]! < axes[i]!.values.length) break;
+      if (index[i]! < axes[i]!.axis.length) break;
       index[i] = 0;
     }
   }
