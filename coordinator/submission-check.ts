@@ -34,16 +34,16 @@ export interface GeneratorBudget {
   units: number;
   /** Bytes of inputs as JSON text. */
   bytes: number;
-  limit: (kind: string, what: string) => Error;
+  limit: (kind: string) => Error;
 }
 
-const describe = (b: GeneratorBudget) => `${b.units.toLocaleString('en-US')} work units or ${b.bytes / (1024 * 1024)} MiB of inputs`;
+const budgetText = (b: GeneratorBudget) => `${b.units.toLocaleString('en-US')} work units or ${b.bytes / (1024 * 1024)} MiB of inputs`;
 
 /** A stored batch: 10 million work units (the sweep's own cap) or 256 MiB of inputs. */
 export const SUBMIT_BUDGET: GeneratorBudget = {
   units: 10_000_000,
   bytes: 256 * 1024 * 1024,
-  limit: (kind) => CoordinatorErrors.GENERATOR_LIMIT(kind, describe(SUBMIT_BUDGET)),
+  limit: (kind) => CoordinatorErrors.GENERATOR_LIMIT(kind, budgetText(SUBMIT_BUDGET)),
 };
 
 export interface CheckedSubmission {
@@ -103,7 +103,7 @@ function sizeOf(value: unknown): number {
   }
 }
 
-/** Runs `step` in a vm with a watchdog: a synchronous loop anywhere below it is stopped after `ms`. */
+/** Runs `step` in a vm with a watchdog: a synchronous loop anywhere below it is stopped after GENERATOR_STEP_MS. */
 const STEP = new Script('step()', { filename: 'generator-step' });
 
 /**
@@ -126,7 +126,7 @@ async function* generated(kind: JobKind, params: Json, budget: GeneratorBudget):
       units++;
       bytes += size;
       chunkBytes += size;
-      if (units > budget.units || bytes > budget.bytes) throw budget.limit(kind.name, describe(budget));
+      if (units > budget.units || bytes > budget.bytes) throw budget.limit(kind.name);
       values.push(next.value);
     }
     return { values, done: false };
