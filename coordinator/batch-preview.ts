@@ -9,7 +9,18 @@ import type { BatchSubmission } from './batches.js';
 import { CoordinatorErrors } from './errors.js';
 import type { KindCatalog } from './kind-catalog.js';
 import type { ResolvedPolicy } from './policy.js';
-import { checkedInput, checkSubmission } from './submission-check.js';
+import { checkedInput, checkSubmission, type GeneratorBudget } from './submission-check.js';
+
+/**
+ * What a dry run lets a generator make: a dry run stores nothing and leaves no batch behind for
+ * an operator to see, so it may not buy a stored batch's worth of coordinator time (10 million
+ * units took 76 s of its thread). Inputs sent with the request are not bounded: their sender pays.
+ */
+export const DRY_RUN_BUDGET: GeneratorBudget = {
+  units: 100_000,
+  bytes: 64 * 1024 * 1024,
+  limit: (kind) => CoordinatorErrors.DRY_RUN_LIMIT('100,000 work units or 64 MiB of inputs', kind),
+};
 
 export interface BatchPreview {
   kind: string;
@@ -26,7 +37,7 @@ export interface BatchPreview {
 
 /** Checks `sub` as BatchManager.create would and says what it would run; throws the same errors. */
 export async function previewBatch(catalog: KindCatalog, sub: BatchSubmission, maxPayloadBytes: number): Promise<BatchPreview> {
-  const { entry: { kind }, policy, explicit, chunks } = await checkSubmission(catalog, sub);
+  const { entry: { kind }, policy, explicit, chunks } = await checkSubmission(catalog, sub, DRY_RUN_BUDGET);
   let params: Json | null = sub.params ?? null;
   if (!explicit) {
     const defaults = Object.fromEntries((kind.params ?? []).filter((p) => p.default !== undefined).map((p) => [p.name, p.default!]));

@@ -15,7 +15,7 @@ import { BatchLedger, type LedgerJob, STALLED } from './batch-ledger.js';
 import { CoordinatorErrors } from './errors.js';
 import type { KindCatalog } from './kind-catalog.js';
 import { storedPolicy } from './policy.js';
-import { checkedInput, checkSubmission, INGEST_CHUNK } from './submission-check.js';
+import { checkedInput, checkSubmission, INGEST_CHUNK, INGEST_CHUNK_BYTES } from './submission-check.js';
 import type { Scheduler } from './scheduler.js';
 import { isFinalBatchState } from './states.js';
 import { isStorageFault } from './storage-errors.js';
@@ -153,6 +153,7 @@ export class BatchManager {
     let seq = 0;
     try {
       let encoded: Uint8Array[] = [];
+      let encodedBytes = 0;
       const store = async () => {
         // Cancelled while streaming in (DELETE during the upload): stop taking inputs.
         if (runtime.state === 'cancelled') throw CoordinatorErrors.BATCH_FINISHED(id, 'cancelled');
@@ -160,15 +161,19 @@ export class BatchManager {
         this.#store.insertWorkUnits(id, seq - encoded.length, encoded);
         this.stats.ingested += encoded.length;
         encoded = [];
+        encodedBytes = 0;
         this.#scheduler.unitsAdded(id);
         await yieldToLoop(); // let the scheduler dispatch what is already in
       };
       for await (const chunk of chunks) {
         for (let i = 0; i < chunk.values.length; i++) {
           // What no worker could be sent is refused here, before anything is dispatched.
-          encoded.push(checkedInput(kind, chunk, i, seq, this.#maxPayloadBytes).bytes);
+          const { bytes } = checkedInput(kind, chunk, i, seq, this.#maxPayloadBytes);
+          encoded.push(bytes);
+          encodedBytes += bytes.byteLength;
           seq++;
-          if (encoded.length >= INGEST_CHUNK) await store();
+          // Stored by bytes too: 5,000 NDJSON lines of 1 MiB were held, 5 GB, before the first write.
+          if (encoded.length >= INGEST_CHUNK || encodedBytes >= INGEST_CHUNK_BYTES) await store();
         }
       }
       if (encoded.length > 0) await store();

@@ -121,6 +121,11 @@ export function storedKindHash(store: GridStore, name: string): Buffer | undefin
   return store.getKindHash(name);
 }
 
+/** The names of the stored custom kinds (no code read). */
+export function storedKindNames(store: GridStore): string[] {
+  return store.kindNames();
+}
+
 /** Every stored kind in name order, read a few at a time as the caller iterates. */
 export function storedKinds(store: GridStore): Iterable<StoredKind> {
   return store.kinds();

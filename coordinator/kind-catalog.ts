@@ -11,7 +11,7 @@ import { builtinKinds } from '../jobs/registry.js';
 import type { JobKind } from '../jobs/types.js';
 import type { swarmgrid } from '../proto/codec.js';
 import { codeHash } from '../proto/code-signature.js';
-import { bundleFrame, loadBundle, storedKind, storedKindHash, storedKinds, type StoredKind } from './code-bundles.js';
+import { bundleFrame, loadBundle, storedKind, storedKindHash, storedKindNames, storedKinds, type StoredKind } from './code-bundles.js';
 import type { GridStore } from './store/index.js';
 
 export interface CatalogEntry {
@@ -63,6 +63,15 @@ export class KindCatalog {
   async load(): Promise<void> {
     if (!this.#opts.store) return;
     for (const row of storedKinds(this.#opts.store)) await this.#loadRow(row);
+  }
+
+  /**
+   * Every kind, custom kinds added or replaced with `swarmgrid kind add` since start included
+   * (`GET /v1/kinds`: a scientist lists a kind right after adding it, before any batch names it).
+   */
+  async listCurrent(): Promise<CatalogEntry[]> {
+    if (this.#opts.store) for (const name of storedKindNames(this.#opts.store)) await this.resolve(name);
+    return this.list();
   }
 
   /** The kind a batch names: from memory, or from the store when it is new or was replaced. */

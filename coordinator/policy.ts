@@ -1,5 +1,5 @@
 /** Per-batch validation and scheduling policy: defaults, validation, and the resolved shape. */
-import { unknownFieldHint } from '../jobs/suggest.js';
+import { shownName, unknownFieldHint } from '../jobs/suggest.js';
 import { CoordinatorErrors } from './errors.js';
 import type { PolicyView } from './http/shapes.js';
 
@@ -85,7 +85,7 @@ export function resolvePolicy(input: unknown): ResolvedPolicy {
     if (key === 'distinctAddress') {
       throw CoordinatorErrors.INVALID_POLICY('policy.distinctAddress is gone: no two tasks of a work unit ever go to one network (see docs/SECURITY.md); a coordinator for a local grid runs with --local-grid');
     }
-    if (!keys.has(key)) throw CoordinatorErrors.INVALID_POLICY(`unknown field policy.${key}${unknownFieldHint(key, [...keys])}`);
+    if (!keys.has(key)) throw CoordinatorErrors.INVALID_POLICY(`unknown field policy.${shownName(key)}${unknownFieldHint(key, [...keys])}`);
   }
   const d = kDefaultPolicy;
   const quorum = int(p.quorum ?? d.quorum, 'quorum', 1, 16);

@@ -100,7 +100,10 @@ export async function wasmJobKind(code: Uint8Array, dataDir: string): Promise<Jo
     const mod = await importScript(dataDir, hash, manifest.units.module, bundle.scripts[manifest.units.module]!);
     const g = mod.default ?? mod.generate;
     if (typeof g !== 'function') throw CoordinatorErrors.WASM_MANIFEST(`${manifest.units.module} must export a generate(params) function as its default export`);
-    generate = g as (params: Json) => Iterable<unknown>;
+    // The manifest's defaults filled in, as for a sweep and as the dry run shows the params: a
+    // scientist who declared `step` with a default must not get undefined in generate().
+    const defaults = Object.fromEntries(manifest.params.filter((p) => p.default !== undefined).map((p) => [p.name, p.default!]));
+    generate = (params) => (g as (params: Json) => Iterable<unknown>)({ ...defaults, ...(isObject(params) ? params : {}) });
   }
   let reducer: Reducer<any, any, any>;
   if (manifest.reduce.type === 'csv') reducer = csvReducer(manifest, manifest.reduce.columns, manifest.reduce.fileName ?? `${manifest.name}.csv`);

@@ -66,10 +66,15 @@ export const echo: JobKind<EchoInput, EchoInput, EchoAcc> = {
 /** Deterministic, incompressible-looking base64 characters, different for every unit. */
 function payload(seed: number, length: number): string {
   const next = splitmix32(seed);
-  const chars: string[] = new Array<string>(length);
+  // Bytes, then one decode: a string array joined took 0.7 s for 2 MB on a loaded machine, and
+  // the coordinator's thread makes these while it takes a batch in.
+  const bytes = new Uint8Array(length);
   for (let i = 0; i < length; i += 4) {
     const w = next();
-    for (let k = 0; k < 4 && i + k < length; k++) chars[i + k] = ALPHABET[(w >>> (6 * k)) & 63]!;
+    for (let k = 0; k < 4 && i + k < length; k++) bytes[i + k] = ALPHABET_CODES[(w >>> (6 * k)) & 63]!;
   }
-  return chars.join('');
+  return ASCII.decode(bytes);
 }
+
+const ALPHABET_CODES = Uint8Array.from(ALPHABET, (c) => c.charCodeAt(0));
+const ASCII = new TextDecoder();

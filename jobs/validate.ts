@@ -1,5 +1,5 @@
 /** Small input/params validation helpers shared by job kinds. Errors name the field. */
-import { unknownFieldHint } from './suggest.js';
+import { shownName, unknownFieldHint } from './suggest.js';
 import type { ParamSpec } from './types.js';
 
 /**
@@ -11,7 +11,7 @@ export function checkParamNames(spec: readonly ParamSpec[] | undefined, params: 
   if (!spec || params === null || params === undefined || typeof params !== 'object' || Array.isArray(params)) return;
   const known = spec.map((p) => p.name);
   for (const name of Object.keys(params)) {
-    if (!known.includes(name)) throw new Error(`unknown param ${name}${unknownFieldHint(name, known)}`);
+    if (!known.includes(name)) throw new Error(`unknown param ${shownName(name)}${unknownFieldHint(name, known)}`);
   }
 }
 

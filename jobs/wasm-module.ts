@@ -1,6 +1,7 @@
 /**
  * What the grid checks and changes in a WASM kind's module bytes before compiling them:
  *
+ * - the table cap: at most one table, of at most MAX_TABLE_ELEMENTS, its maximum rewritten so;
  * - the memory cap, by construction: clang and rustc export a memory that usually has no
  *   maximum, so the memory section's limits are rewritten (LEB128) to `maximum = min(declared,
  *   cap)`. `memory.grow` past it then fails inside the module (malloc returns NULL) instead of
@@ -48,51 +49,89 @@ function leb(value: number): number[] {
 }
 
 /**
- * Returns the module bytes with its memory's maximum set to at most `capPages`. Throws
- * WasmModuleError for bytes that are not a WebAssembly 1.0 binary, for a 64-bit or shared memory,
- * or an initial memory above the cap. A module without a memory section (its memory imported,
- * which checkModule refuses) is returned unchanged.
+ * Most table elements a module may have, over its one table: 1 M (8 MB of references). clang
+ * and rustc make one table, of the address-taken functions (hundreds to a few thousand). Tables
+ * are memory the page cap does not count: 20 tables of 10 M elements took 5.5 GB and 3 minutes
+ * of a volunteer's machine to instantiate before this bound.
+ */
+export const MAX_TABLE_ELEMENTS = 1_000_000;
+
+const TABLE_SECTION = 4;
+
+/** A limits field (flags, min, max?) of a table or memory, read at `pos`. */
+function readLimits(bytes: Uint8Array, pos: number, what: string): { min: number; max: number; next: number } {
+  const flags = bytes[pos]!;
+  if (flags & 0x02) throw new WasmModuleError('memory', `shared ${what}s (threads) are not supported`);
+  if (flags & 0x04) throw new WasmModuleError('memory', `64-bit ${what}s are not supported`);
+  if (flags > 1) throw new WasmModuleError('memory', `unknown ${what} limits flags ${flags}`);
+  const min = readLeb(bytes, pos + 1);
+  if (flags === 0) return { min: min.value, max: Infinity, next: min.next };
+  const max = readLeb(bytes, min.next);
+  return { min: min.value, max: max.value, next: max.next };
+}
+
+/** A section's bytes: id, size, content. */
+const section = (id: number, content: number[]) => [id, ...leb(content.length), ...content];
+
+/** The memory section, its maximum at most `capPages`; undefined when it declares no memory. */
+function cappedMemory(bytes: Uint8Array, start: number, end: number, capPages: number): number[] | undefined {
+  const count = readLeb(bytes, start);
+  if (count.value === 0) return undefined;
+  if (count.value > 1) throw new WasmModuleError('memory', 'the module declares more than one memory');
+  const { min, max, next } = readLimits(bytes, count.next, 'memory');
+  if (next !== end) throw new WasmModuleError('module', 'the memory section has trailing bytes');
+  if (min > capPages) throw new WasmModuleError('memory', `the module's initial memory (${min} pages) exceeds the cap of ${capPages} pages`);
+  return section(MEMORY_SECTION, [1, 0x01, ...leb(min), ...leb(Math.min(max, capPages))]);
+}
+
+/** The table section, at most one table, its maximum at most MAX_TABLE_ELEMENTS. */
+function cappedTables(bytes: Uint8Array, start: number, end: number): number[] | undefined {
+  const count = readLeb(bytes, start);
+  if (count.value === 0) return undefined;
+  if (count.value > 1) throw new WasmModuleError('memory', `the module declares ${count.value} tables: at most one (the function table a compiler makes) is allowed`);
+  const refType = bytes[count.next]!;
+  if (refType !== 0x70 && refType !== 0x6f) throw new WasmModuleError('module', `a table of type 0x${refType.toString(16)}: only funcref and externref tables are supported`);
+  const { min, max, next } = readLimits(bytes, count.next + 1, 'table');
+  if (next !== end) throw new WasmModuleError('module', 'the table section has trailing bytes (a table initialiser?)');
+  if (min > MAX_TABLE_ELEMENTS) throw new WasmModuleError('memory', `the module's table has ${min} elements, more than the ${MAX_TABLE_ELEMENTS} allowed`);
+  return section(TABLE_SECTION, [1, refType, 0x01, ...leb(min), ...leb(Math.min(max, MAX_TABLE_ELEMENTS))]);
+}
+
+/**
+ * Returns the module bytes with its memory's maximum set to at most `capPages`, and its table's
+ * to at most MAX_TABLE_ELEMENTS. Throws WasmModuleError for bytes that are not a WebAssembly 1.0
+ * binary, for a 64-bit or shared memory, an initial memory above the cap, more than one table or
+ * one above its cap. A module without a memory section (its memory imported, which checkModule
+ * refuses) keeps no memory.
  */
 export function capMemory(bytes: Uint8Array, capPages: number): Uint8Array {
   if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) throw new WasmModuleError('module', 'not a WebAssembly 1.0 binary (bad magic or version)');
+  const parts: Uint8Array[] = [bytes.subarray(0, 8)];
   let pos = 8;
+  let changed = false;
   while (pos < bytes.length) {
     const id = bytes[pos]!;
     const size = readLeb(bytes, pos + 1);
     const start = size.next;
     const end = start + size.value;
     if (end > bytes.length) throw new WasmModuleError('module', `section ${id} runs past the end of the module`);
-    if (id === MEMORY_SECTION) {
-      const count = readLeb(bytes, start);
-      if (count.value === 0) return bytes;
-      if (count.value > 1) throw new WasmModuleError('memory', 'the module declares more than one memory');
-      const flags = bytes[count.next]!;
-      if (flags & 0x02) throw new WasmModuleError('memory', 'shared memories (threads) are not supported');
-      if (flags & 0x04) throw new WasmModuleError('memory', '64-bit memories are not supported');
-      if (flags > 1) throw new WasmModuleError('memory', `unknown memory limits flags ${flags}`);
-      const min = readLeb(bytes, count.next + 1);
-      let next = min.next;
-      let max = Infinity;
-      if (flags === 1) {
-        const m = readLeb(bytes, min.next);
-        max = m.value;
-        next = m.next;
-      }
-      if (next !== end) throw new WasmModuleError('module', 'the memory section has trailing bytes');
-      if (min.value > capPages) throw new WasmModuleError('memory', `the module's initial memory (${min.value} pages) exceeds the cap of ${capPages} pages`);
-      const content = [1, 0x01, ...leb(min.value), ...leb(Math.min(max, capPages))];
-      const section = [MEMORY_SECTION, ...leb(content.length), ...content];
-      const out = new Uint8Array(bytes.length - (end - pos) + section.length);
-      out.set(bytes.subarray(0, pos), 0);
-      out.set(section, pos);
-      out.set(bytes.subarray(end), pos + section.length);
-      return out;
-    }
-    // Sections come in order (custom sections, id 0, anywhere): past the import section and
-    // a few more without a memory section, there is none.
+    const replaced = id === MEMORY_SECTION ? cappedMemory(bytes, start, end, capPages)
+      : id === TABLE_SECTION ? cappedTables(bytes, start, end)
+        : undefined;
+    if (replaced) {
+      parts.push(Uint8Array.from(replaced));
+      changed = true;
+    } else parts.push(bytes.subarray(pos, end));
     pos = end;
   }
-  return bytes;
+  if (!changed) return bytes;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** Compiles module bytes (after capMemory) and checks the WASI command shape. */

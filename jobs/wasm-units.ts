@@ -22,26 +22,46 @@ function checkValue(spec: ParamSpec, v: unknown): Json {
   return v as Json;
 }
 
-/** An axis's values: `{from,to,steps}` (both ends included, 12 significant digits), an array, or one value. */
-export function axisValues(spec: ParamSpec, v: unknown): Json[] {
+/**
+ * How many values an axis has, checked, without making them: `{from,to,steps}` (steps), an array
+ * (its length), or one value (1). Counting first lets a sweep of 10^12 points be refused before
+ * anything of it is made.
+ */
+export function axisLength(spec: ParamSpec, v: unknown): number {
   if (Array.isArray(v)) {
     if (v.length === 0) throw new Error(`${spec.name} lists no values`);
-    return v.map((x) => checkValue(spec, x));
+    return v.length;
   }
   if (isObject(v)) {
     const { from, to, steps } = v;
     if (Object.keys(v).some((k) => k !== 'from' && k !== 'to' && k !== 'steps')) throw new Error(`${spec.name}: a range is { from, to, steps }`);
     if (typeof from !== 'number' || typeof to !== 'number' || !Number.isFinite(from) || !Number.isFinite(to)) throw new Error(`${spec.name}.from and .to must be finite numbers`);
     if (!Number.isSafeInteger(steps) || (steps as number) < 1) throw new Error(`${spec.name}.steps must be a positive integer`);
-    const n = steps as number;
-    const out: Json[] = [];
-    for (let i = 0; i < n; i++) {
-      const x = n === 1 ? from : from + ((to - from) * i) / (n - 1);
-      out.push(checkValue(spec, Number(x.toPrecision(12))));
-    }
-    return out;
+    return steps as number;
   }
-  return [checkValue(spec, v)];
+  return 1;
+}
+
+/** One sweep axis: its length, and its i-th value, made (and type-checked) when first reached. */
+export interface Axis {
+  length: number;
+  at(i: number): Json;
+}
+
+/**
+ * An axis's values: `{from,to,steps}` (both ends included, 12 significant digits), an array, or
+ * one value. Lazy: a 10-million-step axis is not 10 million numbers made before the first unit
+ * (that took the coordinator's thread seconds, past the generator's watchdog on a loaded machine).
+ */
+export function axisOf(spec: ParamSpec, v: unknown): Axis {
+  const length = axisLength(spec, v);
+  if (Array.isArray(v)) return { length, at: (i) => checkValue(spec, v[i]) };
+  if (isObject(v)) {
+    const { from, to } = v as { from: number; to: number };
+    return { length, at: (i) => checkValue(spec, Number((length === 1 ? from : from + ((to - from) * i) / (length - 1)).toPrecision(12))) };
+  }
+  const one = checkValue(spec, v);
+  return { length, at: () => one };
 }
 
 /**
@@ -57,30 +77,31 @@ export function* sweepUnits(manifest: WasmManifest, params: Json): Iterable<Json
   const value = (name: string) => (given[name] !== undefined ? given[name] : specs.get(name)!.default);
   const sweep = manifest.units.sweep ?? [];
   const seeds = manifest.units.seeds;
-  const axes = sweep.map((name) => ({ name, values: axisValues(specs.get(name)!, value(name)) }));
   let count = 1;
   if (seeds) {
     const c = value(seeds.count);
     if (!Number.isSafeInteger(c) || (c as number) < 1) throw new Error(`${seeds.count} must be a positive integer`);
     count = c as number;
   }
+  // Counted before any axis is made: { steps: 1e12 } must not be 10^12 numbers in memory first.
+  const total = sweep.reduce((n, name) => n * axisLength(specs.get(name)!, value(name)), count);
+  if (total > MAX_SWEEP_UNITS) throw new Error(`the sweep makes ${total} work units, more than ${MAX_SWEEP_UNITS}`);
+  const axes = sweep.map((name) => ({ name, axis: axisOf(specs.get(name)!, value(name)) }));
   const fixed: Record<string, Json> = {};
   for (const spec of manifest.params) {
     if (sweep.includes(spec.name) || spec.name === seeds?.count) continue;
     const v = value(spec.name);
     if (v !== undefined) fixed[spec.name] = checkValue(spec, v);
   }
-  const total = axes.reduce((n, a) => n * a.values.length, count);
-  if (total > MAX_SWEEP_UNITS) throw new Error(`the sweep makes ${total} work units, more than ${MAX_SWEEP_UNITS}`);
   const index = axes.map(() => 0);
   for (let made = 0; made < total; made += count) {
     const point: Record<string, Json> = { ...fixed };
-    axes.forEach((a, i) => { point[a.name] = a.values[index[i]!]!; });
+    axes.forEach((a, i) => { point[a.name] = a.axis.at(index[i]!); });
     for (let s = 0; s < count; s++) yield seeds ? { ...point, [seeds.field]: s } : { ...point };
     // Odometer: the last axis turns fastest.
     for (let i = axes.length - 1; i >= 0; i--) {
       index[i]!++;
-      if (index[i]! < axes[i]!.values.length) break;
+      if (index[i]! < axes[i]!.axis.length) break;
       index[i] = 0;
     }
   }

@@ -29,7 +29,7 @@ export function registerInfoRoutes(app: FastifyInstance, ctx: HttpContext, guard
       response: { 200: { type: 'object', properties: { kinds: { type: 'array', items: kindViewSchema } } }, ...errorResponses(401) },
     },
   }, async () => ({
-    kinds: ctx.catalog.list().map(({ kind, codeHash }): KindView => ({
+    kinds: (await ctx.catalog.listCurrent()).map(({ kind, codeHash }): KindView => ({
       name: kind.name,
       version: kind.version,
       description: kind.description,

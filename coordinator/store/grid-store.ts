@@ -173,6 +173,8 @@ export interface KindStore {
   getKindHash(name: string): Buffer | undefined;
   /** Every stored kind in name order, read a few at a time (bundles are up to 4 MiB) as the caller iterates. */
   kinds(): Iterable<KindRow>;
+  /** The names of the stored kinds in name order, no code read (bounded by the kinds stored). */
+  kindNames(): string[];
   /** Remembers (replaces) a worker's decline of a kind, when that kind is stored here; a reason over 1000 characters is cut. */
   recordDecline(worker: string, kind: string, reason: string, at: number): void;
   /** Forgets a worker's declines whose reason starts with `reasonPrefix` (SQL LIKE prefix). */

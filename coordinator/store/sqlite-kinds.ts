@@ -37,6 +37,10 @@ export class SqliteKinds implements KindStore {
       : this.#sql.stmt('SELECT * FROM kinds WHERE name > ? ORDER BY name LIMIT ?').all(after, page)) as KindRow[], (row) => row.name);
   }
 
+  kindNames(): string[] {
+    return (this.#sql.stmt('SELECT name FROM kinds ORDER BY name').all() as { name: string }[]).map((r) => r.name);
+  }
+
   recordDecline(worker: string, kind: string, reason: string, at: number): void {
     this.#sql.stmt(`INSERT INTO declines (worker, kind, reason, at)
       SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM kinds WHERE name = ?)

@@ -293,6 +293,7 @@ export class SqliteStore implements GridStore {
   getKind(name: string) { return this.#kinds.getKind(name); }
   getKindHash(name: string) { return this.#kinds.getKindHash(name); }
   kinds() { return this.#kinds.kinds(); }
+  kindNames() { return this.#kinds.kindNames(); }
   recordDecline(worker: string, kind: string, reason: string, at: number) { this.#kinds.recordDecline(worker, kind, reason, at); }
   forgetDeclinesOf(worker: string, reasonPrefix: string) { this.#kinds.forgetDeclinesOf(worker, reasonPrefix); }
   declinedKinds(worker: string) { return this.#kinds.declinedKinds(worker); }
