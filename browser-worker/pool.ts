@@ -246,7 +246,7 @@ export class WorkerPool {
     entry.settled = true;
     clearTimeout(entry.timer);
     entry.req.signal.removeEventListener('abort', entry.onAbort);
-    entry.resolve({ ...outcome, wallMs: this.#elapsed(entry) } as RunOutcome);
+    entry.resolve({ ...outcome, wallMs: entry.started === undefined ? 0 : performance.now() - entry.started } as RunOutcome);
   }
 
   #elapsed(entry: Entry): number {

@@ -107,7 +107,7 @@ describe.skipIf(!hasChromium)('the pool of task Web Workers, a task queued in ea
       p.close();
       return { inFlight, a: summary(oa), b: summary(ob), c: summary(oc), spawned: spawned() };
     })()`);
-    console.log(`pool cancel: running task ${r.a.wallMs} ms, the cancel came at 200 ms`);
+    console.log(`pool cancel: running task ${r.a.wallMs.toFixed(0)} ms, the cancel came at 200 ms`);
     expect(r.inFlight).toBe(2);
     expect(r.a.wallMs, 'the cancel came while the first task ran').toBeGreaterThan(200);
     expect(r.a).toMatchObject({ ok: true, output: expected(0, LONG) });
@@ -131,7 +131,7 @@ describe.skipIf(!hasChromium)('the pool of task Web Workers, a task queued in ea
       p.close();
       return { a: summary(oa), b: summary(ob), c: summary(oc), d: summary(od), spawnedBefore, spawned: spawned() };
     })()`);
-    console.log(`pool timeout: a ${r.a.wallMs} ms, b ${r.b.wallMs} ms (limit 300), c ${r.c.wallMs} ms (limit 250), d ${r.d.wallMs} ms`);
+    console.log(`pool timeout: a ${r.a.wallMs.toFixed(0)} ms, b ${r.b.wallMs.toFixed(0)} ms (limit 300), c ${r.c.wallMs.toFixed(0)} ms (limit 250), d ${r.d.wallMs.toFixed(0)} ms`);
     expect(r.a.wallMs, 'b waited longer than its limit').toBeGreaterThan(300);
     expect(r.a).toMatchObject({ ok: true, output: expected(0, LONG) });
     expect(r.b).toMatchObject({ ok: true, output: expected(1, SHORT) });
