@@ -185,9 +185,18 @@ async function runBatch(kind, runtime, pids) {
   return { tasks: rows.length, endToEnd: rows.length / span / threads, cpuMsPerTask: kernelNs / 1e6 / rows.length, allCpuMsPerTask: allNs / 1e6 / rows.length };
 }
 
+/**
+ * Both runtimes start in a session of their own (`detached`): Linux's autogroup scheduling
+ * (`/proc/sys/kernel/sched_autogroup_enabled`, on by default) shares the CPU between sessions
+ * first, equally. Chromium always started that way; the node worker used to share the session of
+ * this process (the coordinator's), so on a machine loaded by other sessions a browser run had
+ * two sessions' shares (coordinator, Chromium) and a node run one. (That alone does not explain
+ * why the browser comes out ahead under load: at a load of 11–17 it still did, 1.0–1.8 end to
+ * end, with the kernels at parity. Measure on a quiet machine.)
+ */
 async function nodeRun(kind) {
   const worker = spawn(process.execPath, [join(DIST, 'bin/swarmgrid.js'), 'worker', '--grid', grid, '--bootstrap', `127.0.0.1:${dht.port}`,
-    '--threads', String(threads), '--json'], { stdio: 'ignore', env: { ...process.env, SWARMGRID_THREAD_NICE: process.env.SWARMGRID_THREAD_NICE ?? '0' } });
+    '--threads', String(threads), '--json'], { stdio: 'ignore', detached: true, env: { ...process.env, SWARMGRID_THREAD_NICE: process.env.SWARMGRID_THREAD_NICE ?? '0' } });
   try {
     const seen = joined.length;
     await until(() => joined.slice(seen).some((j) => j.event === 'worker-joined' && j.runtime === 'node'), 60_000, 'node worker');
