@@ -6,7 +6,7 @@
 import { builtinKinds } from '../jobs/registry.js';
 import { BundleCache } from './code-bundles.js';
 import { type HeldTask, type LinkHost, VolunteerLink } from './link.js';
-import { WorkerPool } from './pool.js';
+import { TASKS_PER_WORKER, WorkerPool } from './pool.js';
 import { RateMeter } from '../proto/rate-meter.js';
 
 export const BROWSER_VERSION = '0.1.0';
@@ -33,6 +33,9 @@ export interface AgentOptions {
 
 /** Most tasks held per core, however short they are. */
 const MAX_PREFETCH_PER_THREAD = 64;
+
+/** Tasks shorter than this (smoothed wall time, ms) are queued two to a task worker. */
+const QUEUE_IN_WORKER_BELOW_MS = 1000;
 
 /** What the page shows. */
 export interface AgentSnapshot {
@@ -69,7 +72,7 @@ export class BrowserAgent implements LinkHost {
   #fetching = 0;
   /** WASM kinds' verified code bundles, by hash. */
   #bundles = new BundleCache();
-  /** Smoothed wall time of a task on a core, ms (posting it to the Web Worker included). */
+  /** Smoothed wall time of a task on a core, ms, from its start in its worker to its outcome here. */
   #recentMs: number | undefined;
 
   constructor(options: AgentOptions) {
@@ -119,12 +122,22 @@ export class BrowserAgent implements LinkHost {
   /** Starts queued tasks while workers are free. Running tasks keep going during a pause. */
   pump(): void {
     if (this.paused) return;
-    // Tasks still fetching their input (blobs) hold a core too: pool.run comes after the fetch.
-    while (this.pool.running + this.#fetching < this.pool.size) {
+    // Tasks still fetching their input (blobs) hold a place too: pool.run comes after the fetch.
+    while (this.pool.inFlight + this.#fetching < this.pool.size * this.#tasksPerWorker()) {
       const next = this.#nextQueued();
       if (!next) break;
       void this.#run(next[0], next[1]);
     }
+  }
+
+  /**
+   * Tasks handed to each task worker: short ones two (one runs, the next waits inside the worker
+   * and starts without a round trip to this worker, about 3 ms a task); long ones, or before any
+   * task ended, one, so that a pause leaves no long task waiting to run (the round trip is
+   * nothing next to such a task).
+   */
+  #tasksPerWorker(): number {
+    return this.#recentMs !== undefined && this.#recentMs < QUEUE_IN_WORKER_BELOW_MS ? TASKS_PER_WORKER : 1;
   }
 
   #nextQueued(): [number, HeldTask] | undefined {
@@ -176,7 +189,6 @@ export class BrowserAgent implements LinkHost {
         return;
       }
     }
-    const started = performance.now();
     const outcome = await this.pool.run({
       kind: t.kind ?? '',
       input,
@@ -187,7 +199,8 @@ export class BrowserAgent implements LinkHost {
       ...(wasm && { wasm }),
     });
     if (!(outcome.ok === false && outcome.errorCode === 'aborted')) {
-      const ms = performance.now() - started;
+      // From the task's own start in its worker: not the time it waited there behind another.
+      const ms = outcome.wallMs;
       this.#recentMs = this.#recentMs === undefined ? ms : 0.8 * this.#recentMs + 0.2 * ms;
       this.stats.tasksDone++;
       this.stats.cpuMs += outcome.cpuMs;

@@ -18,6 +18,10 @@
 // Reported per kind: medians with (min–max) ranges, and browser/node as the median of the per-
 // repetition ratios (each ratio from two runs measured back to back). BENCH_THREADS=1 also logs
 // each run's eight busiest threads, with Chromium's process type (where the CPU went besides the kernel).
+// BENCH_CHROMIUM_ARGS adds Chromium flags, BENCH_LINGER_MS keeps it that long after the batch: e.g.
+// a startup trace of where the renderer's threads spend their time, read by trace-top.mjs:
+//   BENCH_CHROMIUM_ARGS='--trace-startup=toplevel,ipc,mojom --trace-startup-duration=12 --trace-startup-file=/tmp/t.json'
+//   BENCH_LINGER_MS=8000 node test/bench/browser-vs-node.mjs --runs 1 --kinds pi; node test/bench/trace-top.mjs /tmp/t.json
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -135,6 +139,23 @@ function chromiumPids() {
   });
 }
 
+/**
+ * Waits until the runtime's start-up is over: its processes together use less than a tenth of a
+ * core over 300 ms (at most 15 s). A fresh Chromium keeps starting after the page connects: it
+ * preloads the omnibox popup's WebUI (chrome://omnibox-popup.top-chrome) in a renderer of its own,
+ * about 1 s of CPU that a trace of an earlier run put in the batch, and that a volunteer's
+ * long-running browser paid long ago.
+ */
+async function settle(pids) {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const before = threadCpu(pids());
+    await new Promise((r) => setTimeout(r, 300));
+    const ns = delta(before, threadCpu(pids())).reduce((a, t) => a + Math.max(0, t.ns), 0);
+    if (ns < 30e6 || Date.now() > deadline) return;
+  }
+}
+
 /** Submits one batch of `kind` and measures it on whoever is connected. */
 async function runBatch(kind, runtime, pids) {
   const before = threadCpu(pids());
@@ -164,12 +185,22 @@ async function runBatch(kind, runtime, pids) {
   return { tasks: rows.length, endToEnd: rows.length / span / threads, cpuMsPerTask: kernelNs / 1e6 / rows.length, allCpuMsPerTask: allNs / 1e6 / rows.length };
 }
 
+/**
+ * Both runtimes start in a session of their own (`detached`): Linux's autogroup scheduling
+ * (`/proc/sys/kernel/sched_autogroup_enabled`, on by default) shares the CPU between sessions
+ * first, equally. Chromium always started that way; the node worker used to share the session of
+ * this process (the coordinator's), so on a machine loaded by other sessions a browser run had
+ * two sessions' shares (coordinator, Chromium) and a node run one. (That alone does not explain
+ * why the browser comes out ahead under load: at a load of 11–17 it still did, 1.0–1.8 end to
+ * end, with the kernels at parity. Measure on a quiet machine.)
+ */
 async function nodeRun(kind) {
   const worker = spawn(process.execPath, [join(DIST, 'bin/swarmgrid.js'), 'worker', '--grid', grid, '--bootstrap', `127.0.0.1:${dht.port}`,
-    '--threads', String(threads), '--json'], { stdio: 'ignore', env: { ...process.env, SWARMGRID_THREAD_NICE: process.env.SWARMGRID_THREAD_NICE ?? '0' } });
+    '--threads', String(threads), '--json'], { stdio: 'ignore', detached: true, env: { ...process.env, SWARMGRID_THREAD_NICE: process.env.SWARMGRID_THREAD_NICE ?? '0' } });
   try {
     const seen = joined.length;
     await until(() => joined.slice(seen).some((j) => j.event === 'worker-joined' && j.runtime === 'node'), 60_000, 'node worker');
+    await settle(() => [worker.pid]);
     return await runBatch(kind, 'node', () => [worker.pid]);
   } finally {
     worker.kill('SIGTERM');
@@ -183,15 +214,21 @@ async function nodeRun(kind) {
  * every WebSocket frame, runtime events in every worker), Chromium spent about 1 ms of CPU more per
  * π task, mostly in its browser process's main and IO threads (A/B, 4 interleaved runs).
  */
+const extraChromiumArgs = (process.env.BENCH_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean);
+const lingerMs = Number(process.env.BENCH_LINGER_MS ?? 0);
+
 async function browserRun(kind) {
   const profile = mkdtempSync(join(tmpdir(), 'swarmgrid-bench-chromium-'));
   const seen = joined.length;
   const proc = spawn(CHROMIUM, ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--no-first-run', '--disable-quic', '--disable-sync', `--user-data-dir=${profile}`, `${coordinator.httpUrl}/?threads=${threads}`], { stdio: 'ignore', detached: true });
+    '--no-first-run', '--disable-quic', '--disable-sync', `--user-data-dir=${profile}`, ...extraChromiumArgs, `${coordinator.httpUrl}/?threads=${threads}`], { stdio: 'ignore', detached: true });
   try {
     await until(() => joined.slice(seen).some((j) => j.event === 'worker-joined' && j.runtime === 'browser'), 60_000, 'browser volunteer');
+    await settle(chromiumPids);
     return await runBatch(kind, 'browser', chromiumPids);
   } finally {
+    // A startup trace (BENCH_CHROMIUM_ARGS=--trace-startup=…) is written when its duration ends.
+    if (lingerMs > 0) await new Promise((r) => setTimeout(r, lingerMs));
     const kill = (signal) => {
       try {
         process.kill(-proc.pid, signal); // its whole process group: renderers, GPU, utilities
