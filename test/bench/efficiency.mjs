@@ -37,13 +37,20 @@ async function runRaw(pool, units, samples) {
   return performance.now() - t0;
 }
 
-/** Samples per unit for a ~taskMs task in a pool thread, from the thread's own timing. */
+/** Samples per unit for a ~taskMs task in a pool thread, timed one task at a time. */
 async function calibrate(pool, taskMs) {
   const { encodeInput } = await dist('jobs/codec.js');
   let samples = 200_000;
   for (let round = 0; round < 3; round++) {
-    const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => pool.run({ kind: 'pi', input: encodeInput({ seed: i, samples }) })));
-    const ms = median(runs.map((r) => r.cpuMs));
+    // Wall time of one task at a time: a thread's CPU clock on Node 20 is /proc's, in 10 ms ticks,
+    // and read 0 for tasks this short (which made samples Infinity).
+    const times = [];
+    for (let i = 0; i < 12; i++) {
+      const t0 = performance.now();
+      await pool.run({ kind: 'pi', input: encodeInput({ seed: i, samples }) });
+      times.push(performance.now() - t0);
+    }
+    const ms = median(times);
     samples = Math.max(1000, Math.round((samples * taskMs) / ms));
   }
   return samples;
