@@ -50,15 +50,24 @@ export interface Axis {
 
 /**
  * An axis's values: `{from,to,steps}` (both ends included, 12 significant digits), an array, or
- * one value. Lazy: a 10-million-step axis is not 10 million numbers made before the first unit
+ * one value. A range is lazy: a 10-million-step axis is not 10 million numbers made before the first unit
  * (that took the coordinator's thread seconds, past the generator's watchdog on a loaded machine).
  */
 export function axisOf(spec: ParamSpec, v: unknown): Axis {
   const length = axisLength(spec, v);
-  if (Array.isArray(v)) return { length, at: (i) => checkValue(spec, v[i]) };
+  // A bad value is refused before the first unit, not when the sweep reaches it (a batch would
+  // be stored and dispatched up to there): an array's values are all checked now (the request
+  // bounds its size); a range is monotonic and evenly stepped, so its ends and its second point
+  // (an integer param's step must be whole) stand for every point.
+  if (Array.isArray(v)) {
+    const values = v.map((x) => checkValue(spec, x));
+    return { length, at: (i) => values[i]! };
+  }
   if (isObject(v)) {
     const { from, to } = v as { from: number; to: number };
-    return { length, at: (i) => checkValue(spec, Number((length === 1 ? from : from + ((to - from) * i) / (length - 1)).toPrecision(12))) };
+    const at = (i: number) => checkValue(spec, Number((length === 1 ? from : from + ((to - from) * i) / (length - 1)).toPrecision(12)));
+    for (const i of new Set([0, Math.min(1, length - 1), length - 1])) at(i);
+    return { length, at };
   }
   const one = checkValue(spec, v);
   return { length, at: () => one };

@@ -152,6 +152,23 @@ describe('units and reduction from the manifest', () => {
     expect(() => [...sweepUnits(manifest, { L: 1.5 })]).toThrow(/L must be an integer/);
   });
 
+  it('refuses an ill-typed sweep value before the first unit, wherever it sits on its axis', () => {
+    const swept = parseWasmManifest({
+      name: 'grid', version: '1.0.0', description: 'x',
+      params: [
+        { name: 'T', type: 'number', default: 1, description: 'temperature' },
+        { name: 'L', type: 'integer', default: 16, description: 'side' },
+      ],
+      units: { type: 'sweep', sweep: ['L', 'T'] },
+      output: 'json',
+    });
+    // Not the first point: a lazy check would have made (and stored, dispatched) the units before it.
+    const first = (params: Record<string, unknown>) => sweepUnits(swept, params as never)[Symbol.iterator]().next();
+    expect(() => first({ T: [1, 2, ...Array.from({ length: 1000 }, () => 3), 'x'] })).toThrow(/T must be a number, got "x"/);
+    expect(() => first({ L: { from: 0, to: 100, steps: 4 } })).toThrow(/L must be an integer, got 33.3333333333/);
+    expect(() => first({ L: { from: 0, to: 99, steps: 4 } })).not.toThrow();
+  });
+
   it('reduces to CSV with named columns from output and input fields', () => {
     const r = csvReducer(manifest, ['T', 'seed', 'm'], 'ising.csv');
     let acc = r.init(undefined, 2);
