@@ -22,9 +22,12 @@ export const INGEST_CHUNK_BYTES = 8 * 1024 * 1024;
 /**
  * Most a generator may take to make its next chunk of work units, in ms. A generator runs on the
  * coordinator's one thread: params that make it loop (a step of 0, a range it never leaves) would
- * otherwise freeze every batch and volunteer of the grid, not only this submission.
+ * otherwise freeze every batch and volunteer of the grid, not only this submission. Below a
+ * volunteer's heartbeat judgement (a coordinator silent for one to two periods of 3 s is dropped,
+ * proto/volunteer/heartbeat.ts), so that a stopped loop costs no volunteer its link; a chunk
+ * (at most 5,000 units or 8 MiB) takes milliseconds for any generator that is not looping.
  */
-export const GENERATOR_STEP_MS = 10_000;
+export const GENERATOR_STEP_MS = 2_000;
 
 /**
  * What one batch's params may make a generator produce: a request of a few bytes must not buy
