@@ -33,6 +33,8 @@ export class KindCatalog {
   /** Every bundle loaded in this run, by hash: running batches keep a kind that was replaced since. */
   #bundles = new Map<string, swarmgrid.ICodeBundle>();
   #loading = new Map<string, Promise<CatalogEntry | undefined>>();
+  /** Hashes of stored bundles that failed to load (at most 1,024 remembered). */
+  #failedHashes = new Set<string>();
   #opts: KindCatalogOptions;
 
   constructor(options: KindCatalogOptions = {}) {
@@ -81,11 +83,20 @@ export class KindCatalog {
     const hash = storedKindHash(this.#opts.store, name);
     if (!hash || (known?.codeHash && known.codeHash.equals(hash))) return known;
     const key = hash.toString('hex');
+    // A bundle that failed to load fails again: not re-read, re-checked and logged on every
+    // GET /v1/kinds until `kind add` stores other code (another hash).
+    if (this.#failedHashes.has(key)) return known;
     let loading = this.#loading.get(key);
     if (!loading) {
       const row = storedKind(this.#opts.store, name);
       // A replacement that fails to load leaves the previous version in service.
-      loading = row ? this.#loadRow(row).then((e) => e ?? known) : Promise.resolve(known);
+      loading = row ? this.#loadRow(row).then((e) => {
+        if (!e) {
+          if (this.#failedHashes.size >= 1024) this.#failedHashes.clear();
+          this.#failedHashes.add(key);
+        }
+        return e ?? known;
+      }) : Promise.resolve(known);
       this.#loading.set(key, loading);
       void loading.finally(() => this.#loading.delete(key));
     }

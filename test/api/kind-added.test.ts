@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CoordinatorProcess, TestGrid } from '../helpers/grid.js';
+import { tamperStore } from '../helpers/sqlite.js';
 import { addWasmKind } from '../helpers/wasm-kinds.js';
 import { request } from './helpers.js';
 
@@ -32,5 +33,14 @@ describe('GET /v1/kinds after kind add', () => {
     expect(listed).toMatchObject({ version: '1.0.0', params: [{ name: 'n', type: 'integer', default: [1, 2] }] });
     addWasmKind(coord.dataDir, 'floaty.wasm', { ...SWEEP, version: '1.1.0' });
     expect((await names()).find((k) => k.name === 'late-kind')?.version).toBe('1.1.0');
+  }, 60_000);
+
+  it('tries a stored bundle that fails to load once, not again on every GET /v1/kinds', async () => {
+    addWasmKind(coord.dataDir, 'floaty.wasm', { ...SWEEP, name: 'broken-kind' });
+    // Bytes that no longer match their hash (a damaged store): the load fails, and would again.
+    tamperStore(coord.dataDir, `UPDATE kinds SET code = zeroblob(64) WHERE name = 'broken-kind'`);
+    const failures = () => coord.events.filter((e) => e.event === 'kind-load-failed' && e.kind === 'broken-kind').length;
+    for (let i = 0; i < 4; i++) expect((await request(coord, 'GET', '/v1/kinds')).status).toBe(200);
+    expect(failures()).toBe(1);
   }, 60_000);
 });
