@@ -13,7 +13,7 @@ import type { InputChunk, InputSource } from './batch-inputs.js';
 import { BatchCounters } from './batch-counters.js';
 import { BatchLedger, type LedgerJob, STALLED } from './batch-ledger.js';
 import { CoordinatorErrors } from './errors.js';
-import type { KindCatalog } from './kind-catalog.js';
+import type { CatalogEntry, KindCatalog } from './kind-catalog.js';
 import { storedPolicy } from './policy.js';
 import { checkedInput, checkSubmission, INGEST_CHUNK, INGEST_CHUNK_BYTES } from './submission-check.js';
 import type { Scheduler } from './scheduler.js';
@@ -148,7 +148,9 @@ export class BatchManager {
       policy: JSON.stringify(policy), state: 'loading', priority: policy.priority, owner: sub.owner ?? null,
     });
     inserted?.();
-    const runtime = this.#ledger(id, this.#job(entry.kind.name), policy, Date.now(), 'loading');
+    // The entry its inputs were checked against, not a fresh lookup: a kind replaced meanwhile
+    // (kind add) must not run inputs checked for the version before.
+    const runtime = this.#ledger(id, jobOf(entry), policy, Date.now(), 'loading');
     this.#scheduler.addBatch(runtime);
     let seq = 0;
     try {
@@ -211,7 +213,7 @@ export class BatchManager {
   /** A job kind from the catalogue, as a ledger holds it; null when it is not (or no longer) there. */
   #job(kindName: string): LedgerJob | null {
     const entry = this.#catalog.get(kindName);
-    return entry ? { kind: entry.kind, codeHash: entry.codeHash, agree: agreeFor(entry.kind) } : null;
+    return entry ? jobOf(entry) : null;
   }
 
   /** A new ledger, subscribed to. */
@@ -317,6 +319,11 @@ export class BatchManager {
     if (isFinalBatchState(row.state)) throw CoordinatorErrors.BATCH_FINISHED(id, row.state);
     // Every live batch has a ledger; a rejected one whose delete waits for the disk is gone.
     if (!ledger) throw CoordinatorErrors.BATCH_NOT_FOUND(id);
+    // Writes held back by a full disk hold tasks the store does not list yet: withdrawing from the
+    // store's leases now would miss them (they would expire as timeouts charged to their workers),
+    // and the cancel would commit ahead of them. Refused (507) until the disk takes them.
+    this.#store.flush();
+    if (this.#store.storageFault) throw this.#store.storageFault;
     this.#scheduler.dropBatch(id, 'batch cancelled');
     this.#store.flush();
     // A batch still streaming in sees the state and stops taking inputs (see create()).
@@ -357,3 +364,7 @@ export class BatchManager {
 
 export { STALLED } from './batch-ledger.js';
 
+/** What running a catalogue entry's tasks takes. */
+function jobOf(entry: CatalogEntry): LedgerJob {
+  return { kind: entry.kind, codeHash: entry.codeHash, agree: agreeFor(entry.kind) };
+}
