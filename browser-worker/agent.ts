@@ -74,6 +74,8 @@ export class BrowserAgent implements LinkHost {
   #bundles = new BundleCache();
   /** Smoothed wall time of a task on a core, ms, from its start in its worker to its outcome here. */
   #recentMs: number | undefined;
+  /** The same per batch (the latest few batches: a volunteer serves one or two at a time). */
+  #batchMs = new Map<string, number>();
 
   constructor(options: AgentOptions) {
     this.#prefetchPerThread = options.prefetchPerThread ?? 2;
@@ -123,9 +125,9 @@ export class BrowserAgent implements LinkHost {
   pump(): void {
     if (this.paused) return;
     // Tasks still fetching their input (blobs) hold a place too: pool.run comes after the fetch.
-    while (this.pool.inFlight + this.#fetching < this.pool.size * this.#tasksPerWorker()) {
+    for (;;) {
       const next = this.#nextQueued();
-      if (!next) break;
+      if (!next || this.pool.inFlight + this.#fetching >= this.pool.size * this.#tasksPerWorker(next[1].task.batchId ?? '')) break;
       void this.#run(next[0], next[1]);
     }
   }
@@ -134,10 +136,14 @@ export class BrowserAgent implements LinkHost {
    * Tasks handed to each task worker: short ones two (one runs, the next waits inside the worker
    * and starts without a round trip to this worker, about 3 ms a task); long ones, or before any
    * task ended, one, so that a pause leaves no long task waiting to run (the round trip is
-   * nothing next to such a task).
+   * nothing next to such a task). Judged by the task's own batch as well as by the latest tasks:
+   * a batch of long tasks after one of short ones must not get two of its tasks to a worker,
+   * where the second would wait a whole task, past its lease.
    */
-  #tasksPerWorker(): number {
-    return this.#recentMs !== undefined && this.#recentMs < QUEUE_IN_WORKER_BELOW_MS ? TASKS_PER_WORKER : 1;
+  #tasksPerWorker(batchId: string): number {
+    const batchMs = this.#batchMs.get(batchId);
+    const short = (ms: number | undefined) => ms !== undefined && ms < QUEUE_IN_WORKER_BELOW_MS;
+    return short(this.#recentMs) && short(batchMs) ? TASKS_PER_WORKER : 1;
   }
 
   #nextQueued(): [number, HeldTask] | undefined {
@@ -189,19 +195,33 @@ export class BrowserAgent implements LinkHost {
         return;
       }
     }
-    const outcome = await this.pool.run({
-      kind: t.kind ?? '',
-      input,
-      // Without a policy limit, a task stuck past three leases is long since re-issued elsewhere:
-      // free the core rather than hold it forever.
-      timeoutMs: t.timeoutMs || (t.leaseMs ?? 0) * 3,
-      signal: held.controller.signal,
-      ...(wasm && { wasm }),
-    });
+    let outcome: Awaited<ReturnType<WorkerPool['run']>>;
+    try {
+      outcome = await this.pool.run({
+        kind: t.kind ?? '',
+        input,
+        // Without a policy limit, a task stuck past three leases is long since re-issued elsewhere:
+        // free the core rather than hold it forever.
+        timeoutMs: t.timeoutMs || (t.leaseMs ?? 0) * 3,
+        signal: held.controller.signal,
+        ...(wasm && { wasm }),
+      });
+    } catch (err) {
+      // No room after all (the pool shrank, setThreads, while this task fetched its input or
+      // bundle): hand it back rather than hold it unrun until its lease runs out.
+      if (this.link.held.get(id) === held) this.link.returnTasks([id], (err as Error).message);
+      this.pump();
+      return;
+    }
     if (!(outcome.ok === false && outcome.errorCode === 'aborted')) {
       // From the task's own start in its worker: not the time it waited there behind another.
       const ms = outcome.wallMs;
       this.#recentMs = this.#recentMs === undefined ? ms : 0.8 * this.#recentMs + 0.2 * ms;
+      const batchId = t.batchId ?? '';
+      const before = this.#batchMs.get(batchId);
+      this.#batchMs.delete(batchId); // re-inserted last: the map keeps the latest batches
+      this.#batchMs.set(batchId, before === undefined ? ms : 0.8 * before + 0.2 * ms);
+      if (this.#batchMs.size > 16) this.#batchMs.delete(this.#batchMs.keys().next().value!);
       this.stats.tasksDone++;
       this.stats.cpuMs += outcome.cpuMs;
       if (!outcome.ok) this.stats.errors++;
