@@ -249,7 +249,4 @@ export class BatchLedger extends HotUnits {
     });
     this.#validated -= wuIds.length;
   }
-
-
-
 }
