@@ -5,7 +5,7 @@
  */
 import { decodeInput } from './codec.js';
 import { unpackWasmBundle } from './wasm-bundle.js';
-import { type WasmManifest } from './wasm-manifest.js';
+import type { WasmManifest } from './wasm-manifest.js';
 import { capMemory, compileChecked } from './wasm-module.js';
 import { runWasmUnit, unitSeed } from './wasm-run.js';
 
